@@ -1,0 +1,195 @@
+// `bench gpt`: training-step throughput of the GPT presets on uniform random bytes, the same
+// work as shared/peers/torch_tinygpt.py (quantize, forward, backward, AdamW), as one JSON line.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "app/cli.h"
+#include "app/cli_args.h"
+#include "core/config.h"
+#include "core/gpt_model.h"
+#include "core/optimizer.h"
+#include "core/parallel.h"
+
+namespace h158::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: hybrid158-cli bench gpt --preset gpt-s|gpt-m --mode fp32|ternary --steps N\n"
+    "                               [--threads N] [--seed S] [--kernel auto|reference|float]\n";
+
+int fail(int code, const std::string& msg) {
+    std::fprintf(stderr, "hybrid158-cli bench: %s\n", msg.c_str());
+    if (code == 2) std::fputs(kUsage, stderr);
+    return code;
+}
+
+struct BenchSetup {
+    std::string preset, mode, kernel;
+    int64_t steps = 0, threads = 0, seed = 0;
+};
+
+// One training step as the reference does it: (ternary) quantize the block weights into the
+// effective vector, forward + backward, AdamW step on the latent weights.
+class GptBench {
+public:
+    GptBench(const Config& cfg, const BenchSetup& s)
+        : m_model(GptShape{cfg.model.layers, cfg.model.d_model, cfg.model.heads, cfg.model.context},
+                  s.mode == "ternary") {
+        const ParamLayout& L = m_model.layout();
+        Rng rng(uint64_t(s.seed), 1);
+        m_params.assign(size_t(L.size()), 0.0f);
+        m_model.init(m_params.data(), rng);
+        m_effective = m_params;
+        m_grad.assign(m_params.size(), 0.0f);
+        m_delta.assign(m_params.size(), 0.0f);
+        m_quant.tensors.resize(size_t(L.count()));
+        m_quant.activationsInt8 = true;  // BitNet b1.58, as the reference's ternary mode
+        m_quant.kernel = s.kernel;
+        OptimConfig oc;
+        oc.kind = "adamw";
+        oc.lr = 3e-4;
+        oc.weight_decay = 0.1;
+        m_opt = Optimizer::make(oc, L);
+        m_batch.size = cfg.run.batch_size;
+        m_batch.seqLen = cfg.model.context;
+        m_batch.tokens.resize(size_t(m_batch.size * (m_batch.seqLen + 1)));
+        Rng data(uint64_t(s.seed), 2);
+        for (auto& t : m_batch.tokens) t = int32_t(data.below(256));
+    }
+
+    double step() {
+        const ParamLayout& L = m_model.layout();
+        const QuantState* q = nullptr;
+        if (m_model.bitLinear()) {
+            for (int i = 0; i < L.count(); ++i) {
+                const ParamTensor& t = L[i];
+                const float* w = m_params.data() + t.offset;
+                float* eff = m_effective.data() + t.offset;
+                if (t.quantized)
+                    quantizeWeights(w, t.rows, t.cols, QuantLevels::Ternary,
+                                    QuantGranularity::Tensor, {}, m_quant.tensors[size_t(i)], eff);
+                else
+                    std::copy(w, w + t.size(), eff);
+            }
+            q = &m_quant;
+        }
+        const float* w = q ? m_effective.data() : m_params.data();
+        const LossInfo li = m_model.forwardBackward(w, q, m_batch, m_grad.data());
+        m_opt->propose(m_params.data(), m_grad.data(), 3e-4, 1.0, m_delta.data());
+        float* p = m_params.data();
+        const float* d = m_delta.data();
+        parallelFor(int64_t(m_params.size()), 1 << 16, [&](int64_t i0, int64_t i1) {
+            for (int64_t i = i0; i < i1; ++i) p[i] += d[i];
+        });
+        return li.loss;
+    }
+
+    const GptModel& model() const { return m_model; }
+    std::string kernel() const { return m_model.kernelPath(m_model.bitLinear() ? &m_quant : nullptr); }
+    int64_t tokensPerStep() const { return m_batch.size * m_batch.seqLen; }
+    int64_t batch() const { return m_batch.size; }
+
+private:
+    GptModel m_model;
+    std::vector<float> m_params, m_effective, m_grad, m_delta;  // (params) each
+    QuantState m_quant;
+    std::unique_ptr<Optimizer> m_opt;
+    Batch m_batch;  // (B, T+1) random bytes, the same every step
+};
+
+nlohmann::json runBench(const BenchSetup& s) {
+    const Config cfg = presetConfig(s.preset);
+    if (cfg.model.kind != "gpt") throw UsageError("--preset " + s.preset + " is not a gpt preset");
+    setThreadCount(int(s.threads));
+    GptBench bench(cfg, s);
+    double first = 0, last = 0;
+    for (int i = 0; i < 3; ++i) first = bench.step();
+    std::vector<double> ms;
+    for (int64_t i = 0; i < s.steps; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        last = bench.step();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                         .count());
+    }
+    double mean = 0;
+    for (double v : ms) mean += v / double(ms.size());
+    std::vector<double> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[sorted.size() / 2];
+    const GptModel& m = bench.model();
+    const ParamLayout& L = m.layout();
+    const int64_t embedding = L[0].size() + L[1].size();  // tok.weight, pos.weight
+    const double tokPerS = double(bench.tokensPerStep()) / (mean / 1e3);
+    const int64_t flops = m.flopsPerToken();
+    auto round2 = [](double v) { return std::round(v * 100.0) / 100.0; };
+    return {{"bench", "gpt"},
+            {"preset", s.preset},
+            {"mode", s.mode},
+            {"layers", m.shape().layers},
+            {"d_model", m.shape().dModel},
+            {"heads", m.shape().heads},
+            {"context", m.shape().context},
+            {"batch", bench.batch()},
+            {"threads", threadCount()},
+            {"timed_steps", s.steps},
+            {"tokens_per_s", std::round(tokPerS * 10.0) / 10.0},
+            {"ms_per_step", round2(mean)},
+            {"ms_per_step_median", round2(median)},
+            {"ms_per_step_min", round2(sorted.front())},
+            {"flops_per_token", flops},
+            {"flops_formula", "6*params_nonembedding(incl. head) + 12*layers*context*d_model"},
+            {"gflops", round2(double(flops) * tokPerS / 1e9)},
+            {"params", L.size()},
+            {"params_nonembedding", L.size() - embedding},
+            {"kernel", bench.kernel()},
+            {"blas", "eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                         std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                         std::to_string(EIGEN_MINOR_VERSION)},
+            {"loss_after_warmup", std::round(first * 1e4) / 1e4},
+            {"loss_last", std::round(last * 1e4) / 1e4}};
+}
+
+}  // namespace
+
+int benchCommand(int argc, char** argv) {
+    BenchSetup s;
+    try {
+        if (argc < 2 || std::string(argv[1]) != "gpt")
+            throw UsageError(argc < 2 ? "missing benchmark name (gpt)"
+                                      : "unknown benchmark '" + std::string(argv[1]) + "'");
+        const Args a(argc - 1, argv + 1, {"preset", "mode", "steps", "threads", "seed", "kernel"});
+        s.preset = a.require("preset");
+        s.mode = a.require("mode");
+        if (s.mode != "fp32" && s.mode != "ternary")
+            throw UsageError("--mode must be fp32 or ternary, got '" + s.mode + "'");
+        s.steps = a.getInt("steps", 20);
+        if (s.steps < 1) throw UsageError("--steps must be >= 1");
+        s.threads = a.getInt("threads", 0);
+        if (s.threads < 0) throw UsageError("--threads must be >= 0");
+        s.seed = a.getInt("seed", 0);
+        s.kernel = a.get("kernel", "auto");
+        if (s.kernel != "auto" && s.kernel != "reference" && s.kernel != "float")
+            throw UsageError("--kernel must be auto, reference or float, got '" + s.kernel + "'");
+    } catch (const UsageError& e) {
+        return fail(2, e.what());
+    }
+    try {
+        std::printf("%s\n", runBench(s).dump().c_str());
+        return 0;
+    } catch (const UsageError& e) {
+        return fail(2, e.what());
+    } catch (const ConfigError& e) {
+        return fail(2, e.what());
+    } catch (const std::exception& e) {
+        return fail(1, e.what());
+    }
+}
+
+}  // namespace h158::cli

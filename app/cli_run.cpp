@@ -1,0 +1,106 @@
+// `run`: trains one configuration headless and writes its run directory. Ctrl-C ends the run
+// as stopped with everything written; a progress bar goes to stderr when it is a terminal.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "app/cli.h"
+#include "app/cli_args.h"
+#include "core/run_session.h"
+
+namespace h158::cli {
+
+Config resolveConfig(const Args& args);
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void onSignal(int) { g_interrupted.store(true); }
+
+void drawProgress(int64_t done, int64_t total, double seconds, double loss) {
+    const int width = 30;
+    const int filled = int(double(width) * double(done) / double(std::max<int64_t>(1, total)));
+    const double rate = seconds > 0 ? double(done) / seconds : 0.0;
+    const double eta = rate > 0 ? double(total - done) / rate : 0.0;
+    std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld  %.1f steps/s  ETA %.0fs  loss %.5g   ",
+                 filled, "##############################", width - filled, "",
+                 (long long)done, (long long)total, rate, eta, loss);
+    std::fflush(stderr);
+}
+
+}  // namespace
+
+int runCommand(int argc, char** argv) {
+    Config cfg;
+    std::string out;
+    try {
+        Args args(argc, argv, {"preset", "config", "steps", "seed", "out"}, {"set"});
+        cfg = resolveConfig(args);
+        if (args.has("steps")) applySetting(cfg, "run.steps=" + args.get("steps"));
+        if (args.has("seed")) applySetting(cfg, "run.seed=" + args.get("seed"));
+        validate(cfg);
+        out = args.has("out") ? args.get("out") : newRunDirectory("runs", cfg.run.name);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hybrid158-cli run: %s\n", e.what());
+        return 2;
+    }
+
+    std::unique_ptr<RunSession> session;
+    try {
+        session = std::make_unique<RunSession>(cfg, out);
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "hybrid158-cli run: %s\n", e.what());
+        return 2;
+    } catch (const FileError& e) {
+        std::fprintf(stderr, "hybrid158-cli run: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hybrid158-cli run: failed to start: %s\n", e.what());
+        return 1;
+    }
+
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    const bool tty = isatty(STDERR_FILENO);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto lastDraw = t0;
+    Trainer& tr = session->trainer();
+    std::fprintf(stderr, "hybrid158-cli run: %s -> %s\n", cfg.run.name.c_str(), out.c_str());
+    try {
+        while (!session->finished()) {
+            if (g_interrupted.load()) {
+                session->stop();
+                break;
+            }
+            const StepMetrics row = session->step();
+            const auto now = std::chrono::steady_clock::now();
+            if (tty && (now - lastDraw > std::chrono::milliseconds(100) || session->finished())) {
+                drawProgress(tr.stepsDone(), tr.totalSteps(),
+                             std::chrono::duration<double>(now - t0).count(), row.loss);
+                lastDraw = now;
+            }
+        }
+    } catch (const std::exception& e) {
+        if (tty) std::fprintf(stderr, "\n");
+        std::fprintf(stderr, "hybrid158-cli run: %s\n", tr.summary().message.c_str());
+        return 1;
+    }
+    if (tty) std::fprintf(stderr, "\n");
+    session->finish();
+    const Summary s = tr.summary();
+    nlohmann::json line = s.toJson();
+    line["dir"] = out;
+    line.erase("components");
+    std::printf("%s\n", line.dump().c_str());
+    if (s.status == RunStatus::Completed) return 0;
+    std::fprintf(stderr, "hybrid158-cli run: %s\n", s.message.c_str());
+    return 1;
+}
+
+}  // namespace h158::cli

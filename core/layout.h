@@ -1,0 +1,48 @@
+// Shared numeric types and the one memory-layout rule of the core.
+//
+// Layout: every matrix is Eigen column-major and a *sample is a column*. A batch of B inputs of
+// width F is (F, B); a GPT activation for B sequences of T tokens and width C is (C, B*T), token
+// (b, t) in column b*T + t (the same bytes as llm.c's row-major (B, T, C)). A weight W of a layer
+// y = W x is (out, in). Flat parameter vectors hold each tensor column-major at its offset.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace h158 {
+
+template <typename T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <typename T>
+using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+template <typename T>
+using MapMat = Eigen::Map<Mat<T>>;
+template <typename T>
+using CMapMat = Eigen::Map<const Mat<T>>;
+template <typename T>
+using MapVec = Eigen::Map<Vec<T>>;
+template <typename T>
+using CMapVec = Eigen::Map<const Vec<T>>;
+
+using MatF = Mat<float>;
+using VecF = Vec<float>;
+using MatD = Mat<double>;
+using VecD = Vec<double>;
+
+// The core reports every problem by throwing one of these; the message says what and where.
+struct Error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// A configuration value out of range or of the wrong kind; the message names the field.
+struct ConfigError : Error {
+    using Error::Error;
+};
+// A file that is missing, malformed or of the wrong kind; the message names the file (and line).
+struct FileError : Error {
+    using Error::Error;
+};
+
+}  // namespace h158

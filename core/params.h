@@ -1,0 +1,57 @@
+// Flat parameter storage: every tensor of a model lives at an offset in one contiguous vector,
+// so the optimizer, the trust-region projection, norms and gradient checks work on one array.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/layout.h"
+
+namespace h158 {
+
+struct ParamTensor {
+    std::string name;      // "blocks.0.attn.qkv"
+    int64_t rows = 0;      // (rows, cols) column-major at [offset, offset + rows*cols)
+    int64_t cols = 0;
+    int64_t offset = 0;
+    bool quantized = false;  // latent weights that the forward pass sees quantized
+    bool decay = true;       // AdamW weight decay applies
+    int64_t size() const { return rows * cols; }
+};
+
+class ParamLayout {
+public:
+    // Appends a tensor and returns its index.
+    int add(std::string name, int64_t rows, int64_t cols, bool quantized, bool decay = true) {
+        ParamTensor t{std::move(name), rows, cols, m_size, quantized, decay};
+        m_size += t.size();
+        m_tensors.push_back(std::move(t));
+        return int(m_tensors.size()) - 1;
+    }
+    const std::vector<ParamTensor>& tensors() const { return m_tensors; }
+    const ParamTensor& operator[](int i) const { return m_tensors[size_t(i)]; }
+    int count() const { return int(m_tensors.size()); }
+    int64_t size() const { return m_size; }
+    int64_t quantizedSize() const {
+        int64_t n = 0;
+        for (const auto& t : m_tensors) n += t.quantized ? t.size() : 0;
+        return n;
+    }
+
+    template <typename T>
+    CMapMat<T> view(const T* flat, int i) const {
+        const auto& t = m_tensors[size_t(i)];
+        return CMapMat<T>(flat + t.offset, t.rows, t.cols);
+    }
+    template <typename T>
+    MapMat<T> view(T* flat, int i) const {
+        const auto& t = m_tensors[size_t(i)];
+        return MapMat<T>(flat + t.offset, t.rows, t.cols);
+    }
+
+private:
+    std::vector<ParamTensor> m_tensors;
+    int64_t m_size = 0;
+};
+
+}  // namespace h158

@@ -1,0 +1,42 @@
+// Cluster-stratified batch sampler. Policies (cluster.policy), with K data clusters:
+//   round_robin     each batch from one cluster, clusters taken in turn 0, 1, ..., K-1, 0, ...
+//   random_cluster  each batch from one cluster drawn with probability ∝ its size
+//   proportional    every cluster contributes ≈ B·n_c/N samples (largest remainders): the
+//                   batch mirrors the data, with the variance of each stratum's share removed
+//   balanced        every cluster contributes ≈ B/K samples: small clusters are over-sampled
+// Within a cluster, samples are drawn without replacement from a shuffled cycle, reshuffled
+// when used up (an epoch per cluster). Without clustering: epochs over all samples.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+
+namespace h158 {
+
+enum class SamplerPolicy { RoundRobin, RandomCluster, Proportional, Balanced };
+SamplerPolicy parseSamplerPolicy(const std::string& s);
+
+class ClusterSampler {
+public:
+    ClusterSampler(int64_t n, SamplerPolicy policy, uint64_t seed);
+    // labels: one cluster id in [0, k) per sample; empty = no clustering.
+    void setClusters(std::span<const int> labels, int k);
+    // Next batch of `size` sample indices; *cluster = the single cluster, or -1 when mixed.
+    std::vector<int64_t> next(int64_t size, int* cluster);
+    int clusterCount() const { return int(m_members.size()); }
+
+private:
+    int64_t draw(int c);  // next index from cluster c's cycle
+
+    int64_t m_n;
+    SamplerPolicy m_policy;
+    Rng m_rng;
+    std::vector<std::vector<int64_t>> m_members;  // per cluster: shuffled cycle of its samples
+    std::vector<size_t> m_pos;
+    int64_t m_turn = 0;
+};
+
+}  // namespace h158

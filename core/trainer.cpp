@@ -1,0 +1,326 @@
+// The hybrid training step (DESIGN.md, "The data path of one step") and the trainer's set-up.
+#include "core/trainer.h"
+
+#include <cmath>
+#include <numeric>
+
+#include "core/parallel.h"
+#include "core/schedule.h"
+#include "core/terngrad.h"
+#include "core/trainer_impl.h"
+#include "core/trust_region.h"
+#include "core/vector_ops.h"
+
+namespace h158 {
+
+Trainer::Impl::Impl(const Config& c)
+    : cfg(c),
+      initRng(uint64_t(c.run.seed), 1),
+      jitterRng(uint64_t(c.run.seed), 2),
+      ternRng(uint64_t(c.run.seed), 3),
+      sampleRng(uint64_t(c.run.seed), 4) {
+    validate(cfg);
+    setThreadCount(int(cfg.run.threads));
+    data = makeDataset(cfg);
+    model = makeModel(cfg, *data);
+    const ParamLayout& L = model->layout();
+    params.assign(size_t(L.size()), 0.0f);
+    model->init(params.data(), initRng);
+    grad.assign(params.size(), 0.0f);
+    effective = params;
+    delta.assign(params.size(), 0.0f);
+    prevDelta.assign(params.size(), 0.0f);
+    optimizer = Optimizer::make(cfg.optim, L);
+
+    levels = parseQuantLevels(cfg.quant.weights);
+    granularity = parseQuantGranularity(cfg.quant.granularity);
+    quant.activationsInt8 = cfg.quant.activations == "int8";
+    quant.kernel = cfg.quant.kernel;
+    quant.tensors.resize(size_t(L.count()));
+    rowCluster.resize(size_t(L.count()));
+    paramK = granularity == QuantGranularity::Cluster ? int(cfg.cluster.param_k) : 1;
+    for (int i = 0; i < L.count(); ++i) rowCluster[size_t(i)].assign(size_t(L[i].rows), 0);
+    if (levels != QuantLevels::None && granularity == QuantGranularity::Cluster)
+        refreshParamClusters();
+
+    sampler.emplace(data->trainSize(), parseSamplerPolicy(cfg.cluster.policy),
+                    uint64_t(cfg.run.seed));
+    if (cfg.cluster.data_k > 0) refreshDataClusters();
+
+    radius = cfg.trust.radius;
+    if (cfg.aux.enabled) aux.emplace(cfg.aux, cfg.trust.radius, uint64_t(cfg.run.seed));
+
+    quantizeAll();
+    if (cfg.run.snapshot_every > 0) emitSnapshots();
+}
+
+// Latent weights -> quantized codes, row scales and dequantized effective weights.
+void Trainer::Impl::quantizeAll() {
+    const ParamLayout& L = model->layout();
+    if (levels == QuantLevels::None) {
+        std::copy(params.begin(), params.end(), effective.begin());
+        quantError = 0;
+        return;
+    }
+    double diff2 = 0, norm2 = 0;
+    int64_t neg = 0, zero = 0, pos = 0, total = 0;
+    for (int i = 0; i < L.count(); ++i) {
+        const ParamTensor& t = L[i];
+        float* eff = effective.data() + t.offset;
+        const float* w = params.data() + t.offset;
+        if (!t.quantized) {
+            std::copy(w, w + t.size(), eff);
+            continue;
+        }
+        auto& q = quant.tensors[size_t(i)];
+        quantizeWeights(w, t.rows, t.cols, levels, granularity, rowCluster[size_t(i)], q, eff);
+        const auto e = quantErrorParts(w, eff, t.size());
+        diff2 += e.diff2;
+        norm2 += e.norm2;
+        const auto f = levelFractions(q.codes);
+        const double n = double(t.size());
+        neg += std::llround(f.neg * n);
+        zero += std::llround(f.zero * n);
+        pos += std::llround(f.pos * n);
+        total += t.size();
+    }
+    quantError = norm2 > 0 ? std::sqrt(diff2 / norm2) : 0.0;
+    if (total > 0)
+        fractions = {double(neg) / double(total), double(zero) / double(total),
+                     double(pos) / double(total)};
+}
+
+LossInfo Trainer::Impl::evaluate() {
+    // Mean validation loss over (at most 64 batches of) the validation split.
+    const int64_t nVal = data->valSize();
+    const int64_t bs = cfg.run.batch_size;
+    const int64_t batches = std::min<int64_t>(64, (nVal + bs - 1) / bs);
+    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+    double sum = 0, acc = 0, count = 0;
+    for (int64_t i = 0; i < batches; ++i) {
+        const Batch b = data->valBatch(i * bs, bs);
+        if (b.size == 0) break;
+        const LossInfo li = model->forwardBackward(effective.data(), q, b, nullptr, false);
+        sum += li.loss * double(b.size);
+        acc += li.accuracy * double(b.size);
+        count += double(b.size);
+    }
+    LossInfo out;
+    out.loss = count > 0 ? sum / count : kNoValue;
+    out.accuracy = count > 0 && acc >= 0 ? acc / count : -1;
+    return out;
+}
+
+StepMetrics Trainer::Impl::runStep() {
+    const int64_t t = step;  // 0-based index of this step
+    StepMetrics m;
+    m.step = t + 1;
+    const ParamLayout& L = model->layout();
+    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+
+    // 1. batch from the cluster-stratified sampler
+    int cluster = -1;
+    const auto idx = sampler->next(cfg.run.batch_size, &cluster);
+    const Batch batch = data->trainBatch(idx, jitterRng);
+    m.cluster = cluster;
+    m.quant_error = quantError;  // of the weights this forward pass uses
+    m.frac_neg = fractions.neg;
+    m.frac_zero = fractions.zero;
+    m.frac_pos = fractions.pos;
+
+    // 2. forward with quantized weights (prepared after the previous update), backward
+    const bool perSample = cfg.cluster.data_k > 0 && cluster < 0;
+    const LossInfo li = model->forwardBackward(effective.data(), q, batch, grad.data(), perSample);
+    m.loss = li.loss;
+    if (li.accuracy >= 0) m.accuracy = li.accuracy;
+    m.grad_norm = l2Norm(grad);
+    if (!std::isfinite(li.loss) || !std::isfinite(m.grad_norm)) {
+        endRun(RunStatus::Diverged, "diverged at step " + std::to_string(m.step) + ": " +
+                                        (std::isfinite(li.loss) ? "the gradient" : "the loss") +
+                                        " is not finite");
+        return m;
+    }
+    if (std::isnan(firstLoss)) firstLoss = li.loss;
+    if (cfg.run.diverge_ratio > 0 && li.loss > cfg.run.diverge_ratio * std::max(firstLoss, 1e-12)) {
+        endRun(RunStatus::Diverged, "diverged at step " + std::to_string(m.step) + ": loss " +
+                                        std::to_string(li.loss) + " exceeds run.diverge_ratio x " +
+                                        "the first loss " + std::to_string(firstLoss));
+        return m;
+    }
+    // per-cluster loss (EMA), for the cluster view and the summary
+    if (cfg.cluster.data_k > 0) {
+        auto blend = [&](int c, double v) {
+            double& e = clusterLoss[size_t(c)];
+            e = std::isnan(e) ? v : 0.9 * e + 0.1 * v;
+        };
+        if (cluster >= 0) {
+            blend(cluster, li.loss);
+        } else {
+            std::vector<double> s(clusterLoss.size(), 0.0), n(clusterLoss.size(), 0.0);
+            for (size_t j = 0; j < idx.size(); ++j) {
+                const int c = clusterLabels[size_t(idx[j])];
+                s[size_t(c)] += li.sampleLoss[j];
+                n[size_t(c)] += 1;
+            }
+            for (size_t c = 0; c < s.size(); ++c)
+                if (n[c] > 0) blend(int(c), s[c] / n[c]);
+        }
+    }
+    if (cfg.optim.grad_clip > 0) projectToBall(grad, cfg.optim.grad_clip);
+
+    // 3. auxiliary NN: learn from what the previous step did, then predict m_t and r_t
+    const int k = std::max(1, int(cfg.cluster.data_k));
+    const AuxFeatures features = state.observe(li.loss, m.grad_norm, cluster,
+                                               cfg.cluster.data_k > 0 ? k : 0, t, cfg.run.steps,
+                                               prevConstrained);
+    multiplier = 1;
+    radius = cfg.trust.radius;
+    if (aux) {
+        if (havePrev) {
+            AuxNet::Feedback fb;
+            fb.gDotDelta = prevGradDotDelta;
+            fb.gNextDotDelta = dot(grad, prevDelta);
+            fb.gNextNorm = m.grad_norm;
+            fb.deltaNorm = l2Norm(prevDelta);
+            fb.constrained = prevConstrained;
+            fb.radiusUsed = prevRadius;
+            aux->feedback(prevFeatures, fb);
+        }
+        const AuxNet::Output out = aux->predict(features);
+        prevFeatures = features;
+        if (t >= cfg.aux.warmup) {
+            multiplier = out.multiplier;
+            radius = out.radius;
+        }
+    }
+    m.lr_multiplier = multiplier;
+
+    // 4. optimizer proposal at lr = base x schedule x m_t
+    const ScheduleFactors sf = scheduleAt(cfg.optim, t, cfg.run.steps);
+    m.lr = cfg.optim.lr * sf.lr * multiplier;
+    optimizer->propose(params.data(), grad.data(), m.lr, sf.wd, delta.data());
+
+    // 5. optional ternary update quantization (TernGrad), per tensor
+    if (cfg.quant.updates) {
+        double d2 = 0, n2 = 0;
+        for (const auto& tensor : L.tensors()) {
+            std::span<float> d(delta.data() + tensor.offset, size_t(tensor.size()));
+            const auto r = ternGrad(d, d, ternRng);
+            d2 += r.diff2;
+            n2 += r.norm2;
+        }
+        m.update_quant_error = n2 > 0 ? std::sqrt(d2 / n2) : 0.0;
+    }
+
+    // 6. trust region ||Δ|| <= r_t
+    if (cfg.trust.enabled) {
+        const Projection p = projectToBall(delta, radius);
+        m.trust_radius = radius;
+        m.constrained = p.constrained ? 1 : 0;
+        m.step_norm = p.normAfter;
+    } else {
+        m.step_norm = l2Norm(delta);
+    }
+    if (!std::isfinite(m.step_norm)) {
+        endRun(RunStatus::Diverged,
+               "diverged at step " + std::to_string(m.step) + ": the step is not finite");
+        return m;
+    }
+
+    // 7. apply; remember what the auxiliary NN needs to learn from this step
+    for (size_t i = 0; i < params.size(); ++i) params[i] += delta[i];
+    prevGradDotDelta = dot(grad, delta);
+    std::swap(prevDelta, delta);
+    prevConstrained = m.constrained == 1;
+    prevRadius = cfg.trust.enabled ? radius : 0.0;
+    havePrev = true;
+
+    // 8. re-clustering, then quantize the new weights for the next forward pass and metrics
+    ++step;
+    if (levels != QuantLevels::None && granularity == QuantGranularity::Cluster &&
+        cfg.cluster.param_refresh_every > 0 && step % cfg.cluster.param_refresh_every == 0)
+        refreshParamClusters();
+    quantizeAll();
+    if (cfg.cluster.data_k > 0 && cfg.cluster.refresh_every > 0 &&
+        step % cfg.cluster.refresh_every == 0)
+        refreshDataClusters();
+
+    const bool last = step == cfg.run.steps;
+    if ((cfg.run.eval_every > 0 && step % cfg.run.eval_every == 0) || last) {
+        const LossInfo v = evaluate();
+        m.val_loss = v.loss;
+        if (v.accuracy >= 0) m.val_accuracy = v.accuracy;
+    }
+    if (cfg.run.snapshot_every > 0 && (step % cfg.run.snapshot_every == 0 || last))
+        emitSnapshots();
+    if (cfg.model.kind == "gpt" && cfg.sample.every > 0 && (step % cfg.sample.every == 0 || last))
+        snapshots.push_back(samplesSnapshot());
+    if (last) endRun(RunStatus::Completed, "completed " + std::to_string(step) + " steps");
+    return m;
+}
+
+Trainer::Trainer(const Config& cfg) : m(std::make_unique<Impl>(cfg)) {}
+Trainer::~Trainer() = default;
+
+const Config& Trainer::config() const { return m->cfg; }
+const Dataset& Trainer::dataset() const { return *m->data; }
+Model& Trainer::model() { return *m->model; }
+
+StepMetrics Trainer::step() {
+    if (finished()) throw Error("Trainer::step: the run has ended (" + toString(m->status) + ")");
+    if (!m->startedClock) {
+        m->started = std::chrono::steady_clock::now();
+        m->startedClock = true;
+    }
+    StepMetrics row;
+    try {
+        row = m->runStep();
+    } catch (const std::exception& e) {
+        m->endRun(RunStatus::Failed, "failed at step " + std::to_string(m->step + 1) + ": " + e.what());
+        throw;
+    }
+    row.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                               m->started).count();
+    m->history.push_back(row);
+    return row;
+}
+
+int64_t Trainer::stepsDone() const { return m->step; }
+int64_t Trainer::totalSteps() const { return m->cfg.run.steps; }
+bool Trainer::finished() const { return m->status != RunStatus::Running; }
+RunStatus Trainer::status() const { return m->status; }
+
+void Trainer::stop() {
+    if (!finished()) m->endRun(RunStatus::Stopped, "stopped at step " + std::to_string(m->step));
+}
+
+void Trainer::fail(const std::string& message) {
+    if (!finished()) m->endRun(RunStatus::Failed, message);
+}
+
+std::vector<Snapshot> Trainer::takeSnapshots() { return std::exchange(m->snapshots, {}); }
+
+Snapshot Trainer::snapshotNow(const std::string& kind) {
+    if (kind == "clusters") return m->clustersSnapshot();
+    if (kind == "weights") return m->weightsSnapshot();
+    if (kind == "boundary") return m->boundarySnapshot();
+    if (kind == "samples") return m->samplesSnapshot();
+    throw Error("unknown snapshot kind '" + kind + "'");
+}
+
+const std::vector<StepMetrics>& Trainer::history() const { return m->history; }
+const std::vector<float>& Trainer::parameters() const { return m->params; }
+const std::vector<float>& Trainer::effectiveParameters() const { return m->effective; }
+const QuantState& Trainer::quantState() const { return m->quant; }
+
+Summary Trainer::summary() const {
+    Summary s;
+    s.status = m->status;
+    s.message = m->message;
+    s.steps = m->step;
+    s.wall_seconds = m->history.empty() ? 0.0 : m->history.back().elapsed_ms / 1000.0;
+    s.figures = m->figures();
+    return s;
+}
+
+}  // namespace h158

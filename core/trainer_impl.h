@@ -1,0 +1,84 @@
+// Internal state of the Trainer, shared by trainer.cpp (the step) and trainer_views.cpp
+// (snapshots, clustering, summary). Not part of the library's API.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <optional>
+
+#include "core/aux_net.h"
+#include "core/dataset.h"
+#include "core/model.h"
+#include "core/optimizer.h"
+#include "core/pca.h"
+#include "core/sampler.h"
+#include "core/trainer.h"
+
+namespace h158 {
+
+struct Trainer::Impl {
+    Config cfg;
+    std::unique_ptr<Dataset> data;
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Optimizer> optimizer;
+    std::optional<ClusterSampler> sampler;
+    std::optional<AuxNet> aux;
+    TrainingState state;
+
+    QuantLevels levels = QuantLevels::None;
+    QuantGranularity granularity = QuantGranularity::Tensor;
+
+    std::vector<float> params, grad, effective, delta, prevDelta;  // (P) each
+    QuantState quant;
+    double quantError = 0;                   // of the weights the next forward pass uses
+    LevelFractions fractions{kNoValue, kNoValue, kNoValue};
+    std::vector<std::vector<int>> rowCluster;  // per tensor: parameter cluster of each row
+    int paramK = 1;
+
+    // data clustering
+    MatF clusterFeatures;            // (F, N) what the current clusters were computed on
+    MatF clusterCentroids;           // (F, k)
+    std::vector<int> clusterLabels;  // (N)
+    std::vector<double> clusterLoss; // (k) EMA of the loss per cluster (NaN = unseen)
+    int clusterRefreshes = 0;
+    Pca2d pca;                       // scatter projection, refitted when the features change
+
+    Rng initRng, jitterRng, ternRng, sampleRng;
+
+    int64_t step = 0;
+    RunStatus status = RunStatus::Running;
+    std::string message;
+    double firstLoss = kNoValue;
+    std::vector<StepMetrics> history;
+    std::vector<Snapshot> snapshots;
+    std::chrono::steady_clock::time_point started;
+    bool startedClock = false;
+    double pausedMs = 0;
+
+    // auxiliary NN bookkeeping between steps
+    bool havePrev = false;
+    AuxFeatures prevFeatures{};
+    double prevGradDotDelta = 0;  // g_t · Δ_t of the previous step
+    bool prevConstrained = false;
+    double prevRadius = 0;        // r_t applied at the previous step (0 = trust region off)
+    double multiplier = 1, radius = 0;
+
+    explicit Impl(const Config& c);
+    void quantizeAll();
+    LossInfo evaluate();
+    void refreshDataClusters();
+    void refreshParamClusters();
+    void emitSnapshots();
+    Snapshot clustersSnapshot();
+    Snapshot weightsSnapshot();
+    Snapshot boundarySnapshot();
+    Snapshot samplesSnapshot();
+    nlohmann::json figures() const;
+    StepMetrics runStep();
+    void endRun(RunStatus s, std::string why) {
+        status = s;
+        message = std::move(why);
+    }
+};
+
+}  // namespace h158

@@ -1,0 +1,13 @@
+# Writes a C++ file holding every preset JSON as a raw string: {name, text} pairs.
+set(body "// Generated from resources/presets/*.json; do not edit.\n#include <string_view>\n#include <utility>\nnamespace h158 {\nextern const std::pair<std::string_view, std::string_view> kEmbeddedPresets[];\nextern const int kEmbeddedPresetCount;\nconst std::pair<std::string_view, std::string_view> kEmbeddedPresets[] = {\n")
+separate_arguments(files UNIX_COMMAND "${FILES}")
+list(SORT files)
+set(count 0)
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME_WE)
+  file(READ "${f}" text)
+  string(APPEND body "  {\"${name}\", R\"h158json(${text})h158json\"},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "};\nconst int kEmbeddedPresetCount = ${count};\n}  // namespace h158\n")
+file(WRITE "${OUT}" "${body}")

@@ -1,0 +1,168 @@
+// hybrid158-cli end to end: the run directory contract, exit codes, messages for bad input,
+// Ctrl-C ending a run as stopped with everything written.
+#include <QtTest>
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/run_session.h"
+
+using namespace h158;
+
+namespace {
+
+struct Result {
+    int code;
+    QString out, err;
+};
+
+Result cli(const QStringList& args, int timeoutMs = 120000) {
+    QProcess p;
+    p.start(H158_CLI_PATH, args);
+    p.waitForFinished(timeoutMs);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
+QString readAll(const QString& path) {
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    return QString::fromUtf8(f.readAll());
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+  private slots:
+    void presetsListsContractNames() {
+        const Result r = cli({"presets"});
+        QCOMPARE(r.code, 0);
+        for (const char* n : {"seed-linear", "spirals", "gpt-s", "gpt-m"})
+            QVERIFY2(r.out.contains(QRegularExpression(QString("^%1\\s").arg(n),
+                                                       QRegularExpression::MultilineOption)),
+                     n);
+    }
+
+    void configPrintsTheResolvedPreset() {
+        const Result r = cli({"config", "--preset", "spirals", "--set", "optim.lr=0.5"});
+        QCOMPARE(r.code, 0);
+        const Config c = fromJson(nlohmann::json::parse(r.out.toStdString()));
+        QCOMPARE(c.optim.lr, 0.5);
+        QCOMPARE(c.data.kind, std::string("spirals"));
+    }
+
+    void runWritesTheRunDirectory() {
+        QTemporaryDir dir;
+        const QString out = dir.path() + "/run";
+        const Result r =
+            cli({"run", "--preset", "seed-linear", "--steps", "40", "--seed", "3", "--out", out});
+        QCOMPARE(r.code, 0);
+        const auto summary = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(summary["status"].get<std::string>(), std::string("completed"));
+
+        const Config c = loadConfigFile((out + "/config.json").toStdString());
+        QCOMPARE(c.run.steps, int64_t(40));
+        QCOMPARE(c.run.seed, int64_t(3));
+        const QStringList lines = readAll(out + "/metrics.csv").split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 41);
+        QCOMPARE(lines[0],
+                 QString("step,loss,val_loss,lr,trust_radius,step_norm,constrained,"
+                         "quant_error,update_quant_error,cluster,grad_norm,elapsed_ms,"
+                         "lr_multiplier,frac_neg,frac_zero,frac_pos,accuracy,val_accuracy"));
+        for (int i = 1; i <= 40; ++i)
+            QCOMPARE(parseMetricsCsvRow(lines[i].toStdString()).step, int64_t(i));
+        const QStringList snaps = readAll(out + "/snapshots.jsonl").split('\n', Qt::SkipEmptyParts);
+        QVERIFY(!snaps.isEmpty());
+        for (const QString& s : snaps) {
+            const auto j = nlohmann::json::parse(s.toStdString());
+            QVERIFY(j.contains("step") && j.contains("kind"));
+        }
+        const auto sum = nlohmann::json::parse(readAll(out + "/summary.json").toStdString());
+        QCOMPARE(sum["status"].get<std::string>(), std::string("completed"));
+        QVERIFY(sum.contains("constraint_activation_rate") && sum.contains("mean_quant_error") &&
+                sum.contains("total_loss_reduction") && sum["components"].contains("aux"));
+        // the same config and seed again: the same metrics (but elapsed_ms)
+        const QString out2 = dir.path() + "/run2";
+        QCOMPARE(cli({"run", "--config", out + "/config.json", "--out", out2}).code, 0);
+        const RunRecord a = readRunDirectory(out.toStdString()),
+                        b = readRunDirectory(out2.toStdString());
+        QCOMPARE(a.metrics.size(), b.metrics.size());
+        for (size_t i = 0; i < a.metrics.size(); ++i) {
+            StepMetrics x = a.metrics[i], y = b.metrics[i];
+            x.elapsed_ms = y.elapsed_ms = 0;
+            QCOMPARE(metricsCsvRow(x), metricsCsvRow(y));
+        }
+        // an existing run is never overwritten
+        const Result again = cli({"run", "--preset", "seed-linear", "--steps", "5", "--out", out});
+        QCOMPARE(again.code, 2);
+        QVERIFY(again.err.contains("already holds a run"));
+        QCOMPARE(readAll(out + "/metrics.csv").split('\n', Qt::SkipEmptyParts).size(), 41);
+    }
+
+    void badInputIsAUsageError_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command";
+        QTest::newRow("bad field")
+            << QStringList{"run", "--set", "optim.lr=-1"} << "optim.lr must be > 0";
+        QTest::newRow("unknown key")
+            << QStringList{"run", "--set", "optim.lrr=1"} << "did you mean 'optim.lr'";
+        QTest::newRow("unknown preset")
+            << QStringList{"run", "--preset", "nope"} << "unknown preset 'nope'";
+        QTest::newRow("missing config")
+            << QStringList{"run", "--config", "/nonexistent/c.json"} << "/nonexistent/c.json";
+        QTest::newRow("bad steps")
+            << QStringList{"run", "--steps", "ten"} << "run.steps must be an integer";
+        QTest::newRow("unknown option")
+            << QStringList{"run", "--stpes", "3"} << "unknown option --stpes";
+        QTest::newRow("missing csv") << QStringList{"run", "--set", "data.kind=csv", "--set",
+                                                    "data.csv_file=/nonexistent/d.csv"}
+                                     << "/nonexistent/d.csv";
+    }
+    void badInputIsAUsageError() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        QTemporaryDir dir;
+        args << "--out" << dir.path() + "/never";
+        if (args.first() == "frobnicate") args = QStringList{"frobnicate"};
+        const Result r = cli(args);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+        QVERIFY(!QFile::exists(dir.path() + "/never/metrics.csv"));
+    }
+
+    void divergedRunExitsOne() {
+        QTemporaryDir dir;
+        const Result r = cli({"run", "--preset", "seed-linear", "--set", "optim.kind=sgd", "--set",
+                              "optim.lr=50", "--set", "trust.enabled=false", "--set",
+                              "aux.enabled=false", "--out", dir.path() + "/d"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("diverged at step"), qPrintable(r.err));
+        const auto sum =
+            nlohmann::json::parse(readAll(dir.path() + "/d/summary.json").toStdString());
+        QCOMPARE(sum["status"].get<std::string>(), std::string("diverged"));
+    }
+
+    void interruptEndsAsStopped() {
+        QTemporaryDir dir;
+        const QString out = dir.path() + "/long";
+        QProcess p;
+        p.start(H158_CLI_PATH,
+                {"run", "--preset", "spirals", "--steps", "100000000", "--out", out});
+        QVERIFY(p.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(readAll(out + "/metrics.csv").count('\n') > 20, 60000);
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 1);
+        const auto sum = nlohmann::json::parse(readAll(out + "/summary.json").toStdString());
+        QCOMPARE(sum["status"].get<std::string>(), std::string("stopped"));
+        const RunRecord rec = readRunDirectory(out.toStdString());
+        QCOMPARE(int64_t(rec.metrics.size()), sum["steps"].get<int64_t>());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

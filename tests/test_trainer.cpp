@@ -1,0 +1,234 @@
+// The hybrid trainer end to end: loss falls with every component on, bit-for-bit determinism
+// (also across thread counts), the ternary invariant of the weights the forward pass sees,
+// trust-region bound, divergence detection, snapshots and the CSV data path.
+#include <QtTest>
+#include <fstream>
+
+#include "core/config.h"
+#include "core/dataset.h"
+#include "core/parallel.h"
+#include "core/trainer.h"
+
+using namespace h158;
+
+namespace {
+
+std::vector<std::string> rows(Trainer& t) {
+    std::vector<std::string> out;
+    while (!t.finished()) {
+        StepMetrics m = t.step();
+        m.elapsed_ms = 0;
+        out.push_back(metricsCsvRow(m));
+    }
+    return out;
+}
+
+}  // namespace
+
+class TestTrainer : public QObject {
+    Q_OBJECT
+  private slots:
+    void seedLinearLossFalls() {
+        Trainer t(presetConfig("seed-linear"));
+        rows(t);
+        const Summary s = t.summary();
+        QVERIFY(s.status == RunStatus::Completed);
+        const double init = s.figures["initial_loss"], fin = s.figures["final_loss"];
+        QVERIFY2(fin < 0.5 * init, qPrintable(QString("%1 -> %2").arg(init).arg(fin)));
+        const double rate = s.figures["constraint_activation_rate"];
+        QVERIFY(rate >= 0 && rate <= 1);
+        QVERIFY(double(s.figures["mean_quant_error"]) > 0);
+    }
+
+    void deterministicBitForBit() {
+        Config c = presetConfig("seed-linear");
+        c.quant.updates = true;  // the stochastic update quantization too
+        c.run.steps = 120;
+        c.cluster.refresh_every = 40;
+        Trainer a(c), b(c);
+        QCOMPARE(rows(a), rows(b));
+        QVERIFY(a.parameters() == b.parameters());
+        c.run.seed = 1;
+        Trainer d(c);
+        QVERIFY(rows(d) != std::vector<std::string>{});
+        QVERIFY(d.parameters() != a.parameters());
+    }
+
+    void threadCountDoesNotChangeResults() {
+        Config c = presetConfig("spirals");
+        c.run.steps = 60;
+        c.run.threads = 1;
+        Trainer one(c);
+        const auto r1 = rows(one);
+        c.run.threads = 2;
+        Trainer two(c);
+        QCOMPARE(rows(two), r1);
+        setThreadCount(0);
+    }
+
+    void forwardSeesOnlyTernaryValues() {
+        Config c = presetConfig("spirals");
+        c.run.steps = 30;
+        Trainer t(c);
+        rows(t);
+        const auto& L = t.model().layout();
+        const auto& q = t.quantState();
+        int checked = 0;
+        for (int i = 0; i < L.count(); ++i) {
+            if (!L[i].quantized) continue;
+            const auto& qt = q.tensors[size_t(i)];
+            const auto W = L.view(t.effectiveParameters().data(), i);
+            for (int64_t col = 0; col < L[i].cols; ++col)
+                for (int64_t r = 0; r < L[i].rows; ++r) {
+                    const int8_t code = qt.codes[size_t(col * L[i].rows + r)];
+                    QVERIFY(code >= -1 && code <= 1);
+                    QCOMPARE(W(r, col), float(code) * qt.rowScale(r));
+                }
+            ++checked;
+        }
+        QVERIFY(checked > 0);
+    }
+
+    void trustRegionBoundsEveryStep() {
+        Config c = presetConfig("seed-linear");
+        c.run.steps = 100;
+        Trainer t(c);
+        int constrained = 0;
+        while (!t.finished()) {
+            const StepMetrics m = t.step();
+            QVERIFY(m.step_norm <= m.trust_radius * (1 + 1e-6));
+            constrained += m.constrained;
+            if (m.constrained) QVERIFY(m.step_norm > m.trust_radius * (1 - 1e-5));
+        }
+        QVERIFY(constrained > 0);
+    }
+
+    void componentsCanBeSwitchedOff() {
+        Config c = presetConfig("seed-linear");
+        c.run.steps = 50;
+        c.quant.weights = "none";
+        c.quant.granularity = "tensor";
+        c.cluster.data_k = 0;
+        c.aux.enabled = false;
+        c.trust.enabled = false;
+        Trainer t(c);
+        for (const auto& m : [&] {
+                 std::vector<StepMetrics> v;
+                 while (!t.finished()) v.push_back(t.step());
+                 return v;
+             }()) {
+            QCOMPARE(m.quant_error, 0.0);
+            QCOMPARE(m.cluster, -1);
+            QCOMPARE(m.lr_multiplier, 1.0);
+            QVERIFY(std::isnan(m.trust_radius));
+            QCOMPARE(m.constrained, 0);
+        }
+        QVERIFY(t.status() == RunStatus::Completed);
+    }
+
+    void divergenceStopsTheRun() {
+        Config c = presetConfig("seed-linear");
+        c.optim.kind = "sgd";
+        c.optim.lr = 50;
+        c.trust.enabled = false;
+        c.aux.enabled = false;
+        Trainer t(c);
+        while (!t.finished()) t.step();
+        QVERIFY(t.status() == RunStatus::Diverged);
+        const QString msg = QString::fromStdString(t.summary().message);
+        QVERIFY2(msg.startsWith("diverged at step "), qPrintable(msg));
+        QVERIFY(t.stepsDone() < c.run.steps);
+        QVERIFY_THROWS_EXCEPTION(Error, t.step());
+    }
+
+    void snapshotsDescribeTheState() {
+        Config c = presetConfig("spirals");
+        c.run.steps = 50;
+        Trainer t(c);
+        auto first = t.takeSnapshots();
+        QStringList kinds;
+        for (const auto& s : first) kinds << QString::fromStdString(s.kind);
+        QVERIFY(kinds.contains("clusters") && kinds.contains("weights") &&
+                kinds.contains("boundary"));
+        for (const auto& s : first) {
+            QCOMPARE(s.step, int64_t(0));
+            if (s.kind == "clusters") {
+                QCOMPARE(s.data["labels"].size(), s.data["points"].size());
+                QCOMPARE(s.data["centroids"].size(), size_t(c.cluster.data_k));
+                int64_t total = 0;
+                for (auto n : s.data["sizes"]) total += n.get<int64_t>();
+                QCOMPARE(total, t.dataset().trainSize());
+            }
+            if (s.kind == "boundary") {
+                QCOMPARE(s.data["p"].size(), size_t(64 * 64));
+                for (double p : s.data["p"]) QVERIFY(p >= 0 && p <= 1);
+            }
+            if (s.kind == "weights") {
+                for (const auto& tensor : s.data["tensors"]) {
+                    int64_t n = 0;
+                    for (const auto& perCluster : tensor["counts"])
+                        for (auto v : perCluster) n += v.get<int64_t>();
+                    QCOMPARE(n, tensor["rows"].get<int64_t>() * tensor["cols"].get<int64_t>());
+                }
+            }
+        }
+        while (!t.finished()) t.step();
+        const auto later = t.takeSnapshots();
+        QVERIFY(!later.empty());
+        QCOMPARE(later.back().step, int64_t(50));
+    }
+
+    void moonsAreLearned() {
+        Config c = presetConfig("moons");
+        c.run.steps = 300;
+        Trainer t(c);
+        while (!t.finished()) t.step();
+        const double acc = t.summary().figures["final_val_accuracy"];
+        QVERIFY2(acc > 0.9, qPrintable(QString::number(acc)));
+    }
+
+    void csvRegression() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/data.csv").toStdString();
+        {
+            std::ofstream o(path);
+            o << "a,b,target\n";
+            Rng rng(1);
+            for (int i = 0; i < 400; ++i) {
+                const double a = rng.normal(), b = rng.normal();
+                o << a << "," << b << "," << 2 * a - b + 0.5 << "\n";
+            }
+        }
+        Config c;
+        c.data.kind = "csv";
+        c.data.csv_file = path;
+        c.data.csv_target = "target";
+        c.quant.weights = "none";
+        c.quant.granularity = "tensor";
+        c.trust.enabled = false;
+        c.aux.enabled = false;
+        c.cluster.data_k = 2;
+        c.run.steps = 400;
+        c.optim.lr = 0.05;
+        Trainer t(c);
+        QCOMPARE(t.dataset().inputDim(), int64_t(2));
+        while (!t.finished()) t.step();
+        QVERIFY(double(t.summary().figures["final_val_loss"]) < 0.01);
+
+        const std::string bad = (dir.path() + "/bad.csv").toStdString();
+        {
+            std::ofstream o(bad);
+            o << "a,b,target\n1,2,3\n4,x,6\n";
+        }
+        c.data.csv_file = bad;
+        try {
+            Trainer broken(c);
+            QFAIL("a malformed CSV was accepted");
+        } catch (const FileError& e) {
+            QVERIFY2(QString(e.what()).contains("bad.csv:3"), e.what());
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestTrainer)
+#include "test_trainer.moc"

@@ -1,0 +1,137 @@
+#include "ui/constraint_panel.h"
+
+#include <QCheckBox>
+#include <QLabel>
+#include <qcustomplot.h>
+
+#include "ui/plot_utils.h"
+#include "ui/theme.h"
+
+namespace h158::ui {
+
+namespace {
+constexpr double kMarkY = 1.1;  // the per-step marks sit above the rate's [0, 1] band
+
+// Rolling activation rate over the last `window` steps, for an overlaid run.
+QVector<double> rollingRate(const std::vector<StepMetrics>& rows, int window, QVector<double>* x) {
+    QVector<double> y;
+    std::deque<int> w;
+    int sum = 0;
+    for (const StepMetrics& m : rows) {
+        w.push_back(m.constrained);
+        sum += m.constrained;
+        if (int(w.size()) > window) {
+            sum -= w.front();
+            w.pop_front();
+        }
+        x->push_back(double(m.step));
+        y.push_back(double(sum) / double(w.size()));
+    }
+    return y;
+}
+}  // namespace
+
+ConstraintPanel::ConstraintPanel(QWidget* parent) : Panel(tr("Constraint activation"), parent) {
+    m_rateLabel = new QLabel;
+    m_rateLabel->setStyleSheet(QStringLiteral("color: #555;"));
+    m_log = new QCheckBox(tr("log norms"));
+    m_log->setChecked(true);
+    header()->insertWidget(2, m_rateLabel);
+    header()->insertWidget(3, m_log);
+    connect(m_log, &QCheckBox::toggled, this, &ConstraintPanel::setLogNorms);
+
+    QCustomPlot* p = createPlot(QStringLiteral("constraint"));
+    QCPAxisRect* top = p->axisRect(0);
+    top->axis(QCPAxis::atLeft)->setLabel(tr("activation rate"));
+    top->axis(QCPAxis::atLeft)->setRange(0, 1.2);
+    m_rate = addLine(p, top, tr("rate (last %1 steps)").arg(kWindow), colours::constraint, 2);
+    QColor fill = colours::constraint;
+    fill.setAlpha(40);
+    m_rate->setBrush(fill);
+    m_marks = addLine(p, top, tr("constrained step"), colours::constraint, 1);
+    m_marks->setLineStyle(QCPGraph::lsNone);
+    QPainterPath tick;
+    tick.moveTo(0, -4);
+    tick.lineTo(0, 4);
+    m_marks->setScatterStyle(QCPScatterStyle(tick, QPen(colours::constraint, 1.2), Qt::NoBrush, 8));
+    m_marks->setAdaptiveSampling(true);
+
+    m_normRect = addAxisRectBelow(p);
+    m_normRect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
+    m_normRect->axis(QCPAxis::atLeft)->setLabel(tr("norm"));
+    m_radius = addLine(p, m_normRect, tr("trust radius r_t"), colours::radius, 2);
+    m_norm = addLine(p, m_normRect, tr("applied ‖Δ‖₂"), colours::stepNorm, 1);
+    styleAxisRect(m_normRect);
+
+    p->legend->setVisible(true);
+    top->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    addLegend(p, m_normRect, Qt::AlignBottom | Qt::AlignRight, {m_radius, m_norm});
+    m_marks->removeFromLegend(p->legend);
+    setLogNorms(true);
+}
+
+void ConstraintPanel::setLogNorms(bool on) {
+    setLogAxis(m_normRect->axis(QCPAxis::atLeft), on);
+    markDirty();
+    refresh();
+}
+
+void ConstraintPanel::beginRun(const Config& cfg, const QColor&) {
+    for (QCPGraph* g : {m_rate, m_marks, m_radius, m_norm}) g->data()->clear();
+    m_window.clear();
+    m_windowSum = 0;
+    m_steps = 0;
+    m_constrained = 0;
+    m_trustOn = cfg.trust.enabled;
+    m_rateLabel->setText(m_trustOn ? QString() : tr("trust region off"));
+    markDirty();
+}
+
+void ConstraintPanel::appendRows(const std::vector<StepMetrics>& rows) {
+    for (const StepMetrics& m : rows) {
+        const double x = double(m.step);
+        m_window.push_back(m.constrained);
+        m_windowSum += m.constrained;
+        if (int(m_window.size()) > kWindow) {
+            m_windowSum -= m_window.front();
+            m_window.pop_front();
+        }
+        ++m_steps;
+        m_constrained += m.constrained;
+        m_rate->addData(x, double(m_windowSum) / double(m_window.size()));
+        if (m.constrained) m_marks->addData(x, kMarkY);
+        if (std::isfinite(m.trust_radius)) m_radius->addData(x, m.trust_radius);
+        if (std::isfinite(m.step_norm)) m_norm->addData(x, m.step_norm);
+    }
+    if (!rows.empty()) {
+        if (m_trustOn)
+            m_rateLabel->setText(tr("%1% of %2 steps").arg(100.0 * overallRate(), 0, 'f', 1).arg(m_steps));
+        markDirty();
+    }
+}
+
+void ConstraintPanel::setOverlays(const std::vector<RunOverlay>& overlays) {
+    QCustomPlot* p = plot();
+    for (QCPGraph* g : m_overlayGraphs) p->removeGraph(g);
+    m_overlayGraphs.clear();
+    for (const RunOverlay& o : overlays) {
+        QCPGraph* g = addLine(p, p->axisRect(0), o.name, o.colour, 1.5);
+        g->setPen(QPen(o.colour, 1.5, Qt::DashLine));
+        QVector<double> x;
+        const QVector<double> y = rollingRate(*o.rows, kWindow, &x);
+        g->setData(x, y, true);
+        m_overlayGraphs.push_back(g);
+    }
+    markDirty();
+    refresh();
+}
+
+void ConstraintPanel::rescale() {
+    std::vector<QCPGraph*> rates{m_rate};
+    rates.insert(rates.end(), m_overlayGraphs.begin(), m_overlayGraphs.end());
+    fitAxis(plot()->axisRect(0)->axis(QCPAxis::atBottom), rates, true);
+    plot()->axisRect(0)->axis(QCPAxis::atLeft)->setRange(0, 1.2);
+    fitAxis(m_normRect->axis(QCPAxis::atLeft), {m_radius, m_norm}, false);
+}
+
+}  // namespace h158::ui

@@ -1,0 +1,49 @@
+// Panel 2: how often the trust region shortens the step (rolling rate and one mark per
+// constrained step) and the trust radius r_t against the norm of the step actually applied.
+#pragma once
+
+#include <deque>
+
+#include "ui/panel.h"
+
+class QCPAxisRect;
+class QCPGraph;
+class QCheckBox;
+class QLabel;
+
+namespace h158::ui {
+
+class ConstraintPanel : public Panel {
+    Q_OBJECT
+public:
+    static constexpr int kWindow = 50;  // steps in the rolling activation rate
+
+    explicit ConstraintPanel(QWidget* parent = nullptr);
+
+    void beginRun(const Config& cfg, const QColor& runColour) override;
+    void appendRows(const std::vector<StepMetrics>& rows) override;
+    void setOverlays(const std::vector<RunOverlay>& overlays) override;
+    double overallRate() const { return m_steps ? double(m_constrained) / m_steps : 0.0; }
+
+protected:
+    void rescale() override;
+
+private:
+    void setLogNorms(bool on);
+
+    QLabel* m_rateLabel;
+    QCheckBox* m_log;
+    QCPAxisRect* m_normRect = nullptr;
+    QCPGraph* m_rate = nullptr;
+    QCPGraph* m_marks = nullptr;
+    QCPGraph* m_radius = nullptr;
+    QCPGraph* m_norm = nullptr;
+    std::vector<QCPGraph*> m_overlayGraphs;
+    std::deque<int> m_window;
+    int m_windowSum = 0;
+    int64_t m_steps = 0;
+    int64_t m_constrained = 0;
+    bool m_trustOn = true;
+};
+
+}  // namespace h158::ui

@@ -1,0 +1,90 @@
+#include "ui/lr_panel.h"
+
+#include <QLabel>
+#include <qcustomplot.h>
+
+#include "ui/plot_utils.h"
+#include "ui/theme.h"
+
+namespace h158::ui {
+
+LrPanel::LrPanel(QWidget* parent) : Panel(tr("Learning rate"), parent) {
+    m_info = new QLabel;
+    m_info->setStyleSheet(QStringLiteral("color: #555;"));
+    header()->insertWidget(2, m_info);
+
+    QCustomPlot* p = createPlot(QStringLiteral("learning_rate"));
+    QCPAxisRect* top = p->axisRect(0);
+    top->axis(QCPAxis::atLeft)->setLabel(tr("applied lr"));
+    setLogAxis(top->axis(QCPAxis::atLeft), true);
+    m_lr = addLine(p, top, tr("applied lr"), colours::lr, 2);
+    p->legend->setVisible(true);
+    top->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+
+    m_auxRect = addAxisRectBelow(p);
+    m_auxRect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
+    m_auxRect->axis(QCPAxis::atLeft)->setLabel(tr("multiplier m_t"));
+    m_auxRect->axis(QCPAxis::atRight)->setVisible(true);
+    m_auxRect->axis(QCPAxis::atRight)->setLabel(tr("radius r_t"));
+    styleAxisRect(m_auxRect);
+    m_auxRect->axis(QCPAxis::atLeft)->setLabelColor(colours::multiplier);
+    m_auxRect->axis(QCPAxis::atRight)->setLabelColor(colours::radius);
+    m_multiplier = addLine(p, m_auxRect, tr("multiplier m_t"), colours::multiplier, 2);
+    m_radius = p->addGraph(m_auxRect->axis(QCPAxis::atBottom), m_auxRect->axis(QCPAxis::atRight));
+    m_radius->setName(tr("radius r_t"));
+    m_radius->setPen(QPen(colours::radius, 1.5));
+    m_radius->setAdaptiveSampling(true);
+    addLegend(p, m_auxRect, Qt::AlignTop | Qt::AlignRight, {m_multiplier, m_radius});
+}
+
+void LrPanel::beginRun(const Config& cfg, const QColor&) {
+    for (QCPGraph* g : {m_lr, m_multiplier, m_radius}) g->data()->clear();
+    QString info = cfg.aux.enabled ? tr("auxiliary NN on") : tr("auxiliary NN off");
+    info += QStringLiteral(" · %1, %2").arg(QString::fromStdString(cfg.optim.kind),
+                                            QString::fromStdString(cfg.optim.schedule));
+    m_info->setText(info);
+    m_radius->setVisible(cfg.trust.enabled);
+    markDirty();
+}
+
+void LrPanel::appendRows(const std::vector<StepMetrics>& rows) {
+    for (const StepMetrics& m : rows) {
+        const double x = double(m.step);
+        if (std::isfinite(m.lr)) m_lr->addData(x, m.lr);
+        if (std::isfinite(m.lr_multiplier)) m_multiplier->addData(x, m.lr_multiplier);
+        if (std::isfinite(m.trust_radius)) m_radius->addData(x, m.trust_radius);
+    }
+    if (!rows.empty()) markDirty();
+}
+
+void LrPanel::setOverlays(const std::vector<RunOverlay>& overlays) {
+    QCustomPlot* p = plot();
+    for (QCPGraph* g : m_overlayGraphs) p->removeGraph(g);
+    m_overlayGraphs.clear();
+    for (const RunOverlay& o : overlays) {
+        QCPGraph* g = addLine(p, p->axisRect(0), o.name, o.colour, 1.5);
+        g->setPen(QPen(o.colour, 1.5, Qt::DashLine));
+        QVector<double> x, y;
+        for (const StepMetrics& m : *o.rows) {
+            if (!std::isfinite(m.lr)) continue;
+            x.push_back(double(m.step));
+            y.push_back(m.lr);
+        }
+        g->setData(x, y, true);
+        m_overlayGraphs.push_back(g);
+    }
+    markDirty();
+    refresh();
+}
+
+void LrPanel::rescale() {
+    std::vector<QCPGraph*> top{m_lr};
+    top.insert(top.end(), m_overlayGraphs.begin(), m_overlayGraphs.end());
+    QCPAxisRect* r = plot()->axisRect(0);
+    fitAxis(r->axis(QCPAxis::atBottom), top, true);
+    fitAxis(r->axis(QCPAxis::atLeft), top, false);
+    fitAxis(m_auxRect->axis(QCPAxis::atLeft), {m_multiplier}, false);
+    fitAxis(m_auxRect->axis(QCPAxis::atRight), {m_radius}, false);
+}
+
+}  // namespace h158::ui

@@ -1,0 +1,157 @@
+// The workbench window: the configuration form and the runs list in docks on the left, the live
+// views in two rows in the centre, Run / Pause / Step / Stop / Reset in a toolbar, a menu and on
+// shortcuts, and a status bar with state, step, steps/s, ETA and progress. Batches from the
+// worker are queued here and handed to the panels by a ~30 Hz timer, which also redraws them.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QTimer>
+#include <deque>
+#include <memory>
+
+#include "core/config.h"
+#include "ui/run_state.h"
+
+class QAction;
+class QLabel;
+class QProgressBar;
+class QSplitter;
+
+namespace h158::ui {
+
+class BoundaryPanel;
+class ClusterPanel;
+class ConfigPanel;
+class ConstraintPanel;
+class LossPanel;
+class LrPanel;
+class Panel;
+class QuantPanel;
+class RunController;
+class RunsPanel;
+class SamplesPanel;
+class WeightsPanel;
+
+struct MainWindowOptions {
+    QString workspace;         // empty: QSettings, else the user's data location + "/runs"
+    bool useSettings = true;   // restore and save config, layout and workspace
+};
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    static constexpr int kRedrawMs = 33;
+
+    explicit MainWindow(const MainWindowOptions& options = {}, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    RunController* controller() const { return m_controller; }
+    ConfigPanel* configPanel() const { return m_config; }
+    RunsPanel* runsPanel() const { return m_runs; }
+    LossPanel* lossPanel() const { return m_loss; }
+    QList<Panel*> panels() const { return m_panels; }
+    QAction* runAction() const { return m_runAct; }
+    QAction* pauseAction() const { return m_pauseAct; }
+    QAction* stepAction() const { return m_stepAct; }
+    QAction* stopAction() const { return m_stopAct; }
+    QAction* resetAction() const { return m_resetAct; }
+    QTimer* redrawTimer() { return &m_redraw; }
+
+    RunState state() const;
+    // Rows of the live run that reached the window (the plots have them by the next tick).
+    int64_t receivedSteps() const;
+    QString liveRunDirectory() const;
+    QString bannerText() const;
+    QString statusText() const;
+    QString workspace() const { return m_workspace; }
+    void setWorkspace(const QString& dir);
+
+    // Hands every queued batch to the panels and redraws them all now, then saves the window.
+    bool saveScreenshot(const QString& path);
+
+public slots:
+    void startRun();
+    void togglePause();
+    void stepRun();
+    void stopRun();
+    void resetRun();
+
+signals:
+    // The live run reached completed, stopped, diverged or failed.
+    void runFinished(h158::ui::RunState state);
+
+protected:
+    void closeEvent(QCloseEvent* e) override;
+
+private:
+    void buildActions();
+    void buildCentre();
+    void buildDocks();
+    void buildStatusBar();
+    void restoreSettings();
+    void saveSettings();
+    bool beginRun(bool paused);
+    void onBatch(const RunBatch& batch);
+    void onState(int runId, RunState s, const QString& message, qint64 steps);
+    void onTick();
+    void drainPending();
+    void updateActions();
+    void updateStatus();
+    void updateOverlays();
+    void layoutPanels(const Config& cfg);
+    void toggleMaximized(Panel* p);
+    void chooseWorkspace();
+    void showBanner(const QString& text, bool error);
+
+    RunController* m_controller;
+    ConfigPanel* m_config = nullptr;
+    RunsPanel* m_runs = nullptr;
+    LossPanel* m_loss = nullptr;
+    ConstraintPanel* m_constraint = nullptr;
+    QuantPanel* m_quant = nullptr;
+    ClusterPanel* m_cluster = nullptr;
+    LrPanel* m_lr = nullptr;
+    WeightsPanel* m_weights = nullptr;
+    BoundaryPanel* m_boundary = nullptr;
+    SamplesPanel* m_samples = nullptr;
+    QList<Panel*> m_panels;
+    QList<Panel*> m_topRow, m_bottomRow;
+    QSplitter* m_rows = nullptr;
+    QSplitter* m_top = nullptr;
+    QSplitter* m_bottom = nullptr;
+    Panel* m_maximized = nullptr;
+    QLabel* m_banner = nullptr;
+
+    QAction* m_runAct = nullptr;
+    QAction* m_pauseAct = nullptr;
+    QAction* m_stepAct = nullptr;
+    QAction* m_stopAct = nullptr;
+    QAction* m_resetAct = nullptr;
+
+    QLabel* m_stateLabel = nullptr;
+    QLabel* m_stepLabel = nullptr;
+    QLabel* m_rateLabel = nullptr;
+    QLabel* m_etaLabel = nullptr;
+    QProgressBar* m_progress = nullptr;
+
+    MainWindowOptions m_options;
+    QString m_workspace;
+    QTimer m_redraw;
+
+    // The live run: its controller id, runs-list entry, rows and what the panels still need.
+    int m_liveRunId = 0;
+    int m_liveEntry = 0;
+    Config m_liveConfig;
+    std::shared_ptr<std::vector<StepMetrics>> m_liveRows;
+    std::map<int, int> m_entryOfRun;  // controller run id -> runs-list entry id
+    std::map<int, std::shared_ptr<std::vector<StepMetrics>>> m_rowsOfRun;
+    std::vector<StepMetrics> m_pendingRows;
+    std::vector<Snapshot> m_pendingSnapshots;
+    RunState m_liveState = RunState::Idle;
+    QElapsedTimer m_clock;
+    std::deque<std::pair<qint64, int64_t>> m_rateWindow;  // (ms, steps) over the last 2 s
+    double m_stepsPerSecond = 0;
+};
+
+}  // namespace h158::ui

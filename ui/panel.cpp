@@ -1,0 +1,100 @@
+#include "ui/panel.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QStackedWidget>
+#include <QStyle>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include "ui/plot_utils.h"
+#include "ui/theme.h"
+
+namespace h158::ui {
+
+Panel::Panel(const QString& title, QWidget* parent) : QFrame(parent) {
+    setObjectName(QStringLiteral("panelCard"));
+    setFrameShape(QFrame::StyledPanel);
+    setStyleSheet(QStringLiteral(
+        "#panelCard { background: white; border: 1px solid #d9dce1; border-radius: 4px; }"));
+    auto* v = new QVBoxLayout(this);
+    v->setContentsMargins(6, 4, 6, 4);
+    v->setSpacing(2);
+    m_header = new QHBoxLayout;
+    m_header->setSpacing(6);
+    m_title = new QLabel(title);
+    QFont f = m_title->font();
+    f.setBold(true);
+    m_title->setFont(f);
+    m_header->addWidget(m_title);
+    m_header->addStretch(1);
+    auto* maximize = new QToolButton;
+    maximize->setAutoRaise(true);
+    maximize->setIcon(style()->standardIcon(QStyle::SP_TitleBarMaxButton));
+    maximize->setToolTip(tr("Give this view the whole centre (click again to go back)"));
+    maximize->setIconSize(QSize(12, 12));
+    connect(maximize, &QToolButton::clicked, this, [this] { emit maximizeToggled(this); });
+    m_header->addWidget(maximize);
+    v->addLayout(m_header);
+    m_stack = new QStackedWidget;
+    m_note = new QLabel;
+    m_note->setAlignment(Qt::AlignCenter);
+    m_note->setWordWrap(true);
+    m_note->setStyleSheet(QStringLiteral("color: #888; padding: 12px;"));
+    m_stack->addWidget(m_note);
+    v->addWidget(m_stack, 1);
+}
+
+QString Panel::title() const { return m_title->text(); }
+
+void Panel::setContent(QWidget* w) {
+    m_stack->addWidget(w);
+    m_stack->setCurrentWidget(w);
+}
+
+QCustomPlot* Panel::createPlot(const QString& exportName) {
+    m_plot = new QCustomPlot;
+    m_plot->setMinimumSize(160, 120);
+    stylePlot(m_plot);
+    m_interaction = new PlotInteraction(m_plot, exportName, [this] { rescale(); });
+    setContent(m_plot);
+    return m_plot;
+}
+
+void Panel::setNote(const QString& text) {
+    m_note->setText(text);
+    if (!text.isEmpty())
+        m_stack->setCurrentWidget(m_note);
+    else if (m_stack->count() > 1)
+        m_stack->setCurrentIndex(1);
+}
+
+void Panel::refresh() {
+    if (!m_dirty || !isVisible()) return;
+    m_dirty = false;
+    redraw();
+}
+
+void Panel::forceRedraw() {
+    m_dirty = false;
+    if (m_plot) {
+        if (!m_interaction || m_interaction->following()) rescale();
+        m_plot->replot(QCustomPlot::rpImmediateRefresh);
+    } else {
+        redraw();
+    }
+}
+
+void Panel::redraw() {
+    if (!m_plot) return;
+    if (!m_interaction || m_interaction->following()) rescale();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void Panel::showEvent(QShowEvent* e) {
+    QFrame::showEvent(e);
+    m_dirty = true;
+}
+
+}  // namespace h158::ui

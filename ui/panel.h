@@ -1,0 +1,83 @@
+// The card every live view sits in: a title bar (with the panel's own controls and a button to
+// give it the whole centre), then the view, or a note when the view does not apply to the run.
+// The window's redraw timer calls refresh(); a panel redraws only when it has something new and
+// is visible, so hidden panels cost nothing while training.
+#pragma once
+
+#include <QColor>
+#include <QFrame>
+#include <memory>
+#include <vector>
+
+#include "core/config.h"
+#include "core/metrics.h"
+
+class QHBoxLayout;
+class QLabel;
+class QStackedWidget;
+class QToolButton;
+class QCustomPlot;
+
+namespace h158::ui {
+
+class PlotInteraction;
+
+// A finished (or the live) run's rows drawn beside the live run in the scalar plots.
+struct RunOverlay {
+    QString name;
+    QColor colour;
+    std::shared_ptr<const std::vector<StepMetrics>> rows;
+};
+
+class Panel : public QFrame {
+    Q_OBJECT
+public:
+    Panel(const QString& title, QWidget* parent = nullptr);
+
+    // Whether the view means anything for this configuration (e.g. a boundary needs 2-D data).
+    virtual bool appliesTo(const Config&) const { return true; }
+    // A new run starts: forget the old one's data (overlays stay).
+    virtual void beginRun(const Config& cfg, const QColor& runColour) = 0;
+    // Rows of the live run that arrived since the last call, in step order.
+    virtual void appendRows(const std::vector<StepMetrics>&) {}
+    virtual void applySnapshot(const Snapshot&) {}
+    virtual void setOverlays(const std::vector<RunOverlay>&) {}
+
+    // Redraws if there is something new and the panel is on screen.
+    void refresh();
+    // Redraws now, whether visible or not (for screenshots and exports).
+    void forceRedraw();
+    QString title() const;
+    // The panel's plot interaction (export, reset view), null for text panels.
+    PlotInteraction* interaction() const { return m_interaction; }
+    QCustomPlot* plot() const { return m_plot; }
+
+signals:
+    void maximizeToggled(h158::ui::Panel* panel);
+
+protected:
+    // The title bar's layout, for the panel's own controls (added after the title).
+    QHBoxLayout* header() const { return m_header; }
+    void setContent(QWidget* w);
+    // Creates the panel's plot (styled, zoom/pan, export menu) and makes it the content.
+    QCustomPlot* createPlot(const QString& exportName);
+    // Shows `text` instead of the view; an empty text shows the view again.
+    void setNote(const QString& text);
+    void markDirty() { m_dirty = true; }
+    // Rescale to the data (called on a redraw while the view follows the data, and on reset).
+    virtual void rescale() {}
+    // Default: rescale while following, then one queued replot.
+    virtual void redraw();
+    void showEvent(QShowEvent* e) override;
+
+private:
+    QLabel* m_title;
+    QHBoxLayout* m_header;
+    QStackedWidget* m_stack;
+    QLabel* m_note;
+    QCustomPlot* m_plot = nullptr;
+    PlotInteraction* m_interaction = nullptr;
+    bool m_dirty = true;
+};
+
+}  // namespace h158::ui

@@ -1,0 +1,77 @@
+// The UI thread's handle on training: owns the worker thread and its RunWorker, turns button
+// presses into queued commands (plus atomic flags that end a running chunk between two steps),
+// and relays the worker's batches and state reports. Nothing here waits on a step.
+#pragma once
+
+#include <QObject>
+#include <QThread>
+#include <atomic>
+
+#include "core/config.h"
+#include "ui/run_state.h"
+
+namespace h158::ui {
+
+class RunWorker;
+
+class RunController : public QObject {
+    Q_OBJECT
+public:
+    explicit RunController(QObject* parent = nullptr);
+    ~RunController() override;  // stops the run between two steps, then quit(); wait()
+
+    // Starts a new run writing to `dir`; returns its id. Ignored (returns 0) while one is active.
+    int start(const h158::Config& cfg, const QString& dir, bool paused = false);
+    void pause();
+    void resume();
+    void togglePause();
+    void step();  // exactly one step; only while paused
+    void stop();
+    void reset();
+    // Answered by synced(token) after the worker has handled every earlier command.
+    int sync();
+
+    // The state the worker last reported (of the current run), and its step count right now.
+    RunState state() const { return m_state; }
+    int currentRunId() const { return m_runId; }
+    int64_t stepsDone() const { return m_stepsDone.load(); }
+    const QString& runDirectory() const { return m_dir; }
+    int64_t totalSteps() const { return m_totalSteps; }
+
+signals:
+    void runStarted(int runId, const QString& dir, qint64 totalSteps);
+    void batchReady(const h158::ui::RunBatch& batch);
+    void stateChanged(int runId, h158::ui::RunState state, const QString& message,
+                      qint64 stepsDone);
+    void synced(int token);
+
+    // Queued into the worker thread.
+    void workerStart(int runId, const h158::Config& cfg, const QString& dir, bool paused);
+    void workerPause();
+    void workerResume();
+    void workerStep();
+    void workerStop();
+    void workerReset();
+    void workerPing(int token);
+
+private:
+    void onStarted(int runId, const QString& dir, qint64 totalSteps);
+    void onState(int runId, RunState s, const QString& message, qint64 steps);
+
+    QThread m_thread;
+    RunWorker* m_worker = nullptr;
+    std::atomic<bool> m_pauseFlag{false};
+    std::atomic<bool> m_stopFlag{false};
+    std::atomic<int64_t> m_stepsDone{0};
+    RunState m_state = RunState::Idle;
+    bool m_startPending = false;
+    int m_runId = 0;
+    int m_nextRunId = 1;
+    int m_nextToken = 1;
+    QString m_dir;
+    int64_t m_totalSteps = 0;
+};
+
+}  // namespace h158::ui
+
+Q_DECLARE_METATYPE(h158::Config)

@@ -1,0 +1,32 @@
+// The life of a run as the window shows it, and the batches the worker sends to the UI thread.
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+#include <vector>
+
+#include "core/metrics.h"
+
+namespace h158::ui {
+
+enum class RunState { Idle, Starting, Running, Paused, Completed, Stopped, Diverged, Failed };
+
+QString stateName(RunState s);
+// Starting, running or paused: a run exists and may take more steps.
+inline bool isActive(RunState s) {
+    return s == RunState::Starting || s == RunState::Running || s == RunState::Paused;
+}
+// Completed, stopped, diverged or failed.
+inline bool isFinal(RunState s) { return !isActive(s) && s != RunState::Idle; }
+
+// Rows and snapshots produced since the previous batch of the same run.
+struct RunBatch {
+    int runId = 0;
+    std::vector<StepMetrics> rows;
+    std::vector<Snapshot> snapshots;
+};
+
+}  // namespace h158::ui
+
+Q_DECLARE_METATYPE(h158::ui::RunBatch)
+Q_DECLARE_METATYPE(h158::ui::RunState)

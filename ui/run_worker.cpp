@@ -1,0 +1,188 @@
+#include "ui/run_worker.h"
+
+#include <QMetaObject>
+#include <algorithm>
+
+namespace h158::ui {
+
+namespace {
+// A chunk runs steps for about this long before it returns to the event loop, so that queued
+// commands are handled promptly; rows are sent to the UI at most once per flush interval.
+constexpr qint64 kChunkMs = 15;
+constexpr qint64 kFlushMs = 30;
+
+// The live views need only the latest snapshot of each kind (per tensor for weights); every
+// text sample is kept.
+bool supersedes(const Snapshot& newer, const Snapshot& older) {
+    if (newer.kind != older.kind || newer.kind == "samples") return false;
+    if (newer.kind == "weights")
+        return newer.data.value("tensor", std::string()) == older.data.value("tensor", std::string());
+    return true;
+}
+}  // namespace
+
+QString stateName(RunState s) {
+    switch (s) {
+        case RunState::Idle: return QStringLiteral("idle");
+        case RunState::Starting: return QStringLiteral("starting");
+        case RunState::Running: return QStringLiteral("running");
+        case RunState::Paused: return QStringLiteral("paused");
+        case RunState::Completed: return QStringLiteral("completed");
+        case RunState::Stopped: return QStringLiteral("stopped");
+        case RunState::Diverged: return QStringLiteral("diverged");
+        case RunState::Failed: return QStringLiteral("failed");
+    }
+    return {};
+}
+
+RunWorker::RunWorker(std::atomic<bool>& pauseFlag, std::atomic<bool>& stopFlag,
+                     std::atomic<int64_t>& stepsDone)
+    : m_pauseFlag(pauseFlag), m_stopFlag(stopFlag), m_stepsDone(stepsDone) {}
+
+RunWorker::~RunWorker() {
+    if (m_session && !m_session->finished()) m_session->stop();
+}
+
+void RunWorker::start(int runId, const h158::Config& cfg, const QString& dir, bool paused) {
+    if (isActive(m_state)) return;
+    m_session.reset();
+    m_batch = RunBatch{};
+    m_runId = runId;
+    m_batch.runId = runId;
+    m_stepsDone.store(0);
+    setState(RunState::Starting);
+    try {
+        m_session = std::make_unique<RunSession>(cfg, dir.toStdString());
+    } catch (const std::exception& e) {
+        setState(RunState::Failed, QString::fromStdString(e.what()));
+        return;
+    }
+    emit started(runId, dir, m_session->trainer().totalSteps());
+    for (auto& s : m_session->takeSnapshots()) m_batch.snapshots.push_back(std::move(s));
+    flush();
+    if (paused) {
+        setState(RunState::Paused);
+    } else {
+        setState(RunState::Running);
+        scheduleChunk();
+    }
+}
+
+void RunWorker::pause() {
+    if (m_state != RunState::Running) return;
+    flush();
+    setState(RunState::Paused);
+}
+
+void RunWorker::resume() {
+    if (m_state != RunState::Paused) return;
+    setState(RunState::Running);
+    scheduleChunk();
+}
+
+void RunWorker::stepOnce() {
+    if (m_state != RunState::Paused) return;
+    if (doStep()) {
+        flush();
+        setState(RunState::Paused);
+    } else {
+        endFromTrainer();
+    }
+}
+
+void RunWorker::stop() {
+    if (!isActive(m_state)) return;
+    stopRun();
+}
+
+void RunWorker::reset() {
+    if (isActive(m_state)) stopRun();
+    m_session.reset();
+    m_stepsDone.store(0);
+    setState(RunState::Idle);
+}
+
+void RunWorker::ping(int token) { emit pong(token); }
+
+void RunWorker::stopRun() {
+    m_session->stop();
+    flush();
+    setState(RunState::Stopped, QString::fromStdString(m_session->trainer().summary().message));
+}
+
+void RunWorker::scheduleChunk() {
+    if (m_chunkQueued) return;
+    m_chunkQueued = true;
+    QMetaObject::invokeMethod(this, &RunWorker::runChunk, Qt::QueuedConnection);
+}
+
+void RunWorker::runChunk() {
+    m_chunkQueued = false;
+    if (m_state != RunState::Running) return;
+    QElapsedTimer chunk;
+    chunk.start();
+    bool more = true;
+    while (!m_pauseFlag.load() && !m_stopFlag.load() && chunk.elapsed() < kChunkMs) {
+        more = doStep();
+        if (!more) break;
+    }
+    if (!more) {
+        endFromTrainer();
+    } else if (m_stopFlag.load()) {
+        stopRun();
+    } else if (m_pauseFlag.load()) {
+        pause();
+    } else {
+        if (m_sinceFlush.elapsed() >= kFlushMs) flush();
+        scheduleChunk();
+    }
+}
+
+bool RunWorker::doStep() {
+    try {
+        m_batch.rows.push_back(m_session->step());
+    } catch (const std::exception& e) {
+        m_session->trainer().fail(e.what());
+    }
+    m_stepsDone.store(m_session->trainer().stepsDone());
+    for (auto& s : m_session->takeSnapshots()) {
+        auto& v = m_batch.snapshots;
+        v.erase(std::remove_if(v.begin(), v.end(),
+                               [&](const Snapshot& old) { return supersedes(s, old); }),
+                v.end());
+        v.push_back(std::move(s));
+    }
+    return !m_session->finished();
+}
+
+void RunWorker::flush() {
+    m_sinceFlush.start();
+    if (m_batch.rows.empty() && m_batch.snapshots.empty()) return;
+    RunBatch out;
+    out.runId = m_runId;
+    std::swap(out, m_batch);
+    m_batch.runId = m_runId;
+    emit batchReady(out);
+}
+
+void RunWorker::endFromTrainer() {
+    m_session->finish();
+    flush();
+    const Summary s = m_session->trainer().summary();
+    RunState st = RunState::Completed;
+    switch (s.status) {
+        case RunStatus::Running:
+        case RunStatus::Completed: st = RunState::Completed; break;
+        case RunStatus::Stopped: st = RunState::Stopped; break;
+        case RunStatus::Diverged: st = RunState::Diverged; break;
+        case RunStatus::Failed: st = RunState::Failed; break;
+    }
+    setState(st, QString::fromStdString(s.message));
+}
+
+void RunWorker::setState(RunState s, const QString& message) {
+    m_state = s;
+    emit stateChanged(m_runId, s, message, m_stepsDone.load());
+}
+
+}  // namespace h158::ui

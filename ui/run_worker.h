@@ -1,0 +1,61 @@
+// The worker that owns a RunSession on the controller's thread. It takes commands as queued
+// slot calls, runs steps in short chunks so commands are handled between them, and sends rows
+// and snapshots back in batches (at most ~30 per second). The UI's atomic flags end a chunk
+// early, between two steps, so Pause and Stop take effect within one step.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <atomic>
+#include <memory>
+
+#include "core/config.h"
+#include "core/run_session.h"
+#include "ui/run_state.h"
+
+namespace h158::ui {
+
+class RunWorker : public QObject {
+    Q_OBJECT
+public:
+    RunWorker(std::atomic<bool>& pauseFlag, std::atomic<bool>& stopFlag,
+              std::atomic<int64_t>& stepsDone);
+    ~RunWorker() override;
+
+    // Commands; each is ignored when it does not apply to the current state.
+    void start(int runId, const h158::Config& cfg, const QString& dir, bool paused);
+    void pause();
+    void resume();
+    void stepOnce();
+    void stop();
+    void reset();  // ends an active run as stopped and forgets it
+    void ping(int token);  // answered by pong(token) once every earlier command is handled
+
+signals:
+    void started(int runId, const QString& dir, qint64 totalSteps);
+    void batchReady(const h158::ui::RunBatch& batch);
+    void stateChanged(int runId, h158::ui::RunState state, const QString& message,
+                      qint64 stepsDone);
+    void pong(int token);
+
+private:
+    void runChunk();
+    void scheduleChunk();
+    bool doStep();  // false when the run ended (finished, diverged, failed)
+    void flush();
+    void setState(RunState s, const QString& message = {});
+    void endFromTrainer();
+    void stopRun();
+
+    std::atomic<bool>& m_pauseFlag;
+    std::atomic<bool>& m_stopFlag;
+    std::atomic<int64_t>& m_stepsDone;
+    std::unique_ptr<RunSession> m_session;
+    RunState m_state = RunState::Idle;
+    int m_runId = 0;
+    bool m_chunkQueued = false;
+    RunBatch m_batch;
+    QElapsedTimer m_sinceFlush;
+};
+
+}  // namespace h158::ui

@@ -1,0 +1,249 @@
+#include "ui/runs_panel.h"
+
+#include <QDesktopServices>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenu>
+#include <QPainter>
+#include <QPushButton>
+#include <QTreeWidget>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <nlohmann/json.hpp>
+
+#include "core/run_session.h"
+#include "ui/theme.h"
+
+namespace h158::ui {
+
+namespace {
+enum Column { ColName, ColState, ColStep, ColLoss, ColCount };
+
+QIcon swatch(const QColor& c) {
+    QPixmap pm(12, 12);
+    pm.fill(Qt::transparent);
+    QPainter p(&pm);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setBrush(c);
+    p.setPen(c.darker(130));
+    p.drawRoundedRect(QRectF(0.5, 0.5, 11, 11), 2, 2);
+    return QIcon(pm);
+}
+
+RunState stateFromSummary(const nlohmann::json& s) {
+    const std::string st = s.value("status", std::string());
+    if (st == "completed") return RunState::Completed;
+    if (st == "stopped") return RunState::Stopped;
+    if (st == "diverged") return RunState::Diverged;
+    if (st == "failed") return RunState::Failed;
+    return RunState::Stopped;  // no summary: the run was killed
+}
+
+nlohmann::json readJson(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return nlohmann::json::object();
+    try {
+        return nlohmann::json::parse(f.readAll().toStdString());
+    } catch (const std::exception&) {
+        return nlohmann::json::object();
+    }
+}
+}  // namespace
+
+RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
+    auto* v = new QVBoxLayout(this);
+    v->setContentsMargins(4, 4, 4, 4);
+    v->setSpacing(4);
+    m_tree = new QTreeWidget;
+    m_tree->setColumnCount(ColCount);
+    m_tree->setHeaderLabels({tr("Run"), tr("State"), tr("Step"), tr("Final loss")});
+    m_tree->setRootIsDecorated(false);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setUniformRowHeights(true);
+    m_tree->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_tree->header()->setStretchLastSection(false);
+    m_tree->header()->setSectionResizeMode(ColName, QHeaderView::Stretch);
+    for (int c = ColState; c < ColCount; ++c)
+        m_tree->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    m_tree->setToolTip(tr("Tick runs to overlay their curves in the loss, constraint, "
+                          "quantization and learning-rate plots"));
+    v->addWidget(m_tree, 1);
+    auto* row = new QHBoxLayout;
+    m_workspace = new QLabel;
+    m_workspace->setStyleSheet(QStringLiteral("color: #666;"));
+    m_workspace->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_workspace->setMinimumWidth(40);
+    row->addWidget(m_workspace, 1);
+    auto* change = new QPushButton(tr("Workspace…"));
+    change->setToolTip(tr("Choose the folder where runs are written and read"));
+    row->addWidget(change);
+    v->addLayout(row);
+    connect(change, &QPushButton::clicked, this, &RunsPanel::changeWorkspaceRequested);
+    connect(m_tree, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem*, int column) {
+        if (column == ColName) emit overlaysChanged();
+    });
+    connect(m_tree, &QWidget::customContextMenuRequested, this, &RunsPanel::showMenu);
+}
+
+QTreeWidgetItem* RunsPanel::itemOf(int id) const {
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* it = m_tree->topLevelItem(i);
+        if (it->data(ColName, Qt::UserRole).toInt() == id) return it;
+    }
+    return nullptr;
+}
+
+int RunsPanel::addEntry(RunEntry e, bool top) {
+    e.id = m_nextId++;
+    e.colour = runColour(m_colours++);
+    auto* it = new QTreeWidgetItem;
+    it->setData(ColName, Qt::UserRole, e.id);
+    it->setFlags(it->flags() | Qt::ItemIsUserCheckable);
+    {
+        const QSignalBlocker block(m_tree);
+        it->setCheckState(ColName, Qt::Unchecked);
+        if (top)
+            m_tree->insertTopLevelItem(0, it);
+        else
+            m_tree->addTopLevelItem(it);
+    }
+    const int id = e.id;
+    m_entries[id] = std::move(e);
+    refreshItem(m_entries[id]);
+    return id;
+}
+
+int RunsPanel::addSessionRun(const QString& dir, int64_t total,
+                             std::shared_ptr<std::vector<StepMetrics>> rows) {
+    RunEntry e;
+    e.name = QFileInfo(dir).fileName();
+    e.dir = dir;
+    e.state = RunState::Starting;
+    e.total = total;
+    e.session = true;
+    e.rows = std::move(rows);
+    return addEntry(std::move(e), true);
+}
+
+void RunsPanel::refreshItem(const RunEntry& e) {
+    QTreeWidgetItem* it = itemOf(e.id);
+    if (!it) return;
+    const QSignalBlocker block(m_tree);
+    it->setIcon(ColName, swatch(e.colour));
+    it->setText(ColName, e.name);
+    it->setToolTip(ColName, e.dir);
+    QFont f = it->font(ColName);
+    f.setBold(e.session);
+    it->setFont(ColName, f);
+    it->setText(ColState, stateName(e.state));
+    const bool bad = e.state == RunState::Diverged || e.state == RunState::Failed;
+    it->setForeground(ColState, bad ? QBrush(QColor(198, 40, 40)) : QBrush());
+    it->setText(ColStep, e.total > 0 ? QStringLiteral("%1/%2").arg(e.step).arg(e.total)
+                                     : QString::number(e.step));
+    it->setText(ColLoss, std::isfinite(e.finalLoss) ? QString::number(e.finalLoss, 'g', 4)
+                                                    : QStringLiteral("–"));
+}
+
+void RunsPanel::updateRun(int id, RunState state, int64_t step, double finalLoss) {
+    auto it = m_entries.find(id);
+    if (it == m_entries.end()) return;
+    it->second.state = state;
+    it->second.step = step;
+    if (std::isfinite(finalLoss)) it->second.finalLoss = finalLoss;
+    refreshItem(it->second);
+}
+
+int RunsPanel::scanWorkspace(const QString& workspace) {
+    m_workspace->setText(QDir::toNativeSeparators(workspace));
+    m_workspace->setToolTip(workspace);
+    QDir dir(workspace);
+    int added = 0;
+    QStringList known;
+    for (const auto& [id, e] : m_entries) known << QFileInfo(e.dir).absoluteFilePath();
+    const auto subdirs = dir.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time);
+    for (const QFileInfo& d : subdirs) {
+        const QString path = d.absoluteFilePath();
+        if (known.contains(path) || !QFileInfo::exists(path + "/config.json")) continue;
+        RunEntry e;
+        e.name = d.fileName();
+        e.dir = path;
+        const nlohmann::json s = readJson(path + "/summary.json");
+        e.state = stateFromSummary(s);
+        e.step = s.value("steps", int64_t(0));
+        const nlohmann::json cfg = readJson(path + "/config.json");
+        if (cfg.contains("run") && cfg["run"].contains("steps")) e.total = cfg["run"]["steps"].get<int64_t>();
+        if (s.contains("figures") && s["figures"].value("final_loss", nlohmann::json()).is_number())
+            e.finalLoss = s["figures"]["final_loss"].get<double>();
+        addEntry(std::move(e), false);
+        ++added;
+    }
+    return added;
+}
+
+void RunsPanel::clearPastRuns() {
+    bool wasChecked = false;
+    for (auto it = m_entries.begin(); it != m_entries.end();) {
+        if (it->second.session) {
+            ++it;
+            continue;
+        }
+        QTreeWidgetItem* item = itemOf(it->first);
+        wasChecked = wasChecked || (item && item->checkState(ColName) == Qt::Checked);
+        delete item;
+        it = m_entries.erase(it);
+    }
+    if (wasChecked) emit overlaysChanged();
+}
+
+const RunEntry* RunsPanel::entry(int id) const {
+    const auto it = m_entries.find(id);
+    return it == m_entries.end() ? nullptr : &it->second;
+}
+
+QList<int> RunsPanel::checkedRuns() const {
+    QList<int> ids;
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* it = m_tree->topLevelItem(i);
+        if (it->checkState(ColName) == Qt::Checked) ids << it->data(ColName, Qt::UserRole).toInt();
+    }
+    return ids;
+}
+
+void RunsPanel::setChecked(int id, bool on) {
+    if (QTreeWidgetItem* it = itemOf(id)) it->setCheckState(ColName, on ? Qt::Checked : Qt::Unchecked);
+}
+
+std::vector<RunOverlay> RunsPanel::overlays(int exceptId) {
+    std::vector<RunOverlay> out;
+    for (int id : checkedRuns()) {
+        if (id == exceptId) continue;
+        RunEntry& e = m_entries[id];
+        if (!e.rows) {
+            e.rows = std::make_shared<std::vector<StepMetrics>>();
+            try {
+                *e.rows = readRunDirectory(e.dir.toStdString()).metrics;
+            } catch (const std::exception& ex) {
+                if (QTreeWidgetItem* it = itemOf(id)) it->setToolTip(ColName, QString::fromStdString(ex.what()));
+            }
+        }
+        out.push_back(RunOverlay{e.name, e.colour, e.rows});
+    }
+    return out;
+}
+
+void RunsPanel::showMenu(const QPoint& pos) {
+    QTreeWidgetItem* it = m_tree->itemAt(pos);
+    if (!it) return;
+    const QString dir = m_entries[it->data(ColName, Qt::UserRole).toInt()].dir;
+    QMenu menu(this);
+    menu.addAction(tr("Open run folder"), this,
+                   [dir] { QDesktopServices::openUrl(QUrl::fromLocalFile(dir)); });
+    menu.exec(m_tree->viewport()->mapToGlobal(pos));
+}
+
+}  // namespace h158::ui

@@ -1,0 +1,45 @@
+// The workbench's look: a light Fusion palette, readable fonts, and the fixed colour sets that
+// keep a cluster, a class or a run the same colour in every panel.
+#pragma once
+
+#include <QColor>
+
+class QApplication;
+class QCustomPlot;
+class QCPAxisRect;
+
+namespace h158::ui {
+
+void applyLightTheme(QApplication& app);
+
+// Cluster k (data or parameter cluster) in every panel; cycles after 10.
+QColor clusterColour(int k);
+// Run n of the runs list (session and past runs), distinct from the cluster set's first hues.
+QColor runColour(int n);
+// Class colours of the decision boundary (Playground-like orange / blue), more for multi-class.
+QColor classColour(int c);
+
+// Semantic series colours shared by the scalar panels.
+namespace colours {
+inline const QColor loss{31, 119, 180};
+inline const QColor validation{214, 39, 40};
+inline const QColor constraint{148, 103, 189};
+inline const QColor radius{44, 160, 44};
+inline const QColor stepNorm{255, 127, 14};
+inline const QColor quantError{31, 119, 180};
+inline const QColor updateError{255, 127, 14};
+inline const QColor levelNeg{214, 96, 77};
+inline const QColor levelZero{186, 186, 186};
+inline const QColor levelPos{67, 147, 195};
+inline const QColor lr{31, 119, 180};
+inline const QColor multiplier{148, 103, 189};
+inline const QColor grid{228, 228, 228};
+inline const QColor axis{120, 120, 120};
+inline const QColor text{50, 50, 50};
+}  // namespace colours
+
+// Axis colours, fonts and grid of one axis rect (and the plot's background).
+void styleAxisRect(QCPAxisRect* rect);
+void stylePlot(QCustomPlot* plot);
+
+}  // namespace h158::ui
