@@ -128,6 +128,29 @@ void benchGemv(int64_t rows, int64_t cols, int threads, int reps) {
     }
 }
 
+// The per-step quantizers: int8 activations (in, n) and absmean ternary weights (out, in).
+void benchQuantizers(int64_t in, int64_t n, int64_t out, int threads, int reps) {
+    setThreadCount(threads);
+    const MatF x = gaussian(in, n, 5, 1.0);
+    std::vector<int8_t> xc(static_cast<size_t>(in * n));
+    std::vector<float> inv(static_cast<size_t>(n));
+    const double actMs =
+        bestMs(reps, [&] { quantizeActivations(x.data(), in, n, xc.data(), inv.data()); });
+    const MatF w = gaussian(out, in, 6, 0.02);
+    MatF wq(out, in);
+    QuantizedTensor q;
+    const double wMs = bestMs(reps, [&] {
+        quantizeWeights(w.data(), out, in, QuantLevels::Ternary, QuantGranularity::Tensor, {}, q,
+                        wq.data());
+    });
+    std::printf(
+        "{\"case\":\"quantize\",\"threads\":%d,\"act_shape\":[%lld,%lld],\"act_quant_ms\":%.4f,"
+        "\"act_quant_gbps\":%.1f,\"weight_shape\":[%lld,%lld],\"weight_quant_ms\":%.4f}\n",
+        threads, (long long)in, (long long)n, actMs, double(in * n) * 5e-6 / actMs, (long long)out,
+        (long long)in, wMs);
+    std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,12 +158,13 @@ int main(int argc, char** argv) {
     const int reps = quick ? 3 : 15;
     const int64_t n = 2048;
     // gpt-s (d 128): qkv, attention out, MLP up, MLP down; gpt-m (d 256) likewise.
-    const Shape shapes[] = {{"gpt-s.qkv", 384, 128},  {"gpt-s.proj", 128, 128},
-                            {"gpt-s.fc", 512, 128},   {"gpt-s.fc_out", 128, 512},
-                            {"gpt-m.qkv", 768, 256},  {"gpt-m.proj", 256, 256},
-                            {"gpt-m.fc", 1024, 256},  {"gpt-m.fc_out", 256, 1024}};
+    const Shape shapes[] = {{"gpt-s.qkv", 384, 128}, {"gpt-s.proj", 128, 128},
+                            {"gpt-s.fc", 512, 128},  {"gpt-s.fc_out", 128, 512},
+                            {"gpt-m.qkv", 768, 256}, {"gpt-m.proj", 256, 256},
+                            {"gpt-m.fc", 1024, 256}, {"gpt-m.fc_out", 256, 1024}};
     for (int threads : {1, 2})
         for (const auto& s : shapes) benchGemm(s, n, threads, reps);
     for (int threads : {1, 2}) benchGemv(4096, 4096, threads, reps);
+    for (int threads : {1, 2}) benchQuantizers(256, n, 1024, threads, reps);
     return 0;
 }

@@ -65,7 +65,8 @@ void plainChunk(const PreparedBitWeights& w, const int8_t* x, const float* inv, 
             for (int64_t o = 0; o < w.out; ++o) acc[size_t(o)] += int32_t(wk[o]) * xk;
         }
         float* yt = y + t * w.out;
-        for (int64_t o = 0; o < w.out; ++o) yt[o] = scaleOut(acc[size_t(o)], w.rowScale[size_t(o)], inv[t]);
+        for (int64_t o = 0; o < w.out; ++o)
+            yt[o] = scaleOut(acc[size_t(o)], w.rowScale[size_t(o)], inv[t]);
     }
 }
 
@@ -123,10 +124,14 @@ void runGemm(const PreparedBitWeights& w, const GemmInput& in, int64_t n, float*
 
 const char* bitKernelPathName(BitKernelPath p) {
     switch (p) {
-        case BitKernelPath::Auto: return "auto";
-        case BitKernelPath::Plain: return "plain";
-        case BitKernelPath::Avx2: return "avx2";
-        case BitKernelPath::Avx512Vnni: return "avx512_vnni";
+        case BitKernelPath::Auto:
+            return "auto";
+        case BitKernelPath::Plain:
+            return "plain";
+        case BitKernelPath::Avx2:
+            return "avx2";
+        case BitKernelPath::Avx512Vnni:
+            return "avx512_vnni";
     }
     return "?";
 }
@@ -141,9 +146,12 @@ BitKernelPath parseBitKernelPath(const std::string& s) {
 bool bitKernelPathSupported(BitKernelPath p) {
     switch (p) {
         case BitKernelPath::Auto:
-        case BitKernelPath::Plain: return true;
-        case BitKernelPath::Avx2: return cpuPaths().avx2;
-        case BitKernelPath::Avx512Vnni: return cpuPaths().avx512;
+        case BitKernelPath::Plain:
+            return true;
+        case BitKernelPath::Avx2:
+            return cpuPaths().avx2;
+        case BitKernelPath::Avx512Vnni:
+            return cpuPaths().avx512;
     }
     return false;
 }
@@ -174,28 +182,43 @@ void prepareBitWeights(const QuantizedTensor& q, PreparedBitWeights& p) {
 void prepareBitWeights(const int8_t* codes, const float* rowScale, int64_t out, int64_t in,
                        PreparedBitWeights& p) {
     checkShape("prepareBitWeights", out, in, 0);
+    const int64_t n = out * in;
+    int lo = 0, hi = 0;  // a vectorizable range check first; the message search only on failure
+    for (int64_t i = 0; i < n; ++i) {
+        lo = std::min<int>(lo, codes[i]);
+        hi = std::max<int>(hi, codes[i]);
+    }
+    if (lo < -2 || hi > 2)
+        for (int64_t i = 0; i < n; ++i)
+            if (codes[i] < -2 || codes[i] > 2)
+                throw Error("prepareBitWeights: code " + std::to_string(codes[i]) + " at (" +
+                            std::to_string(i % out) + ", " + std::to_string(i / out) +
+                            ") is outside [-2, 2]");
     p.out = out;
     p.in = in;
     p.inPad = (in + 3) / 4 * 4;
     p.groups = (out + 15) / 16;
-    p.codes.assign(codes, codes + out * in);
+    p.codes.assign(codes, codes + n);
     p.packed.assign(size_t(p.groups * 16 * p.inPad), 0);
     p.rowSum128.assign(size_t(p.groups * 16), 0);
     p.rowScale.assign(size_t(p.groups * 16), 0.0f);
     std::copy(rowScale, rowScale + out, p.rowScale.begin());
-    for (int64_t k = 0; k < in; ++k) {
-        const int8_t* col = codes + k * out;
-        const int64_t g = k / 4, i = k % 4;
-        for (int64_t o = 0; o < out; ++o) {
-            const int8_t c = col[o];
-            if (c < -2 || c > 2)
-                throw Error("prepareBitWeights: code " + std::to_string(c) + " at (" +
-                            std::to_string(o) + ", " + std::to_string(k) + ") is outside [-2, 2]");
-            const int64_t s = o / 16, j = o % 16;
-            p.packed[size_t((s * (p.inPad / 4) + g) * 64 + j * 4 + i)] = c;
-            p.rowSum128[size_t(o)] += 128 * c;
+    // Output groups are independent: each fills its own (inPad/4, 16, 4) panel and row sums.
+    parallelFor(p.groups, 8, [&](int64_t s0, int64_t s1) {
+        for (int64_t s = s0; s < s1; ++s) {
+            const int64_t o0 = 16 * s, width = std::min<int64_t>(16, out - o0);
+            int8_t* panel = p.packed.data() + s * p.inPad * 16;
+            int32_t* sum = p.rowSum128.data() + o0;
+            for (int64_t k = 0; k < in; ++k) {
+                const int8_t* col = codes + k * out + o0;
+                int8_t* dst = panel + (k / 4) * 64 + k % 4;
+                for (int64_t j = 0; j < width; ++j) {
+                    dst[4 * j] = col[j];
+                    sum[j] += 128 * col[j];
+                }
+            }
         }
-    }
+    });
 }
 
 void bitGemmReference(const int8_t* wCodes, const float* rowScale, int64_t out, int64_t in,
@@ -247,14 +270,33 @@ float quantizeVector(const float* x, int64_t n, std::vector<int8_t>& codes) {
     return inv;
 }
 
-// Digits of all 256 byte values (t + 1 of each trit; bytes > 242 decode to garbage, not UB).
+// Digits of all 256 byte values, 8 per entry so one 8-byte copy decodes a byte (t + 1 of each
+// trit in the first five; bytes > 242 decode to garbage, never out of bounds).
 struct DigitLut {
-    int8_t d[256][kTritsPerByte];
+    int8_t d[256][8] = {};
     DigitLut() {
         for (int b = 0; b < 256; ++b)
-            for (int i = 0, v = b; i < kTritsPerByte; ++i, v /= 3) d[b][i] = int8_t(i < 4 ? v % 3 : v);
+            for (int i = 0, v = b; i < kTritsPerByte; ++i, v /= 3)
+                d[b][i] = int8_t(i < 4 ? v % 3 : v);
     }
 };
+
+// Plain path: decode a row into digits (overlapping 8-byte copies, 5 bytes apart), then an
+// int8 dot product the compiler vectorizes. xPad is x zero-padded to 5 * rowStride.
+void packedGemvRowsPlain(const PackedTernaryMatrix& w, const int8_t* xPad, int64_t r0, int64_t r1,
+                         int32_t* acc) {
+    static const DigitLut lut;
+    const int64_t n = w.rowStride * kTritsPerByte;
+    std::vector<int8_t> digits(size_t(n + 8));
+    for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* row = w.bytes.data() + r * w.rowStride;
+        for (int64_t j = 0; j < w.rowStride; ++j)
+            std::memcpy(digits.data() + j * kTritsPerByte, lut.d[row[j]], 8);
+        int32_t a = 0;
+        for (int64_t c = 0; c < n; ++c) a += int32_t(digits[size_t(c)]) * int32_t(xPad[c]);
+        acc[r] = a;
+    }
+}
 
 }  // namespace
 
@@ -264,9 +306,11 @@ void packedGemvReference(const PackedTernaryMatrix& w, const float* x, float* y)
     const float inv = quantizeVector(x, w.cols, xc);
     for (int64_t r = 0; r < w.rows; ++r) {
         const std::vector<int8_t> trits = unpackTrits(
-            std::span<const uint8_t>(w.bytes.data() + r * w.rowStride, size_t(w.rowStride)), w.cols);
+            std::span<const uint8_t>(w.bytes.data() + r * w.rowStride, size_t(w.rowStride)),
+            w.cols);
         int32_t acc = 0;
-        for (int64_t c = 0; c < w.cols; ++c) acc += int32_t(trits[size_t(c)]) * int32_t(xc[size_t(c)]);
+        for (int64_t c = 0; c < w.cols; ++c)
+            acc += int32_t(trits[size_t(c)]) * int32_t(xc[size_t(c)]);
         y[r] = scaleOut(acc, w.rowScale(r), inv);
     }
 }
@@ -291,24 +335,13 @@ void packedGemv(const PackedTernaryMatrix& w, const float* x, float* y, BitKerne
     }
 
     std::vector<int32_t> acc(size_t(w.rows));
-    static const DigitLut lut;
     parallelFor(w.rows, kGemvChunkRows, [&](int64_t r0, int64_t r1) {
-        if (path == BitKernelPath::Avx512Vnni) {
+        if (path == BitKernelPath::Avx512Vnni)
             detail::packedGemvRowsAvx512(w, xperm.data(), r0, r1, acc.data());
-        } else if (path == BitKernelPath::Avx2) {
+        else if (path == BitKernelPath::Avx2)
             detail::packedGemvRowsAvx2(w, xperm.data(), r0, r1, acc.data());
-        } else {  // plain: width 1, so xperm is x itself, zero-padded to 5 per byte
-            for (int64_t r = r0; r < r1; ++r) {
-                const uint8_t* row = w.bytes.data() + r * w.rowStride;
-                int32_t a = 0;
-                for (int64_t j = 0; j < w.rowStride; ++j) {
-                    const int8_t* d = lut.d[row[j]];
-                    const int8_t* xj = xperm.data() + j * kTritsPerByte;
-                    for (int i = 0; i < kTritsPerByte; ++i) a += int32_t(d[i]) * int32_t(xj[i]);
-                }
-                acc[size_t(r)] = a;
-            }
-        }
+        else  // width 1: xperm is x zero-padded to 5 per byte
+            packedGemvRowsPlain(w, xperm.data(), r0, r1, acc.data());
     });
     for (int64_t r = 0; r < w.rows; ++r) y[r] = scaleOut(acc[size_t(r)] - xSum, w.rowScale(r), inv);
 }

@@ -4,10 +4,11 @@
 // GEMM.  Y(out, N) = rowScale(out) ⊙ (W(out, in) · X(in, N)) ⊙ invScale(N), where W are int8
 // codes in [-2, 2] (column-major (out, in), as in QuantizedTensor), X are int8 activation codes
 // (column-major (in, N), a token per column, as written by quantizeActivations) and
-//     Y(o, n) = (float(acc(o, n)) * rowScale(o)) * invScale(n),   acc = sum_k W(o,k) X(k,n) in int32
-// with exactly that float evaluation order in every path, so all paths agree bit for bit and
-// equal the "simulated" float product (dequantized W times dequantized X) up to float rounding.
-// |acc| <= 2 * 128 * in, so float(acc) is exact for in < 2^16 (larger in is refused).
+//     Y(o, n) = (float(acc(o, n)) * rowScale(o)) * invScale(n),  acc = sum_k W(o,k) X(k,n)
+// with acc in int32 and exactly that float evaluation order in every path, so all paths agree
+// bit for bit and equal the "simulated" float product (dequantized W times dequantized X) up to
+// float rounding. |acc| <= 2 * 128 * in, so float(acc) is exact for in < 2^16 (larger in is
+// refused).
 //
 // Paths. plain: portable loops (auto-vectorized); avx2: vpmaddubsw + vpmaddwd (exact: a pair of
 // u8 x s8 products is at most 2 * 255 * 2 = 1020, far from int16 saturation); avx512_vnni:
@@ -33,10 +34,10 @@ struct QuantizedTensor;
 
 enum class BitKernelPath { Auto, Plain, Avx2, Avx512Vnni };
 
-const char* bitKernelPathName(BitKernelPath p);  // auto | plain | avx2 | avx512_vnni
+const char* bitKernelPathName(BitKernelPath p);          // auto | plain | avx2 | avx512_vnni
 BitKernelPath parseBitKernelPath(const std::string& s);  // the names above; throws otherwise
-bool bitKernelPathSupported(BitKernelPath p);    // this CPU runs it (Auto, Plain: always)
-BitKernelPath bestBitKernelPath();               // the fastest supported path
+bool bitKernelPathSupported(BitKernelPath p);            // this CPU runs it (Auto, Plain: always)
+BitKernelPath bestBitKernelPath();                       // the fastest supported path
 // Auto -> bestBitKernelPath(); throws h158::Error for a path this CPU cannot run.
 BitKernelPath resolveBitKernelPath(BitKernelPath p);
 
@@ -52,15 +53,17 @@ struct AlignedAllocator {
     }
     void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
     template <typename U>
-    bool operator==(const AlignedAllocator<U>&) const { return true; }
+    bool operator==(const AlignedAllocator<U>&) const {
+        return true;
+    }
 };
 
 // Weight codes repacked for the GEMM. Built once per quantization (once per training step) and
 // reused for all B*T token columns.
 struct PreparedBitWeights {
     int64_t out = 0, in = 0;
-    int64_t inPad = 0;    // in rounded up to a multiple of 4 (one vpdpbusd group)
-    int64_t groups = 0;   // ceil(out / 16): outputs are handled 16 at a time
+    int64_t inPad = 0;          // in rounded up to a multiple of 4 (one vpdpbusd group)
+    int64_t groups = 0;         // ceil(out / 16): outputs are handled 16 at a time
     std::vector<int8_t> codes;  // (out, in) column-major copy, for the plain path
     // (groups, inPad/4, 16, 4): for output group s and input group g, 64 bytes holding
     // W(16s + j, 4g + i) at [j*4 + i]; zero beyond out and in.

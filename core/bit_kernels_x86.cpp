@@ -27,17 +27,17 @@ namespace {
 
 // A register tile of the GEMM: NB groups of 16 outputs x NT tokens.
 struct TileArgs {
-    const int8_t* w;        // packed weights of the tile's first output group
-    int64_t groupStride;    // bytes between output groups (inPad * 16)
-    int64_t kGroups;        // inPad / 4
-    const uint8_t* x;       // u8 column of the tile's first token
-    int64_t ldx;            // inPad
-    const int32_t* corr;    // 128 * rowSum of the tile's first output
-    const float* scale;     // rowScale of the tile's first output
-    const float* inv;       // invScale of the tile's first token
-    float* y;               // y(first output, first token)
-    int64_t ldy;            // out
-    int lastLanes;          // valid outputs in the tile's last group (1..16)
+    const int8_t* w;      // packed weights of the tile's first output group
+    int64_t groupStride;  // bytes between output groups (inPad * 16)
+    int64_t kGroups;      // inPad / 4
+    const uint8_t* x;     // u8 column of the tile's first token
+    int64_t ldx;          // inPad
+    const int32_t* corr;  // 128 * rowSum of the tile's first output
+    const float* scale;   // rowScale of the tile's first output
+    const float* inv;     // invScale of the tile's first token
+    float* y;             // y(first output, first token)
+    int64_t ldy;          // out
+    int lastLanes;        // valid outputs in the tile's last group (1..16)
 };
 
 inline int32_t load4(const uint8_t* p) {
@@ -49,7 +49,7 @@ inline int32_t load4(const uint8_t* p) {
 // acc(t, b) += sum over input groups of vpdpbusd(broadcast 4 activation bytes, 64 weight bytes):
 // each 32-bit lane j of group b gets sum_{i<4} u(4g + i, t) * W(16b + j, 4g + i).
 template <int NB, int NT>
-H158_TARGET_AVX512 void tileAvx512(const TileArgs& a) {
+H158_TARGET_AVX512 void tileAvx512(TileArgs a) {
     __m512i acc[NT][NB];
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t)
@@ -88,7 +88,7 @@ H158_TARGET_AVX512 void tileAvx512(const TileArgs& a) {
 // tokens; vpmaddubsw forms u8 x s8 pair sums in int16 (|.| <= 1020, exact), vpmaddwd by 1
 // widens them to int32 pairs.
 template <int NT>
-H158_TARGET_AVX2 void tileAvx2(const TileArgs& a) {
+H158_TARGET_AVX2 void tileAvx2(TileArgs a) {
     __m256i acc[NT][2];
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_si256();
@@ -101,10 +101,10 @@ H158_TARGET_AVX2 void tileAvx2(const TileArgs& a) {
 #pragma GCC unroll 8
         for (int t = 0; t < NT; ++t) {
             const __m256i xv = _mm256_set1_epi32(load4(xp + t * a.ldx));
-            acc[t][0] = _mm256_add_epi32(acc[t][0],
-                                         _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w0), ones));
-            acc[t][1] = _mm256_add_epi32(acc[t][1],
-                                         _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w1), ones));
+            acc[t][0] =
+                _mm256_add_epi32(acc[t][0], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w0), ones));
+            acc[t][1] =
+                _mm256_add_epi32(acc[t][1], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w1), ones));
         }
     }
     for (int h = 0; h < 2; ++h) {
@@ -112,8 +112,8 @@ H158_TARGET_AVX2 void tileAvx2(const TileArgs& a) {
         if (lanes <= 0) break;
         const __m256i corr = _mm256_load_si256(reinterpret_cast<const __m256i*>(a.corr + 8 * h));
         const __m256 scale = _mm256_load_ps(a.scale + 8 * h);
-        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes),
-                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        const __m256i mask =
+            _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 #pragma GCC unroll 8
         for (int t = 0; t < NT; ++t) {
             __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[t][h], corr));
@@ -126,7 +126,7 @@ H158_TARGET_AVX2 void tileAvx2(const TileArgs& a) {
     }
 }
 
-using TileFn = void (*)(const TileArgs&);
+using TileFn = void (*)(TileArgs);  // by value: stores through y cannot alias the fields
 
 constexpr int kTileGroupsAvx512 = 4;  // 64 outputs
 // 16 accumulators: GCC 12 spills larger tiles (6 tokens x 4 groups = 24) to the stack.
@@ -232,14 +232,15 @@ H158_TARGET_AVX512 void gemvRowsAvx512(const Avx512Decoder& dec, const uint8_t* 
     for (int64_t c = 0; c < full; ++c) {
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r)
-            sum[r] = dec.dot(sum[r], _mm512_loadu_si512(rows + r * stride + 64 * c),
-                             xperm + 320 * c);
+            sum[r] =
+                dec.dot(sum[r], _mm512_loadu_si512(rows + r * stride + 64 * c), xperm + 320 * c);
     }
     if (tailMask) {
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r)
-            sum[r] = dec.dot(sum[r], _mm512_maskz_loadu_epi8(tailMask, rows + r * stride + 64 * full),
-                             xperm + 320 * full);
+            sum[r] =
+                dec.dot(sum[r], _mm512_maskz_loadu_epi8(tailMask, rows + r * stride + 64 * full),
+                        xperm + 320 * full);
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) acc[r] = _mm512_reduce_add_epi32(sum[r]);
@@ -255,8 +256,10 @@ struct Avx2Decoder {
         : lowByte(_mm256_set1_epi16(0x00ff)),
           magic(_mm256_set1_epi16(7282)),
           nine(_mm256_set1_epi16(9)),
-          mod3(_mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(kMod3)))),
-          div3(_mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(kDiv3)))),
+          mod3(
+              _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(kMod3)))),
+          div3(
+              _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(kDiv3)))),
           eight(_mm256_set1_epi8(8)),
           seventeen(_mm256_set1_epi8(17)),
           nineBytes(_mm256_set1_epi8(9)),
@@ -272,12 +275,15 @@ struct Avx2Decoder {
         const __m256i r = _mm256_sub_epi8(b, _mm256_mullo_epi16(q, nine));
         const __m256i gt8 = _mm256_cmpgt_epi8(q, eight), gt17 = _mm256_cmpgt_epi8(q, seventeen);
         const __m256i d4 = _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_add_epi8(gt8, gt17));
-        const __m256i r2 = _mm256_sub_epi8(
-            q, _mm256_add_epi8(_mm256_and_si256(gt8, nineBytes), _mm256_and_si256(gt17, nineBytes)));
+        const __m256i r2 = _mm256_sub_epi8(q, _mm256_add_epi8(_mm256_and_si256(gt8, nineBytes),
+                                                              _mm256_and_si256(gt17, nineBytes)));
         __m256i s = _mm256_maddubs_epi16(_mm256_shuffle_epi8(mod3, r), load256(x));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi8(div3, r), load256(x + 32)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi8(mod3, r2), load256(x + 64)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi8(div3, r2), load256(x + 96)));
+        s = _mm256_add_epi16(s,
+                             _mm256_maddubs_epi16(_mm256_shuffle_epi8(div3, r), load256(x + 32)));
+        s = _mm256_add_epi16(s,
+                             _mm256_maddubs_epi16(_mm256_shuffle_epi8(mod3, r2), load256(x + 64)));
+        s = _mm256_add_epi16(s,
+                             _mm256_maddubs_epi16(_mm256_shuffle_epi8(div3, r2), load256(x + 96)));
         s = _mm256_add_epi16(s, _mm256_maddubs_epi16(d4, load256(x + 128)));
         return _mm256_add_epi32(acc, _mm256_madd_epi16(s, ones));
     }
@@ -300,9 +306,10 @@ H158_TARGET_AVX2 void gemvRowsAvx2(const Avx2Decoder& dec, const uint8_t* rows, 
     for (int64_t c = 0; c < full; ++c) {
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r)
-            sum[r] = dec.dot(sum[r],
-                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + r * stride + 32 * c)),
-                             xperm + 160 * c);
+            sum[r] = dec.dot(
+                sum[r],
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + r * stride + 32 * c)),
+                xperm + 160 * c);
     }
     if (tail) {  // zero bytes decode to digit 0 and add nothing
         for (int r = 0; r < R; ++r) {

@@ -117,6 +117,7 @@ std::vector<FieldSpec> buildSchema() {
     b.integer(&ClusterConfig::data_k, &C::cluster, "data_k", 0, 256, "Data clusters for stratified batches (0 = off)");
     b.choice(&ClusterConfig::policy, &C::cluster, "policy", {"round_robin", "proportional", "balanced", "random_cluster"}, "Batch policy: one cluster per batch in turn, proportional strata, equal strata, or one random cluster");
     b.integer(&ClusterConfig::refresh_every, &C::cluster, "refresh_every", 0, 1e9, "Re-cluster on the model's representation every N steps, warm-started (0 = never)");
+    b.choice(&ClusterConfig::algorithm, &C::cluster, "algorithm", {"auto", "lloyd", "minibatch"}, "K-Means variant: full Lloyd passes, Sculley's mini-batch, or mini-batch above 20000 samples");
     b.integer(&ClusterConfig::max_iter, &C::cluster, "max_iter", 1, 10000, "K-Means: maximum Lloyd iterations");
     b.real(&ClusterConfig::tol, &C::cluster, "tol", 0, 1, false, true, "K-Means: relative centroid-shift tolerance");
     b.integer(&ClusterConfig::param_k, &C::cluster, "param_k", 1, 64, "Parameter clusters (groups of rows sharing a scale) for quant.granularity=cluster");

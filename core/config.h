@@ -63,6 +63,7 @@ struct ClusterConfig {
     int64_t data_k = 4;                  // 0 = no data clustering
     std::string policy = "round_robin";  // round_robin | proportional | balanced | random_cluster
     int64_t refresh_every = 0;           // re-cluster on the model's representation (0 = never)
+    std::string algorithm = "auto";      // lloyd | minibatch | auto (mini-batch above 20000 samples)
     int64_t max_iter = 100;
     double tol = 1e-4;
     int64_t param_k = 4;                 // row clusters per tensor for quant.granularity=cluster

@@ -26,7 +26,9 @@ constexpr int kPackedByteValues = 3 * 3 * 3 * 3 * 3;  // 243 distinct bytes
 static_assert(kPackedByteValues <= 256, "5 trits must fit in one byte");
 
 // Bytes needed for n trits.
-constexpr int64_t packedSize(int64_t n) { return (n + kTritsPerByte - 1) / kTritsPerByte; }
+constexpr int64_t packedSize(int64_t n) {
+    return (n + kTritsPerByte - 1) / kTritsPerByte;
+}
 static_assert(packedSize(0) == 0 && packedSize(1) == 1 && packedSize(5) == 1 &&
                   packedSize(6) == 2 && packedSize(4096) == 820,
               "packed size is ceil(n / 5)");

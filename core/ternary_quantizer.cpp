@@ -9,6 +9,18 @@
 
 #include "core/parallel.h"
 
+// The rounding loops get AVX-512 / AVX2 clones picked at load time (ifunc), so they vectorize
+// (vrndscaleps / vroundps) even in a build without -march=native, where std::nearbyint would
+// otherwise be a libm call per element. Every clone computes the same IEEE results.
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define H158_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef H158_VECTOR_CLONES
+#define H158_VECTOR_CLONES
+#endif
+
 namespace h158 {
 namespace {
 
@@ -26,6 +38,15 @@ constexpr double kMinGamma = 1e-5;
 // conversion keeps NaN/inf inputs defined (they end up at a clip bound or 0).
 inline int8_t roundClip(float v, float limit) {
     return int8_t(std::min(limit, std::max(-limit, std::nearbyint(v))));
+}
+
+// One column of codes (and optionally values): code = clip(round(w / scale)), value = code * scale.
+H158_VECTOR_CLONES
+void quantizeWeightColumn(const float* w, const float* scale, int64_t rows, float limit,
+                          int8_t* codes, float* out) {
+    for (int64_t r = 0; r < rows; ++r) codes[r] = roundClip(w[r] / scale[r], limit);
+    if (out)
+        for (int64_t r = 0; r < rows; ++r) out[r] = float(codes[r]) * scale[r];
 }
 
 // Sum |w| of every row of a (rows, cols) column-major matrix, in double.
@@ -57,9 +78,12 @@ QuantGranularity parseQuantGranularity(const std::string& s) {
 
 double bitsPerWeight(QuantLevels l) {
     switch (l) {
-        case QuantLevels::Ternary: return std::log2(3.0);
-        case QuantLevels::FiveLevel: return std::log2(5.0);
-        case QuantLevels::None: break;
+        case QuantLevels::Ternary:
+            return std::log2(3.0);
+        case QuantLevels::FiveLevel:
+            return std::log2(5.0);
+        case QuantLevels::None:
+            break;
     }
     return 32.0;
 }
@@ -98,7 +122,8 @@ void quantizeWeights(const float* w, int64_t rows, int64_t cols, QuantLevels lev
             break;
         }
         case QuantGranularity::Row:
-            for (int64_t r = 0; r < rows; ++r) gamma[size_t(r)] = gammaOf(rowAbs[size_t(r)], double(cols));
+            for (int64_t r = 0; r < rows; ++r)
+                gamma[size_t(r)] = gammaOf(rowAbs[size_t(r)], double(cols));
             break;
         case QuantGranularity::Cluster: {
             if (int64_t(rowCluster.size()) != rows)
@@ -130,19 +155,14 @@ void quantizeWeights(const float* w, int64_t rows, int64_t cols, QuantLevels lev
     const float limit = levels == QuantLevels::Ternary ? 1.0f : 2.0f;
     q.rowScale.resize(rows);
     for (int64_t r = 0; r < rows; ++r)
-        q.rowScale(r) = float(levels == QuantLevels::Ternary ? gamma[size_t(r)] : 0.5 * gamma[size_t(r)]);
+        q.rowScale(r) =
+            float(levels == QuantLevels::Ternary ? gamma[size_t(r)] : 0.5 * gamma[size_t(r)]);
     q.codes.resize(size_t(n));
     const float* scale = q.rowScale.data();
     int8_t* codes = q.codes.data();
-    for (int64_t c = 0; c < cols; ++c) {
-        const float* wc = w + c * rows;
-        int8_t* cc = codes + c * rows;
-        for (int64_t r = 0; r < rows; ++r) cc[r] = roundClip(wc[r] / scale[r], limit);
-        if (out) {
-            float* oc = out + c * rows;
-            for (int64_t r = 0; r < rows; ++r) oc[r] = float(cc[r]) * scale[r];
-        }
-    }
+    for (int64_t c = 0; c < cols; ++c)
+        quantizeWeightColumn(w + c * rows, scale, rows, limit, codes + c * rows,
+                             out ? out + c * rows : nullptr);
 }
 
 QuantErrorParts quantErrorParts(const float* w, const float* q, int64_t n) {
@@ -188,6 +208,7 @@ namespace {
 // One column: s = 127 / max(max|x|, 1e-5) and code = clip(round(x * s), -128, 127), all in
 // float like the reference (torch: 127.0 / amax.clamp(min=1e-5); (x * s).round().clamp()).
 // invScale = 1/s, so code * invScale can differ from the reference's code / s by one ulp.
+H158_VECTOR_CLONES
 void quantizeColumn(const float* x, int64_t rows, int8_t* codes, float* invScale) {
     // max|x| on the IEEE bit patterns with the sign cleared: for non-NaN floats their unsigned
     // order is the numeric order, and an integer max reduction vectorizes without fast-math.
@@ -214,7 +235,8 @@ void quantizeActivations(const float* x, int64_t rows, int64_t cols, int8_t* cod
     };
     // Columns are independent, so splitting them over threads cannot change a result.
     if (rows * cols >= (int64_t(1) << 16))
-        parallelFor(cols, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(1, rows)), run);
+        parallelFor(cols, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(1, rows)),
+                    run);
     else
         run(0, cols);
 }

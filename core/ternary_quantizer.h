@@ -33,7 +33,12 @@ struct QuantizedTensor {
 };
 
 // Quantizes w (rows, cols; column-major) into q and writes the dequantized values to `out`
-// (rows*cols floats). rowCluster (rows entries in [0, k)) is read only for Cluster granularity.
+// (rows*cols floats; may be null when only the codes are wanted). rowCluster (rows entries in
+// [0, k)) is read only for Cluster granularity. Rounding is half to even (std::nearbyint in the
+// default rounding mode), as torch.round in the reference. QuantLevels::None passes through:
+// out = w, no codes, no scales.
+// Five-level gamma = 2.11 * mean|W| over the group (the minimum of ||Q(W) - W|| / ||W|| for
+// Gaussian weights: 0.287, against 0.513 for ternary absmean).
 void quantizeWeights(const float* w, int64_t rows, int64_t cols, QuantLevels levels,
                      QuantGranularity granularity, std::span<const int> rowCluster,
                      QuantizedTensor& q, float* out);
@@ -52,6 +57,7 @@ LevelFractions levelFractions(std::span<const int8_t> codes);
 
 // Per-token (per column) 8-bit absmax activation quantization, BitNet b1.58:
 // s = 127 / max(max|x|, 1e-5); code = clip(round(x * s), -128, 127); x~ = code / s.
+// All in float as the reference; round half to even (std::nearbyint, like torch.round).
 // x is (rows, cols) column-major; codes likewise; invScale(c) = 1/s for each column.
 void quantizeActivations(const float* x, int64_t rows, int64_t cols, int8_t* codes,
                          float* invScale);

@@ -70,7 +70,21 @@ void Trainer::Impl::refreshDataClusters() {
         warm = meansOf(features, clusterLabels, k, &clusterCentroids);
         opt.init = &warm;
     }
-    const KMeansResult r = kmeans(features, opt);
+    const bool mini = cfg.cluster.algorithm == "minibatch" ||
+                      (cfg.cluster.algorithm == "auto" && features.cols() > 20000);
+    KMeansResult r;
+    if (mini) {
+        MiniBatchOptions mb;
+        mb.k = k;
+        mb.batchSize = 1024;
+        mb.maxIter = int(cfg.cluster.max_iter);
+        mb.tol = cfg.cluster.tol;
+        mb.seed = uint64_t(cfg.run.seed);
+        mb.init = opt.init;
+        r = miniBatchKmeans(features, mb);
+    } else {
+        r = kmeans(features, opt);
+    }
     clusterFeatures = std::move(features);
     clusterCentroids = r.centroids;
     clusterLabels = r.labels;
