@@ -166,8 +166,6 @@ StepMetrics Trainer::Impl::runStep() {
                 if (n[c] > 0) blend(int(c), s[c] / n[c]);
         }
     }
-    if (cfg.optim.grad_clip > 0) projectToBall(grad, cfg.optim.grad_clip);
-
     // 3. auxiliary NN: learn from what the previous step did, then predict m_t and r_t
     const int k = std::max(1, int(cfg.cluster.data_k));
     const AuxFeatures features = state.observe(li.loss, m.grad_norm, cluster,
@@ -194,6 +192,13 @@ StepMetrics Trainer::Impl::runStep() {
         }
     }
     m.lr_multiplier = multiplier;
+
+    // gradient clipping by norm; the auxiliary NN's dot products use the unclipped gradient
+    double clip = 1.0;
+    if (cfg.optim.grad_clip > 0) {
+        const Projection p = projectToBall(grad, cfg.optim.grad_clip);
+        if (p.constrained) clip = p.normAfter / p.normBefore;
+    }
 
     // 4. optimizer proposal at lr = base x schedule x m_t
     const ScheduleFactors sf = scheduleAt(cfg.optim, t, cfg.run.steps);
@@ -229,7 +234,7 @@ StepMetrics Trainer::Impl::runStep() {
 
     // 7. apply; remember what the auxiliary NN needs to learn from this step
     for (size_t i = 0; i < params.size(); ++i) params[i] += delta[i];
-    prevGradDotDelta = dot(grad, delta);
+    prevGradDotDelta = dot(grad, delta) / clip;
     std::swap(prevDelta, delta);
     prevConstrained = m.constrained == 1;
     prevRadius = cfg.trust.enabled ? radius : 0.0;

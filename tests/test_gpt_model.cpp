@@ -211,14 +211,19 @@ void TestGptModel::integerKernelMatchesFloat() {
 
 void TestGptModel::shortRunLowersLoss_data() {
     QTest::addColumn<bool>("ternary");
-    QTest::newRow("fp32") << false;
-    QTest::newRow("ternary") << true;
+    QTest::addColumn<int>("steps");
+    QTest::newRow("fp32") << false << 100;
+    // Ternary sits at the unigram plateau for ~100 steps before it learns context (so does the
+    // PyTorch reference on this corpus: 3.22 nats at step 100, 2.61 at step 200).
+    QTest::newRow("ternary") << true << 200;
 }
 
-// 60 AdamW steps of a tiny model on the generated corpus: the validation loss must fall well
-// below the uniform log(256) = 5.55 nats and below the unigram entropy of the text.
+// AdamW steps of a tiny model on the generated corpus: the validation loss must fall from the
+// uniform log(256) = 5.55 nats to clearly below the unigram entropy of the text (which a model
+// that ignores the context cannot beat).
 void TestGptModel::shortRunLowersLoss() {
     QFETCH(bool, ternary);
+    QFETCH(int, steps);
     Config cfg = textConfig("", 64);
     const auto data = makeTextDataset(cfg);
     GptModel m(GptShape{2, 64, 4, 64}, ternary);
@@ -237,7 +242,7 @@ void TestGptModel::shortRunLowersLoss() {
                                  nullptr).loss;
     };
     const double before = valLoss();
-    for (int step = 0; step < 60; ++step) {
+    for (int step = 0; step < steps; ++step) {
         std::vector<int64_t> idx;
         for (int i = 0; i < 16; ++i) idx.push_back(int64_t(rng.below(uint64_t(data->trainSize()))));
         const Batch b = data->trainBatch(idx, rng);
@@ -254,6 +259,7 @@ void TestGptModel::shortRunLowersLoss() {
     double unigram = 0;
     for (double c : count)
         if (c > 0) unigram -= c / double(text.size()) * std::log(c / double(text.size()));
+    qInfo("validation loss %.3f -> %.3f nats/byte (unigram entropy %.3f)", before, after, unigram);
     QVERIFY2(before > 5.0, qPrintable(QString::number(before)));
     QVERIFY2(after < unigram - 0.2, qPrintable(QString("loss %1 -> %2, unigram entropy %3")
                                                    .arg(before).arg(after).arg(unigram)));

@@ -345,8 +345,8 @@ class TestKMeans : public QObject {
         for (bool fused : {true, false}) {
             const detail::Centred d = detail::centre(b.x, "test", fused);
             const MatF cc = (c.cast<double>().colwise() - d.mean).cast<float>();
-            std::vector<int> labels(size_t(n));
-            std::vector<float> dist(size_t(n));
+            std::vector<int> labels(static_cast<size_t>(n));
+            std::vector<float> dist(static_cast<size_t>(n));
             detail::assignAll(d, cc, labels.data(), dist.data());
             int mismatched = 0;
             for (int j = 0; j < n; ++j) {
@@ -414,7 +414,8 @@ class TestKMeans : public QObject {
         const KMeansResult r = kmeans(b.x, opt);
         double inertia = 0.0;
         QCOMPARE(assignClusters(b.x, r.centroids, &inertia), r.labels);
-        QCOMPARE(inertia, r.inertia);
+        // Centroids moved out of and back into the centred frame differ by an ulp or so.
+        QVERIFY(std::abs(inertia - r.inertia) <= 1e-6 * r.inertia);
     }
 
     void rejectsBadInput_data() {
