@@ -12,7 +12,7 @@
 namespace h158 {
 namespace {
 
-// Tokens per parallel chunk: a multiple of every tile width (4 tokens); its u8
+// Tokens per parallel chunk: a multiple of every tile width (6 and 4 tokens); its u8
 // activations (48 x in bytes) stay in L1 while all output blocks pass over them.
 constexpr int64_t kGemmChunkTokens = 48;
 // Rows per parallel chunk of the packed GEMV.
@@ -199,9 +199,10 @@ void prepareBitWeights(const int8_t* codes, const float* rowScale, int64_t out, 
     p.inPad = (in + 3) / 4 * 4;
     p.groups = (out + 15) / 16;
     p.codes.assign(codes, codes + n);
-    p.packed.assign(size_t(p.groups * 16 * p.inPad), 0);
-    p.rowSum128.assign(size_t(p.groups * 16), 0);
-    p.rowScale.assign(size_t(p.groups * 16), 0.0f);
+    const int64_t groupsPad = (p.groups + 3) / 4 * 4;  // the AVX-512 tile reads 4 groups
+    p.packed.assign(size_t(groupsPad * 16 * p.inPad), 0);
+    p.rowSum128.assign(size_t(groupsPad * 16), 0);
+    p.rowScale.assign(size_t(groupsPad * 16), 0.0f);
     std::copy(rowScale, rowScale + out, p.rowScale.begin());
     // Output groups are independent: each fills its own (inPad/4, 16, 4) panel and row sums.
     parallelFor(p.groups, 8, [&](int64_t s0, int64_t s1) {

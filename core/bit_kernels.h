@@ -66,10 +66,11 @@ struct PreparedBitWeights {
     int64_t groups = 0;         // ceil(out / 16): outputs are handled 16 at a time
     std::vector<int8_t> codes;  // (out, in) column-major copy, for the plain path
     // (groups, inPad/4, 16, 4): for output group s and input group g, 64 bytes holding
-    // W(16s + j, 4g + i) at [j*4 + i]; zero beyond out and in.
+    // W(16s + j, 4g + i) at [j*4 + i]; zero beyond out and in. This and the two arrays below
+    // hold groups rounded up to a multiple of 4, zero-filled.
     std::vector<int8_t, AlignedAllocator<int8_t>> packed;
-    std::vector<int32_t, AlignedAllocator<int32_t>> rowSum128;  // (groups*16) 128 * sum_k W(o, k)
-    std::vector<float, AlignedAllocator<float>> rowScale;       // (groups*16), zero-padded
+    std::vector<int32_t, AlignedAllocator<int32_t>> rowSum128;  // 128 * sum_k W(o, k)
+    std::vector<float, AlignedAllocator<float>> rowScale;       // rowScale(o), zero-padded
 };
 
 // From a QuantizedTensor (ternary or five-level), or from raw codes in [-2, 2] (column-major
