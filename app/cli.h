@@ -9,5 +9,8 @@ int presetsCommand(int argc, char** argv);  // presets
 int configCommand(int argc, char** argv);   // config --preset NAME
 int kmeansCommand(int argc, char** argv);   // kmeans --input F.csv --k K --out L.csv ... (JSON line)
 int benchCommand(int argc, char** argv);    // bench gpt --preset P --mode fp32|ternary --steps N (JSON line)
+int exportCommand(int argc, char** argv);   // export --run DIR --out FILE.h158 (JSON line)
+int generateCommand(int argc, char** argv); // generate --model FILE.h158 --prompt TEXT --tokens N ...
+int memoryCommand(int argc, char** argv);   // memory [--preset NAME | --config FILE] (Markdown table)
 
 }  // namespace h158::cli

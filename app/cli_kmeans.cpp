@@ -41,8 +41,9 @@ int kmeansCommand(int argc, char** argv) {
     CsvTable data;
     MatF init;
     try {
-        const Args a(argc, argv, {"input", "k", "seed", "max-iter", "tol", "n-init", "out",
-                                  "centroids", "init", "threads"});
+        const Args a(argc, argv,
+                     {"input", "k", "seed", "max-iter", "tol", "n-init", "out", "centroids", "init",
+                      "threads"});
         input = a.require("input");
         out = a.require("out");
         a.require("k");
@@ -61,9 +62,8 @@ int kmeansCommand(int argc, char** argv) {
         if (a.has("init")) {
             init = readCsv(a.get("init")).values;
             if (init.rows() != data.values.rows() || init.cols() != opt.k)
-                throw UsageError("--init " + a.get("init") + " has " +
-                                 std::to_string(init.cols()) + " rows of " +
-                                 std::to_string(init.rows()) + " values, expected " +
+                throw UsageError("--init " + a.get("init") + " has " + std::to_string(init.cols()) +
+                                 " rows of " + std::to_string(init.rows()) + " values, expected " +
                                  std::to_string(opt.k) + " rows (k) of " +
                                  std::to_string(data.values.rows()) + " values");
             opt.init = &init;

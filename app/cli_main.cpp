@@ -23,6 +23,12 @@ const Command kCommands[] = {
      "                     --out LABELS.csv [--centroids FILE.csv]"},
     {"bench", h158::cli::benchCommand,
      "bench gpt --preset gpt-s|gpt-m --mode fp32|ternary --steps N [--threads N]"},
+    {"export", h158::cli::exportCommand, "export --run DIR --out FILE.h158"},
+    {"generate", h158::cli::generateCommand,
+     "generate --model FILE.h158 --prompt TEXT --tokens N [--temperature T] [--top-k K]\n"
+     "                       [--seed S] [--threads N]"},
+    {"memory", h158::cli::memoryCommand,
+     "memory [--preset NAME | --config FILE] [--set key=value]..."},
 };
 
 int usage(FILE* to) {

@@ -36,14 +36,14 @@ MatF blobs(int64_t n, int64_t f, int centers, double std, uint64_t seed) {
 
 // Nearest centroid in double precision by direct differences: the reference the GEMM kernel
 // is checked against. Returns the inertia; `agree` counts labels equal to `labels` or tied.
-double naiveInertia(const MatF& x, const MatF& c, const std::vector<int>& labels,
-                    int64_t& agree) {
+double naiveInertia(const MatF& x, const MatF& c, const std::vector<int>& labels, int64_t& agree) {
     double total = 0.0;
     agree = 0;
     for (int64_t j = 0; j < x.cols(); ++j) {
         double best = std::numeric_limits<double>::infinity();
         for (int64_t i = 0; i < c.cols(); ++i)
-            best = std::min(best, (x.col(j).cast<double>() - c.col(i).cast<double>()).squaredNorm());
+            best =
+                std::min(best, (x.col(j).cast<double>() - c.col(i).cast<double>()).squaredNorm());
         const double mine =
             (x.col(j).cast<double>() - c.col(labels[size_t(j)]).cast<double>()).squaredNorm();
         agree += mine <= best * (1 + 1e-5) + 1e-6;
@@ -63,7 +63,8 @@ void runCase(const Case& cs, uint64_t seed, int reps, int maxIter, double tol,
     const MatF x = blobs(cs.n, cs.f, cs.centers, cs.std, seed);
     if (!write.empty()) {
         std::vector<std::string> names;
-        for (int64_t q = 0; q < cs.f; ++q) names.push_back(std::string("x").append(std::to_string(q)));
+        for (int64_t q = 0; q < cs.f; ++q)
+            names.push_back(std::string("x").append(std::to_string(q)));
         writeCsv(write, names, x);
     }
     KMeansOptions opt;
@@ -105,16 +106,26 @@ int main(int argc, char** argv) {
     std::string write;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i], v = argv[i + 1];
-        if (a == "--n") one.n = std::stoll(v);
-        else if (a == "--f") one.f = std::stoll(v);
-        else if (a == "--k") one.k = std::stoi(v);
-        else if (a == "--centers") one.centers = std::stoi(v);
-        else if (a == "--std") one.std = std::stod(v);
-        else if (a == "--seed") seed = std::stoull(v);
-        else if (a == "--reps") reps = std::stoi(v);
-        else if (a == "--max-iter") maxIter = std::stoi(v);
-        else if (a == "--tol") tol = std::stod(v);
-        else if (a == "--write") write = v;
+        if (a == "--n")
+            one.n = std::stoll(v);
+        else if (a == "--f")
+            one.f = std::stoll(v);
+        else if (a == "--k")
+            one.k = std::stoi(v);
+        else if (a == "--centers")
+            one.centers = std::stoi(v);
+        else if (a == "--std")
+            one.std = std::stod(v);
+        else if (a == "--seed")
+            seed = std::stoull(v);
+        else if (a == "--reps")
+            reps = std::stoi(v);
+        else if (a == "--max-iter")
+            maxIter = std::stoi(v);
+        else if (a == "--tol")
+            tol = std::stod(v);
+        else if (a == "--write")
+            write = v;
         else {
             std::fprintf(stderr, "bench_kmeans: unknown option %s\n", a.c_str());
             return 2;

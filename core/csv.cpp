@@ -76,8 +76,7 @@ std::string safeName(std::string_view s) {
 
 std::ofstream openForWriting(const std::string& path) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out)
-        throw FileError("cannot write '" + path + "': " + std::strerror(errno));
+    if (!out) throw FileError("cannot write '" + path + "': " + std::strerror(errno));
     return out;
 }
 
@@ -105,16 +104,16 @@ CsvTable parseCsv(std::string_view text, const std::string& source) {
         ++lineNo;
         if (skippable(line)) continue;
         const auto where = [&](size_t col) {
-            std::string s = source + ":" + std::to_string(lineNo) + ": column " +
-                            std::to_string(col + 1);
+            std::string s =
+                source + ":" + std::to_string(lineNo) + ": column " + std::to_string(col + 1);
             if (col < t.names.size() && t.hasHeader) s += " (\"" + t.names[col] + "\")";
             return s;
         };
         if (first) {
-            t.separator = line.find(',') != std::string_view::npos   ? ','
-                          : line.find(';') != std::string_view::npos ? ';'
+            t.separator = line.find(',') != std::string_view::npos    ? ','
+                          : line.find(';') != std::string_view::npos  ? ';'
                           : line.find('\t') != std::string_view::npos ? '\t'
-                                                                       : ',';
+                                                                      : ',';
             split(line, t.separator, cells);
             columns = cells.size();
             firstLine = lineNo;
@@ -134,12 +133,12 @@ CsvTable parseCsv(std::string_view text, const std::string& source) {
         if (cells.size() != columns)
             throw FileError(source + ":" + std::to_string(lineNo) + ": " +
                             std::to_string(cells.size()) + " cells, expected " +
-                            std::to_string(columns) + " as on line " +
-                            std::to_string(firstLine));
+                            std::to_string(columns) + " as on line " + std::to_string(firstLine));
         for (size_t i = 0; i < columns; ++i) {
             float v = 0.0f;
             switch (parseFloat(cells[i], v)) {
-                case Parse::Ok: break;
+                case Parse::Ok:
+                    break;
                 case Parse::NotNumber:
                     throw FileError(where(i) + ": '" + std::string(trim(cells[i])) +
                                     "' is not a number");

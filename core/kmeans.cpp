@@ -75,7 +75,8 @@ int reseedEmpty(const Centred& d, const MatF& c, const std::vector<int>& labels,
         if (counts[i] != 0) continue;
         int64_t far = -1;
         for (int64_t j = 0; j < n; ++j)
-            if (dist[j] > 0.0f && counts[labels[j]] > 1 && (far < 0 || dist[j] > dist[far])) far = j;
+            if (dist[j] > 0.0f && counts[labels[j]] > 1 && (far < 0 || dist[j] > dist[far]))
+                far = j;
         if (far < 0) break;  // fewer distinct points than clusters
         const VecD xj = d.x.col(far).cast<double>();
         sums.col(labels[far]) -= xj;
@@ -161,7 +162,9 @@ MatF centredInit(const MatF& init, const Centred& d, int k, const char* who) {
     return (init.cast<double>().colwise() - d.mean).cast<float>();
 }
 
-void uncentre(MatF& c, const VecD& mean) { c = (c.cast<double>().colwise() + mean).cast<float>(); }
+void uncentre(MatF& c, const VecD& mean) {
+    c = (c.cast<double>().colwise() + mean).cast<float>();
+}
 
 }  // namespace
 
@@ -175,7 +178,7 @@ KMeansResult kmeans(const MatF& x, const KMeansOptions& opt) {
         throw ConfigError("kmeans: tol must be finite and >= 0, got " + std::to_string(opt.tol));
     if (opt.nInit < 1)
         throw ConfigError("kmeans: nInit must be >= 1, got " + std::to_string(opt.nInit));
-    const Centred d = centre(x, who);
+    const Centred d = centre(x, who, opt.k);
     const MatF init = opt.init ? centredInit(*opt.init, d, opt.k, who) : MatF();
     const double tolAbs = opt.tol * d.meanVar;
 
@@ -218,7 +221,7 @@ KMeansResult miniBatchKmeans(const MatF& x, const MiniBatchOptions& opt) {
     if (!(opt.tol >= 0.0) || !std::isfinite(opt.tol))
         throw ConfigError("miniBatchKmeans: tol must be finite and >= 0, got " +
                           std::to_string(opt.tol));
-    const Centred d = centre(x, who);
+    const Centred d = centre(x, who, opt.k);
     const int64_t n = d.x.cols(), k = opt.k, bs = opt.batchSize;
     Rng rng(opt.seed, 0);
     KMeansResult r;
@@ -287,7 +290,7 @@ std::vector<int> assignClusters(const MatF& x, const MatF& centroids, double* in
         throw ConfigError("assignClusters: centroids are " + std::to_string(centroids.rows()) +
                           " x " + std::to_string(centroids.cols()) + ", expected " +
                           std::to_string(x.rows()) + " x k with k >= 1");
-    const Centred d = centre(x, who);
+    const Centred d = centre(x, who, centroids.cols());
     const MatF c = centredInit(centroids, d, int(centroids.cols()), who);
     std::vector<int> labels(x.cols());
     assignAll(d, c, labels.data(), nullptr);

@@ -44,9 +44,10 @@ struct Centred {
 
 // Throws h158::Error naming `who` when x is empty.
 void checkShape(const MatF& x, const char* who);
-// Checks every value is finite (the error names sample and feature), then centres. allowFused =
-// false forces the GEMM path (tests compare the two).
-Centred centre(const MatF& x, const char* who, bool allowFused = true);
+// Checks every value is finite (the error names sample and feature), then centres, for
+// assignments to k centroids (k picks the kernel). allowFused = false forces the GEMM path (tests
+// compare the two).
+Centred centre(const MatF& x, const char* who, int64_t k, bool allowFused = true);
 // The columns `idx` of d, centred by d's mean.
 Centred gather(const Centred& d, const std::vector<int64_t>& idx);
 
@@ -67,8 +68,11 @@ struct Partial {
 };
 
 // Assigns columns [b, e) of d (b a multiple of t.chunk) to the nearest centroid, ties to the lower
-// index: labels always; `dist` (optional) gets ||x_j - c_label||^2 by the expansion, clamped at
-// 0; `p` (optional) gets the block's Lloyd sums, counts, inertia and label changes.
+// index, by the score ||c||^2 - 2 c'x: with d.fused an AVX-512 micro-kernel computes C'X for 32
+// points x 4 centroids in registers and feeds the running minimum directly; otherwise Eigen's GEMM
+// writes the (chunk, kp) score tile and a plain loop takes the minimum. Outputs: labels always;
+// `dist` (optional) gets ||x_j - c_label||^2 by the expansion, clamped at 0; `p` (optional) gets
+// the block's Lloyd sums, counts, inertia and label changes.
 void assignBlock(const Centred& d, const Tiling& t, const Prepared& c, int64_t b, int64_t e,
                  int* labels, float* dist, Partial* p);
 // The same over all columns, in parallel.

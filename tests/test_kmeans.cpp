@@ -114,7 +114,7 @@ class TestKMeans : public QObject {
         QTest::addColumn<int>("nInit");
         QTest::newRow("2-D, k=3") << 2 << 3 << 1;
         QTest::newRow("16-D, k=8") << 16 << 8 << 1;
-        QTest::newRow("40-D, k=5 (GEMM path)") << 40 << 5 << 1;
+        QTest::newRow("40-D, k=5") << 40 << 5 << 1;
         QTest::newRow("3-D, k=6, 3 restarts") << 3 << 6 << 3;
     }
     void recoversSeparatedClusters() {
@@ -240,19 +240,26 @@ class TestKMeans : public QObject {
     void lloydInertiaNonIncreasing_data() {
         QTest::addColumn<int>("f");
         QTest::addColumn<int>("k");
-        QTest::newRow("2-D") << 2 << 9;
-        QTest::newRow("12-D") << 12 << 16;
-        QTest::newRow("48-D (GEMM path)") << 48 << 7;
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("maxIter");
+        QTest::newRow("2-D") << 2 << 9 << 6000 << 300;
+        QTest::newRow("12-D") << 12 << 16 << 6000 << 300;
+        QTest::newRow("48-D") << 48 << 7 << 6000 << 300;
+        // F x k past 16384 floats: the Eigen GEMM path.
+        QTest::newRow("130-D, k=128 (GEMM path)") << 130 << 128 << 3000 << 30;
     }
     void lloydInertiaNonIncreasing() {
         QFETCH(int, f);
         QFETCH(int, k);
+        QFETCH(int, n);
+        QFETCH(int, maxIter);
         // Overlapping blobs far from the origin (the centring matters) take many iterations.
-        Blobs b = makeBlobs(6000, f, 2 * k, 3.0, 6.0, 4);
+        Blobs b = makeBlobs(n, f, 2 * k, 3.0, 6.0, 4);
         b.x.array() += 1000.0f;
         KMeansOptions opt;
         opt.k = k;
         opt.tol = 0.0;
+        opt.maxIter = maxIter;
         opt.seed = 1;
         const KMeansResult r = kmeans(b.x, opt);
         QVERIFY(r.iterations >= 5);
@@ -290,27 +297,33 @@ class TestKMeans : public QObject {
 
     void threadCountIndependent_data() {
         QTest::addColumn<int>("f");
+        QTest::addColumn<int>("k");
+        QTest::addColumn<int>("n");
         QTest::addColumn<bool>("miniBatch");
-        QTest::newRow("2-D Lloyd") << 2 << false;
-        QTest::newRow("16-D Lloyd") << 16 << false;
-        QTest::newRow("40-D Lloyd (GEMM path)") << 40 << false;
-        QTest::newRow("5-D mini-batch") << 5 << true;
+        QTest::newRow("2-D Lloyd") << 2 << 7 << 40000 << false;
+        QTest::newRow("16-D Lloyd") << 16 << 7 << 40000 << false;
+        QTest::newRow("40-D Lloyd") << 40 << 7 << 40000 << false;
+        QTest::newRow("130-D Lloyd, k=128 (GEMM path)") << 130 << 128 << 12000 << false;
+        QTest::newRow("5-D mini-batch") << 5 << 7 << 40000 << true;
     }
     void threadCountIndependent() {
         QFETCH(int, f);
+        QFETCH(int, k);
+        QFETCH(int, n);
         QFETCH(bool, miniBatch);
-        const Blobs b = makeBlobs(40000, f, 14, 2.5, 8.0, 9);
+        const Blobs b = makeBlobs(n, f, 2 * k, 2.5, 8.0, 9);
         const auto run = [&] {
             if (miniBatch) {
                 MiniBatchOptions mo;
-                mo.k = 7;
+                mo.k = k;
                 mo.batchSize = 4096;
                 mo.maxIter = 20;
                 return miniBatchKmeans(b.x, mo);
             }
             KMeansOptions opt;
-            opt.k = 7;
+            opt.k = k;
             opt.nInit = 2;
+            opt.maxIter = 20;
             return kmeans(b.x, opt);
         };
         setThreadCount(1);
@@ -331,7 +344,7 @@ class TestKMeans : public QObject {
         QTest::newRow("F=2, k=16") << 2 << 16 << 5000;
         QTest::newRow("F=7, k=5 (padded k)") << 7 << 5 << 4097;
         QTest::newRow("F=32, k=9") << 32 << 9 << 3000;
-        QTest::newRow("F=33, k=4") << 33 << 4 << 3000;
+        QTest::newRow("F=130, k=130") << 130 << 130 << 1000;
     }
     void kernelsAgreeWithNaive() {
         QFETCH(int, f);
@@ -343,7 +356,12 @@ class TestKMeans : public QObject {
         std::vector<double> margin;
         naiveAssign(b.x, c, ref, &margin);
         for (bool fused : {true, false}) {
-            const detail::Centred d = detail::centre(b.x, "test", fused);
+            const detail::Centred d = detail::centre(b.x, "test", k, fused);
+#if defined(__x86_64__) && defined(__GNUC__)
+            // The fused kernel serves centroids of up to 16384 floats on AVX-512 machines.
+            if (__builtin_cpu_supports("avx512f"))
+                QCOMPARE(d.fused, fused && int64_t(f) * ((k + 3) / 4 * 4) <= 16384);
+#endif
             const MatF cc = (c.cast<double>().colwise() - d.mean).cast<float>();
             std::vector<int> labels(static_cast<size_t>(n));
             std::vector<float> dist(static_cast<size_t>(n));
@@ -405,6 +423,30 @@ class TestKMeans : public QObject {
         QCOMPARE(again.iterations, 1);
         QVERIFY(again.labels == first.labels);
         QCOMPARE(again.inertia, first.inertia);
+    }
+
+    void degenerateData() {
+        // k = N distinct points: every point its own cluster, inertia 0.
+        MatF x(2, 5);
+        x << 0, 1, 2, 3, 4, 5, 4, 3, 2, 1;
+        KMeansOptions opt;
+        opt.k = 5;
+        const KMeansResult all = kmeans(x, opt);
+        QCOMPARE(all.inertia, 0.0);
+        QCOMPARE(std::set<int>(all.labels.begin(), all.labels.end()).size(), size_t(5));
+        // Fewer distinct points than clusters: no NaN, the surplus clusters stay empty.
+        const MatF same = MatF::Constant(3, 50, 2.5f);
+        opt.k = 3;
+        const KMeansResult r = kmeans(same, opt);
+        QVERIFY(r.centroids.allFinite());
+        QVERIFY(r.converged);
+        QCOMPARE(r.inertia, 0.0);
+        QCOMPARE(r.sizes[0] + r.sizes[1] + r.sizes[2], int64_t(50));
+        MiniBatchOptions mo;
+        mo.k = 3;
+        mo.batchSize = 16;
+        mo.maxIter = 5;
+        QVERIFY(miniBatchKmeans(same, mo).centroids.allFinite());
     }
 
     void assignClustersMatchesResult() {
