@@ -4,39 +4,85 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/packing.h"
+#include "core/config.h"
+#include "core/dataset.h"
+#include "core/gpt_model.h"
 
 namespace h158 {
 
-MemoryRow memoryRow(const ModelShape& s, int64_t scalesPerTensor) {
-    const double d = double(s.dModel);
-    // per block: attention q, k, v, o (4 d²) and the MLP matrices (ffnMatrices · d · ffn)
-    const double attn = 4 * d * d, mlp = double(s.ffnMatrices) * d * double(s.ffn);
-    const double blockTernary = attn + mlp;
-    const double norms = 2 * 2 * d;  // two LayerNorms (weight, bias) per block
-    const double embed = double(s.vocab) * d + double(s.context) * d;
-    const double head = double(s.vocab) * d + 2 * d;  // untied head and the final norm
+std::vector<H158TensorPlan> shapeTensors(const ModelShape& s, bool perRowScales) {
+    const int64_t d = s.dModel, f = s.ffn;
+    const H158Scales scales = perRowScales ? H158Scales::PerRow : H158Scales::PerTensor;
+    auto fp32 = [](int64_t rows, int64_t cols) {
+        return H158TensorPlan{H158Kind::Fp32, H158Scales::None, rows, cols};
+    };
+    auto ternary = [&](int64_t rows, int64_t cols) {
+        return H158TensorPlan{H158Kind::Ternary, scales, rows, cols};
+    };
+    std::vector<H158TensorPlan> t = {fp32(d, s.vocab), fp32(d, s.context)};
+    for (int64_t l = 0; l < s.layers; ++l) {
+        t.push_back(fp32(d, 1));  // ln1 weight, bias
+        t.push_back(fp32(d, 1));
+        if (s.ffnMatrices == 3) {
+            for (int i = 0; i < 4; ++i) t.push_back(ternary(d, d));  // q, k, v, o
+        } else {
+            t.push_back(ternary(3 * d, d));  // qkv
+            t.push_back(ternary(d, d));      // proj
+        }
+        t.push_back(fp32(d, 1));  // ln2 weight, bias
+        t.push_back(fp32(d, 1));
+        for (int i = 0; i + 1 < s.ffnMatrices; ++i) t.push_back(ternary(f, d));  // fc | gate, up
+        t.push_back(ternary(d, f));                                              // out | down
+    }
+    t.push_back(fp32(d, 1));  // final LayerNorm
+    t.push_back(fp32(d, 1));
+    t.push_back(fp32(s.vocab, d));  // head
+    return t;
+}
+
+MemoryRow memoryRow(const std::string& name, std::span<const H158TensorPlan> tensors,
+                    int64_t headerBytes) {
     MemoryRow r;
-    r.name = s.name;
-    r.ternaryParams = blockTernary * double(s.layers);
-    r.params = r.ternaryParams + norms * double(s.layers) + embed + head;
+    r.name = name;
+    r.packedLevels = "none";
+    for (const auto& t : tensors) {
+        const double n = double(t.rows) * double(t.cols);
+        r.params += n;
+        if (t.kind != H158Kind::Fp32) {
+            r.ternaryParams += n;
+            r.packedLevels = h158KindName(t.kind);
+        }
+    }
     r.fp32Bytes = 4 * r.params;
     r.fp16Bytes = 2 * r.params;
     r.ideal158Bytes = r.params * std::log2(3.0) / 8;
-    const int tensorsPerBlock = 4 + s.ffnMatrices;
-    // packed: each block linear is its own tensor, packed 5 trits per byte, plus fp32 scales
-    double packed = 0;
-    const double sizes[] = {d * d, d * double(s.ffn)};
-    for (int t = 0; t < tensorsPerBlock; ++t) {
-        const double n = t < 4 ? sizes[0] : sizes[1];
-        packed += double(packedSize(int64_t(n))) + 4.0 * double(scalesPerTensor);
-    }
-    packed *= double(s.layers);
-    packed += 4 * (norms * double(s.layers) + embed + head);
-    // header (64 bytes) and a 96-byte table entry per tensor
-    packed += 64 + 96.0 * (double(tensorsPerBlock + 2) * double(s.layers) + 5);
-    r.packedBytes = packed;
+    r.packedBytes = double(h158FileBytes(headerBytes, tensors));
     return r;
+}
+
+MemoryRow memoryRow(const ModelShape& s, bool perRowScales, const Config& base) {
+    const std::vector<H158TensorPlan> t = shapeTensors(s, perRowScales);
+    Config c = base;
+    c.model.layers = s.layers;
+    c.model.d_model = s.dModel;
+    c.model.context = s.context;
+    int64_t params = 0;
+    for (const auto& p : t) params += p.rows * p.cols;
+    return memoryRow(s.name, t, int64_t(h158Header(c, params).dump().size()));
+}
+
+MemoryRow memoryRow(const Config& cfg, const std::string& name) {
+    // A gpt's layout needs no data; the other models take their widths from the dataset.
+    std::unique_ptr<Model> model;
+    if (cfg.model.kind == "gpt") {
+        const GptShape shape{cfg.model.layers, cfg.model.d_model, cfg.model.heads,
+                             cfg.model.context};
+        model = std::make_unique<GptModel>(shape, cfg.quant.weights != "none");
+    } else {
+        model = makeModel(cfg, *makeDataset(cfg));
+    }
+    const std::vector<H158TensorPlan> t = planH158(cfg, model->layout());
+    return memoryRow(name, t, int64_t(h158Header(cfg, model->layout().size()).dump().size()));
 }
 
 std::vector<ModelShape> referenceShapes() {
@@ -48,11 +94,50 @@ std::vector<ModelShape> referenceShapes() {
 
 std::string formatBytes(double b) {
     char buf[32];
-    if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-    else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.2f MB", b / 1e6);
-    else if (b >= 1e3) std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
-    else std::snprintf(buf, sizeof buf, "%.0f B", b);
+    if (b >= 1e9)
+        std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
+    else if (b >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.2f MB", b / 1e6);
+    else if (b >= 1e3)
+        std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f B", b);
     return buf;
+}
+
+namespace {
+
+std::string formatCount(double n) {
+    char buf[32];
+    if (n >= 1e9)
+        std::snprintf(buf, sizeof buf, "%.2fB", n / 1e9);
+    else if (n >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
+    else if (n >= 1e3)
+        std::snprintf(buf, sizeof buf, "%.1fk", n / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f", n);
+    return buf;
+}
+
+}  // namespace
+
+std::string memoryTableMarkdown(const std::vector<MemoryRow>& rows) {
+    std::string s =
+        "| model | parameters | quantized (block linears) | fp32 | fp16 | ideal 1.58-bit | "
+        ".h158 file | fp32 / .h158 |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    char ratio[32];
+    for (const auto& r : rows) {
+        std::snprintf(ratio, sizeof ratio, "%.1fx", r.fp32Bytes / r.packedBytes);
+        const std::string q =
+            formatCount(r.ternaryParams) + (r.packedLevels == "none" ? "" : " " + r.packedLevels);
+        s += "| " + r.name + " | " + formatCount(r.params) + " | " + q + " | " +
+             formatBytes(r.fp32Bytes) + " | " + formatBytes(r.fp16Bytes) + " | " +
+             formatBytes(r.ideal158Bytes) + " | " + formatBytes(r.packedBytes) + " | " + ratio +
+             " |\n";
+    }
+    return s;
 }
 
 }  // namespace h158

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/h158_export.h"
+
 namespace h158 {
 namespace fs = std::filesystem;
 
@@ -95,6 +97,16 @@ void RunSession::writeSummary() {
     m_summaryWritten = true;
     nlohmann::json j = m_trainer->summary().toJson();
     j["config_name"] = m_trainer->config().run.name;
+    // DIR/weights.h158, the trained model (h158_format.h), unless the run failed or diverged.
+    const RunStatus status = m_trainer->status();
+    if (status == RunStatus::Completed || status == RunStatus::Stopped) {
+        try {
+            writeTrainedModel(*m_trainer, (fs::path(m_dir) / "weights.h158").string());
+            j["weights"] = "weights.h158";
+        } catch (const std::exception& e) {
+            j["weights_error"] = e.what();
+        }
+    }
     writeAtomically(fs::path(m_dir) / "summary.json", j.dump(2) + "\n");
 }
 

@@ -1,7 +1,8 @@
 // A training run bound to its run directory (the DESIGN.md contract): config.json, metrics.csv
 // (header first, one row per step, flushed as it goes), snapshots.jsonl (one JSON object per
-// line) and summary.json (written atomically at the end). Used by the CLI and the GUI alike,
-// so both write the same files.
+// line) and summary.json (written atomically at the end), and weights.h158, the trained model
+// (h158_export.h), just before summary.json when the run completed or was stopped. Used by the
+// CLI and the GUI alike, so both write the same files.
 #pragma once
 
 #include <fstream>

@@ -1,0 +1,112 @@
+// `export --run DIR --out FILE.h158`: the trained model of a run directory (DIR/weights.h158,
+// written when the run ended) checked against DIR/config.json and written to FILE, with its
+// storage figures as one JSON line.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "app/cli.h"
+#include "app/cli_args.h"
+#include "core/config.h"
+#include "core/h158_export.h"
+#include "core/run_session.h"
+
+namespace h158::cli {
+namespace {
+
+constexpr const char* kUsage = "usage: hybrid158-cli export --run DIR --out FILE.h158\n";
+
+int fail(int code, const std::string& msg, bool usage = false) {
+    std::fprintf(stderr, "hybrid158-cli export: %s\n", msg.c_str());
+    if (usage) std::fputs(kUsage, stderr);
+    return code;
+}
+
+double round4(double v) {
+    return std::round(v * 1e4) / 1e4;
+}
+
+// The JSON line: the contract fields first (ternary_weights, ternary_bytes, bits_per_weight,
+// file_bytes, fp32_bytes_equivalent), then the details. ternary_bytes counts the packed trits
+// and their scales; bits_per_weight = 8 ternary_bytes / ternary_weights (null without ternary).
+nlohmann::json exportLine(const H158Model& m, const H158Stats& s, const RunRecord& rec,
+                          const std::string& out) {
+    const int64_t ternaryBytes = s.ternaryPackedBytes + s.ternaryScaleBytes;
+    const int64_t fiveBytes = s.fiveLevelPackedBytes + s.fiveLevelScaleBytes;
+    auto bits = [](int64_t bytes, int64_t n) -> nlohmann::json {
+        if (n == 0) return nullptr;
+        return round4(8.0 * double(bytes) / double(n));
+    };
+    nlohmann::json j;
+    j["ternary_weights"] = s.ternaryWeights;
+    j["ternary_bytes"] = ternaryBytes;
+    j["bits_per_weight"] = bits(ternaryBytes, s.ternaryWeights);
+    j["file_bytes"] = s.fileBytes;
+    j["fp32_bytes_equivalent"] = 4 * s.parameters;
+    j["compression_vs_fp32"] = round4(double(4 * s.parameters) / double(s.fileBytes));
+    j["packed_bits_per_weight"] = bits(s.ternaryPackedBytes, s.ternaryWeights);
+    j["ternary_scale_bytes"] = s.ternaryScaleBytes;
+    if (s.fiveLevelWeights > 0) {
+        j["five_level_weights"] = s.fiveLevelWeights;
+        j["five_level_bytes"] = fiveBytes;
+        j["five_level_bits_per_weight"] = bits(fiveBytes, s.fiveLevelWeights);
+    }
+    j["fp32_weights"] = s.fp32Weights;
+    j["fp32_bytes"] = 4 * s.fp32Weights;
+    j["parameters"] = s.parameters;
+    j["tensors"] = m.tensors.size();
+    j["model"] = m.header.value("model", "");
+    j["quant"] = rec.config.quant.weights;
+    j["run"] = rec.dir;
+    j["run_status"] = rec.summary.value("status", "");
+    j["out"] = out;
+    return j;
+}
+
+}  // namespace
+
+int exportCommand(int argc, char** argv) {
+    std::string run, out;
+    try {
+        const Args a(argc, argv, {"run", "out"});
+        run = a.require("run");
+        out = a.require("out");
+    } catch (const UsageError& e) {
+        return fail(2, e.what(), true);
+    }
+    namespace fs = std::filesystem;
+    try {
+        if (!fs::is_directory(run)) return fail(2, run + ": no such run directory");
+        const RunRecord rec = readRunDirectory(run);
+        const std::string weights = (fs::path(run) / "weights.h158").string();
+        if (!fs::exists(weights))
+            return fail(2, weights +
+                               ": missing; a run writes it when it completes or is stopped"
+                               " (status here: " +
+                               rec.summary.value("status", "unknown") + ")");
+        const H158Model m = readH158(weights);
+        // The weights must be the model config.json describes (same model and quantization).
+        const nlohmann::json want = toJson(rec.config);
+        const nlohmann::json got = m.header.value("config", nlohmann::json::object());
+        for (const char* section : {"model", "quant"})
+            if (!got.contains(section) || got[section] != want[section])
+                return fail(2, weights + ": its \"" + section + "\" configuration differs from " +
+                                   (fs::path(run) / "config.json").string());
+        writeH158(m, out);
+        const H158Stats s = h158Stats(m);
+        std::error_code ec;
+        if (fs::file_size(out, ec) != uint64_t(s.fileBytes) || ec)
+            return fail(1, out + ": written size differs from the format's size");
+        std::printf("%s\n", exportLine(m, s, rec, out).dump().c_str());
+        return 0;
+    } catch (const ConfigError& e) {
+        return fail(2, e.what());
+    } catch (const FileError& e) {
+        return fail(2, e.what());
+    } catch (const std::exception& e) {
+        return fail(1, e.what());
+    }
+}
+
+}  // namespace h158::cli

@@ -1,0 +1,221 @@
+// Tests of GPT inference from a .h158 file: a tiny GPT trained a few steps by the Trainer, packed,
+// serialized, parsed and run token by token gives the trainer's logits (GptModel::logits on the
+// same quantized weights) for every storage kind; generation is deterministic by seed; the file
+// size is the memory table's; files that do not hold a GPT are refused.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <QTest>
+#include <cmath>
+#include <memory>
+
+#include "core/config.h"
+#include "core/gpt_inference.h"
+#include "core/memory_table.h"
+#include "core/trainer.h"
+
+using namespace h158;
+
+namespace {
+
+Config tinyConfig(const QString& settings) {
+    Config c = presetConfig("gpt-s");
+    for (const char* s : {"model.layers=1", "model.d_model=32", "model.heads=2", "model.context=32",
+                          "run.steps=20", "run.batch_size=8", "cluster.data_k=0",
+                          "run.eval_every=0", "run.snapshot_every=0", "sample.every=0"})
+        applySetting(c, s);
+    for (const QString& s : settings.split(' ', Qt::SkipEmptyParts))
+        applySetting(c, s.toStdString());
+    validate(c);
+    return c;
+}
+
+std::unique_ptr<Trainer> train(const Config& c) {
+    auto tr = std::make_unique<Trainer>(c);
+    while (!tr->finished()) tr->step();
+    return tr;
+}
+
+const QuantState* quantOf(Trainer& tr) {
+    return tr.config().quant.weights == "none" ? nullptr : &tr.quantState();
+}
+
+H158Model packAndReload(Trainer& tr) {
+    const H158Model m =
+        packModel(tr.config(), tr.model().layout(), tr.effectiveParameters().data(), quantOf(tr));
+    return parseH158(serializeH158(m), "tiny.h158");
+}
+
+std::vector<int32_t> textTokens(int64_t n) {
+    const std::string s = "12+7=19. 3*4=12. The cat sat on the mat; 9-5=4.\n";
+    std::vector<int32_t> t;
+    for (int64_t i = 0; i < n; ++i)
+        t.push_back(int32_t(static_cast<unsigned char>(s[size_t(i) % s.size()])));
+    return t;
+}
+
+}  // namespace
+
+class TestGptInference : public QObject {
+    Q_OBJECT
+  private slots:
+    void logitsMatchTrainer_data();
+    void logitsMatchTrainer();
+    void generateIsDeterministicBySeed();
+    void fileSizeIsTheMemoryTables();
+    void refusesNonGptFiles();
+    void sampleTokenRule();
+};
+
+void TestGptInference::logitsMatchTrainer_data() {
+    QTest::addColumn<QString>("settings");
+    QTest::addColumn<QString>("kernel");  // GptInference::linearKernel() prefix
+    QTest::newRow("ternary, tensor scale, int8") << ""
+                                                 << "packed_ternary_gemv";
+    QTest::newRow("ternary, row scales, int8") << "quant.granularity=row"
+                                               << "packed_ternary_gemv";
+    QTest::newRow("ternary, cluster scales, int8") << "quant.granularity=cluster cluster.param_k=3"
+                                                   << "packed_ternary_gemv";
+    QTest::newRow("ternary, float kernel in training") << "quant.kernel=float"
+                                                       << "packed_ternary_gemv";
+    QTest::newRow("ternary, float activations") << "quant.activations=none"
+                                                << "float";
+    QTest::newRow("five-level, int8") << "quant.weights=five_level"
+                                      << "int8_gemv";
+    QTest::newRow("five-level, row scales, float activations")
+        << "quant.weights=five_level quant.granularity=row quant.activations=none"
+        << "float";
+    QTest::newRow("fp32") << "quant.weights=none"
+                          << "fp32";
+}
+
+// Export -> load -> inference logits equal GptModel::logits with the trainer's quantState() and
+// effectiveParameters(), to float rounding (the training forward multiplies the whole sequence at
+// once, inference one column at a time).
+void TestGptInference::logitsMatchTrainer() {
+    QFETCH(QString, settings);
+    QFETCH(QString, kernel);
+    const Config c = tinyConfig(settings);
+    auto tr = train(c);
+    QCOMPARE(tr->stepsDone(), int64_t(20));
+    GptInference engine(packAndReload(*tr));
+    QVERIFY2(QString::fromStdString(engine.linearKernel()).startsWith(kernel),
+             engine.linearKernel().c_str());
+    auto& model = dynamic_cast<GptModel&>(tr->model());
+    for (int64_t T : {1, 7, 32}) {
+        const std::vector<int32_t> tokens = textTokens(T);
+        const MatF ref = model.logits(tr->effectiveParameters().data(), quantOf(*tr), tokens);
+        const MatF got = engine.logits(tokens);
+        QCOMPARE(got.rows(), ref.rows());
+        QCOMPARE(got.cols(), ref.cols());
+        const double rel = double((got - ref).norm() / ref.norm());
+        const double maxRel = double((got - ref).cwiseAbs().maxCoeff() / ref.cwiseAbs().maxCoeff());
+        if (T == 32)
+            qInfo("T %d: relative logit error %.2g (Frobenius), %.2g (max)", int(T), rel, maxRel);
+        QVERIFY2(rel < 1e-4 && maxRel < 1e-4,
+                 qPrintable(QString("T %1: relative error %2 (Frobenius), %3 (max)")
+                                .arg(T)
+                                .arg(rel)
+                                .arg(maxRel)));
+        QCOMPARE(engine.position(), T);
+    }
+    // The cache holds exactly `context` tokens.
+    QVERIFY_THROWS_EXCEPTION(Error, engine.append(65));
+    engine.reset();
+    QCOMPARE(engine.position(), int64_t(0));
+}
+
+void TestGptInference::generateIsDeterministicBySeed() {
+    auto tr = train(tinyConfig(""));
+    GptInference engine(packAndReload(*tr));
+    Rng a(5), b(5), c(6);
+    // 100 bytes through a context of 32: the cache refills (re-encoding) several times.
+    const std::string x = engine.generate("3+4=", 100, 0.8, 20, a);
+    const std::string y = engine.generate("3+4=", 100, 0.8, 20, b);
+    const std::string z = engine.generate("3+4=", 100, 0.8, 20, c);
+    QCOMPARE(int64_t(x.size()), int64_t(100));
+    QCOMPARE(x, y);
+    QVERIFY(x != z);
+    QCOMPARE(engine.generate("", 0, 0.8, 20, a), std::string());
+    // A prompt longer than the context keeps its last bytes.
+    QCOMPARE(engine.generate(std::string(100, 'a'), 5, 0.0, 0, a).size(), size_t(5));
+    // Greedy generation takes the arg max of the logits of the prompt.
+    const std::vector<int32_t> prompt = textTokens(10);
+    const MatF z0 = engine.logits(prompt);
+    Eigen::Index best = 0;
+    z0.col(9).maxCoeff(&best);
+    const std::string p(prompt.begin(), prompt.end());
+    QCOMPARE(int(static_cast<unsigned char>(engine.generate(p, 1, 0.0, 0, a)[0])), int(best));
+}
+
+// The memory table's figure for a configuration is the size of the file its run writes.
+void TestGptInference::fileSizeIsTheMemoryTables() {
+    for (const QString s :
+         {"", "quant.granularity=row", "quant.weights=five_level", "quant.weights=none"}) {
+        const Config c = tinyConfig(s + " run.steps=1");
+        auto tr = train(c);
+        const H158Model m =
+            packModel(c, tr->model().layout(), tr->effectiveParameters().data(), quantOf(*tr));
+        const int64_t bytes = int64_t(serializeH158(m).size());
+        QCOMPARE(int64_t(memoryRow(c, "tiny").packedBytes), bytes);
+        QCOMPARE(h158Stats(m).fileBytes, bytes);
+        QCOMPARE(h158Stats(m).parameters, tr->model().layout().size());
+    }
+    // And the table's architecture rows are the GPT's own layout at that shape.
+    const Config c = tinyConfig("");
+    const GptModel g(GptShape{1, 32, 2, 32}, true);
+    const ModelShape s{"tiny", 1, 32, 128, 256, 32, 2};
+    const std::vector<H158TensorPlan> a = shapeTensors(s), b = planH158(c, g.layout());
+    QCOMPARE(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        QCOMPARE(a[i].kind, b[i].kind);
+        QCOMPARE(a[i].rows, b[i].rows);
+        QCOMPARE(a[i].cols, b[i].cols);
+    }
+}
+
+void TestGptInference::refusesNonGptFiles() {
+    Config lin = presetConfig("seed-linear");
+    applySetting(lin, "run.steps=2");
+    auto tr = train(lin);
+    const H158Model m =
+        packModel(lin, tr->model().layout(), tr->effectiveParameters().data(), quantOf(*tr));
+    const H158Model r = parseH158(serializeH158(m), "linear.h158");
+    QVERIFY(r.tensors.size() > 0);
+    try {
+        GptInference engine(r, "linear.h158");
+        QFAIL("a linear model was accepted");
+    } catch (const FileError& e) {
+        QVERIFY2(QString(e.what()).contains("linear.h158: model.kind is linear, not gpt"),
+                 e.what());
+    }
+    // A GPT file missing a tensor, or with one of the wrong shape.
+    auto gpt = train(tinyConfig("run.steps=1"));
+    H158Model g = packAndReload(*gpt);
+    H158Model missing = g;
+    missing.tensors.erase(missing.tensors.begin() + 3);
+    QVERIFY_THROWS_EXCEPTION(FileError, GptInference(missing, "g"));
+    H158Model reshaped = g;
+    reshaped.tensors[0] = h158Fp32("tok.weight", reshaped.tensors[0].values.data(), 256, 32);
+    QVERIFY_THROWS_EXCEPTION(FileError, GptInference(reshaped, "g"));
+}
+
+void TestGptInference::sampleTokenRule() {
+    const std::vector<float> z = {0.0f, std::log(3.0f), -1.0f, std::log(3.0f)};
+    Rng rng(1);
+    QCOMPARE(sampleToken(z, 0.0, 0, rng), 1);  // greedy: ties go to the lower index
+    QCOMPARE(sampleToken(z, 5.0, 1, rng), 1);  // top-1
+    // Top-2 at temperature 1: bytes 1 and 3 only, equally likely.
+    int counts[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 4000; ++i) ++counts[sampleToken(z, 1.0, 2, rng)];
+    QCOMPARE(counts[0] + counts[2], 0);
+    QVERIFY(std::abs(counts[1] - 2000) < 150);
+    // All bytes: P(0) = 1/7.37 with weights 1, 3, e^-1, 3.
+    int zero = 0;
+    for (int i = 0; i < 8000; ++i) zero += sampleToken(z, 1.0, 0, rng) == 0;
+    const double p0 = 1.0 / (1.0 + 3.0 + std::exp(-1.0) + 3.0);
+    QVERIFY(std::abs(double(zero) / 8000.0 - p0) < 0.015);
+}
+
+QTEST_APPLESS_MAIN(TestGptInference)
+#include "test_gpt_inference.moc"
