@@ -17,33 +17,46 @@ struct Verb {
     bool transitive;
 };
 
-constexpr std::array<Noun, 12> kNouns{{{"cat", "cats"}, {"dog", "dogs"}, {"bird", "birds"},
-                                       {"fox", "foxes"}, {"child", "children"},
-                                       {"robot", "robots"}, {"farmer", "farmers"},
-                                       {"ship", "ships"}, {"king", "kings"}, {"mouse", "mice"},
-                                       {"horse", "horses"}, {"teacher", "teachers"}}};
-constexpr std::array<Verb, 12> kVerbs{{{"sleeps", "sleep", false}, {"runs", "run", false},
-                                       {"sings", "sing", false}, {"waits", "wait", false},
-                                       {"dances", "dance", false}, {"sees", "see", true},
-                                       {"likes", "like", true}, {"follows", "follow", true},
-                                       {"finds", "find", true}, {"carries", "carry", true},
-                                       {"watches", "watch", true}, {"helps", "help", true}}};
+constexpr std::array<Noun, 12> kNouns{{{"cat", "cats"},
+                                       {"dog", "dogs"},
+                                       {"bird", "birds"},
+                                       {"fox", "foxes"},
+                                       {"child", "children"},
+                                       {"robot", "robots"},
+                                       {"farmer", "farmers"},
+                                       {"ship", "ships"},
+                                       {"king", "kings"},
+                                       {"mouse", "mice"},
+                                       {"horse", "horses"},
+                                       {"teacher", "teachers"}}};
+constexpr std::array<Verb, 12> kVerbs{{{"sleeps", "sleep", false},
+                                       {"runs", "run", false},
+                                       {"sings", "sing", false},
+                                       {"waits", "wait", false},
+                                       {"dances", "dance", false},
+                                       {"sees", "see", true},
+                                       {"likes", "like", true},
+                                       {"follows", "follow", true},
+                                       {"finds", "find", true},
+                                       {"carries", "carry", true},
+                                       {"watches", "watch", true},
+                                       {"helps", "help", true}}};
 constexpr std::array<std::string_view, 10> kAdjectives{
     "small", "big", "red", "green", "old", "young", "quiet", "happy", "cold", "bright"};
 constexpr std::array<std::string_view, 8> kPlaces{
-    "near the river", "under a tree", "in the old house", "on the hill",
-    "by the sea",     "in the garden", "at the market", "behind the wall"};
-constexpr std::array<std::string_view, 6> kManners{"slowly", "quickly", "today", "at night",
-                                                   "again", "quietly"};
+    "near the river", "under a tree",  "in the old house", "on the hill",
+    "by the sea",     "in the garden", "at the market",    "behind the wall"};
+constexpr std::array<std::string_view, 6> kManners{"slowly",   "quickly", "today",
+                                                   "at night", "again",   "quietly"};
 constexpr std::array<std::string_view, 20> kNumberWords{
-    "zero",  "one",    "two",    "three",    "four",     "five",    "six",
-    "seven", "eight",  "nine",   "ten",      "eleven",   "twelve",  "thirteen",
+    "zero",     "one",     "two",     "three",     "four",     "five",    "six",
+    "seven",    "eight",   "nine",    "ten",       "eleven",   "twelve",  "thirteen",
     "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
 constexpr std::array<std::string_view, 7> kDays{"monday", "tuesday",  "wednesday", "thursday",
                                                 "friday", "saturday", "sunday"};
-constexpr std::array<std::string_view, 12> kMonths{"january", "february", "march",     "april",
-                                                   "may",     "june",     "july",      "august",
-                                                   "september", "october", "november", "december"};
+constexpr std::array<std::string_view, 12> kMonths{"january",   "february", "march",    "april",
+                                                   "may",       "june",     "july",     "august",
+                                                   "september", "october",  "november", "december"};
 constexpr std::array<int, 12> kMonthDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 constexpr std::array<std::string_view, 8> kFoods{"apples", "fish",  "bread", "seeds",
                                                  "cheese", "grass", "honey", "rice"};
@@ -52,7 +65,7 @@ constexpr std::array<std::string_view, 8> kHomes{"the forest", "the barn",  "the
                                                  "the school", "the cave"};
 
 class Writer {
-public:
+  public:
     explicit Writer(uint64_t seed) : m_rng(seed, 0x636f72707573ULL) {}
     int pick(int n) { return int(m_rng.below(uint64_t(n))); }
     template <typename A>
@@ -61,7 +74,7 @@ public:
     }
     bool chance(double p) { return m_rng.uniform() < p; }
 
-private:
+  private:
     Rng m_rng;
 };
 

@@ -20,7 +20,8 @@ int32_t sampleByte(const std::vector<float>& logits, double temperature, int64_t
     std::vector<int> order(static_cast<size_t>(V));
     std::iota(order.begin(), order.end(), 0);
     const auto higher = [&](int a, int b) {
-        return logits[size_t(a)] > logits[size_t(b)] || (logits[size_t(a)] == logits[size_t(b)] && a < b);
+        return logits[size_t(a)] > logits[size_t(b)] ||
+               (logits[size_t(a)] == logits[size_t(b)] && a < b);
     };
     if (temperature <= 0) return *std::min_element(order.begin(), order.end(), higher);
     const int k = topK <= 0 || topK >= V ? V : int(topK);
@@ -28,7 +29,8 @@ int32_t sampleByte(const std::vector<float>& logits, double temperature, int64_t
     const double top = logits[size_t(order[0])];
     std::vector<double> p(static_cast<size_t>(k));
     double sum = 0;
-    for (int i = 0; i < k; ++i) sum += p[size_t(i)] = std::exp((logits[size_t(order[size_t(i)])] - top) / temperature);
+    for (int i = 0; i < k; ++i)
+        sum += p[size_t(i)] = std::exp((logits[size_t(order[size_t(i)])] - top) / temperature);
     double u = rng.uniform() * sum;
     for (int i = 0; i < k; ++i) {
         u -= p[size_t(i)];
@@ -49,12 +51,12 @@ void GptModel::inferAppend(const float* w, const QuantState* q, const int32_t* t
     auto P = [&](int i) { return w + m_layout[i].offset; };
     // out (OC, n) = [residual +] Linear or BitLinear(inp (Cin, n)), the float product
     auto lin = [&](int idx, float* out, const float* inp, int64_t Cin, int64_t OC,
-                   const float* residual) {
+                   const float* residual, float* geluOut) {
         if (m_bit)
             bitLinearForward(out, I.xq.data(), I.xrstd.data(), inp, P(idx), int8Acts, n, Cin, OC,
-                             residual);
+                             residual, geluOut);
         else
-            linearForward(out, inp, P(idx), n, Cin, OC, residual);
+            linearForward(out, inp, P(idx), n, Cin, OC, residual, geluOut);
     };
     float* x = I.x.data();  // (C, n) residual stream of the new positions
     for (int64_t i = 0; i < n; ++i)
@@ -66,25 +68,25 @@ void GptModel::inferAppend(const float* w, const QuantState* q, const int32_t* t
         float* kv = I.qkv.data() + l * 3 * C * ctx;  // (3C, ctx)
         layernormForward(I.ln.data(), I.mean.data(), I.rstd.data(), x, P(bp.ln1w), P(bp.ln1b), n,
                          C);
-        lin(bp.qkv, kv + p0 * 3 * C, I.ln.data(), C, 3 * C, nullptr);
+        lin(bp.qkv, kv + p0 * 3 * C, I.ln.data(), C, 3 * C, nullptr, nullptr);
         for (int64_t i = 0; i < n; ++i) {
             const int64_t p = p0 + i;  // query position; it sees keys 0 .. p
             for (int64_t h = 0; h < H; ++h) {
                 const Eigen::OuterStride<> s3(3 * C);
                 Eigen::Map<const MatF, 0, Eigen::OuterStride<>> K(kv + C + h * hd, hd, p + 1, s3);
-                Eigen::Map<const MatF, 0, Eigen::OuterStride<>> V(kv + 2 * C + h * hd, hd, p + 1, s3);
+                Eigen::Map<const MatF, 0, Eigen::OuterStride<>> V(kv + 2 * C + h * hd, hd, p + 1,
+                                                                  s3);
                 VecF s = scale * (K.transpose() * CMapVec<float>(kv + p * 3 * C + h * hd, hd));
                 s = (s.array() - s.maxCoeff()).exp();
                 s /= s.sum();
                 MapVec<float>(I.atty.data() + i * C + h * hd, hd).noalias() = V * s;
             }
         }
-        lin(bp.proj, x, I.atty.data(), C, C, x);
+        lin(bp.proj, x, I.atty.data(), C, C, x, nullptr);
         layernormForward(I.ln.data(), I.mean.data(), I.rstd.data(), x, P(bp.ln2w), P(bp.ln2b), n,
                          C);
-        lin(bp.fc, I.fc.data(), I.ln.data(), C, 4 * C, nullptr);
-        geluForward(I.gelu.data(), I.fc.data(), 4 * C * n);
-        lin(bp.out, x, I.gelu.data(), 4 * C, C, x);
+        lin(bp.fc, I.fc.data(), I.ln.data(), C, 4 * C, nullptr, I.gelu.data());
+        lin(bp.out, x, I.gelu.data(), 4 * C, C, x, nullptr);
     }
     layernormForward(I.ln.data(), I.mean.data(), I.rstd.data(), x + (n - 1) * C, P(m_lnfW),
                      P(m_lnfB), 1, C);

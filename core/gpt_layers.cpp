@@ -11,8 +11,10 @@
 #include <cmath>
 #include <numbers>
 #include <unsupported/Eigen/SpecialFunctions>
+#include <vector>
 
 #include "core/parallel.h"
+#include "core/sgemm.h"
 
 namespace h158 {
 namespace {
@@ -24,9 +26,6 @@ using MapArr = Eigen::Map<Arr<T>>;
 template <typename T>
 using CMapArr = Eigen::Map<const Arr<T>>;
 
-// Rows handled per task when a reduction runs over all N columns (parameter gradients).
-constexpr int64_t kRowChunk = 32;
-
 }  // namespace
 
 // ---- embedding ---------------------------------------------------------------------------------
@@ -37,14 +36,14 @@ void embeddingForward(T* out, const int32_t* tokens, const T* wte, const T* wpe,
     // out (C, B*T), wte (C, V), wpe (C, >= T)
     parallelFor(B * Tlen, kColChunk * 4, [&](int64_t c0, int64_t c1) {
         for (int64_t j = c0; j < c1; ++j) {
-            MapArr<T>(out + j * C, C) = CMapArr<T>(wte + int64_t(tokens[j]) * C, C) +
-                                        CMapArr<T>(wpe + (j % Tlen) * C, C);
+            MapArr<T>(out + j * C, C) =
+                CMapArr<T>(wte + int64_t(tokens[j]) * C, C) + CMapArr<T>(wpe + (j % Tlen) * C, C);
         }
     });
 }
 
-// d wte(:, v) = sum over columns j with tokens[j] = v of dout(:, j); d wpe(:, t) = sum_b dout(:, bT+t).
-// Tasks own disjoint vocabulary ranges / positions and sum in column order: deterministic.
+// d wte(:, v) = sum over columns j with tokens[j] = v of dout(:, j); d wpe(:, t) = sum_b dout(:,
+// bT+t). Tasks own disjoint vocabulary ranges / positions and sum in column order: deterministic.
 template <typename T>
 void embeddingBackward(T* dwte, T* dwpe, const T* dout, const int32_t* tokens, int64_t B,
                        int64_t Tlen, int64_t C) {
@@ -95,35 +94,38 @@ void layernormForward(T* out, T* mean, T* rstd, const T* inp, const T* weight, c
 // y = w ⊙ n + b, n = (x - μ) r, r = (var + eps)^-1/2. With g = w ⊙ dy:
 //   dx = r (g - mean(g) - n · mean(g ⊙ n))      (μ and var depend on every x_i of the column)
 //   dw = Σ_j dy ⊙ n,  db = Σ_j dy
+// One pass per column chunk computes dx and the chunk's partial dw, db; the partials are then
+// added in chunk order (so the sums do not depend on the thread count).
 template <typename T>
-void layernormBackward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
-                       const T* weight, const T* mean, const T* rstd, int64_t N, int64_t C) {
+void layernormBackward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
+                       const T* mean, const T* rstd, int64_t N, int64_t C) {
     CMapArr<T> w(weight, C);
-    const int64_t colTasks = (N + kColChunk - 1) / kColChunk;
-    const int64_t rowTasks = (C + kRowChunk - 1) / kRowChunk;
-    parallelFor(colTasks + rowTasks, 1, [&](int64_t task, int64_t) {
-        if (task < colTasks) {
-            const int64_t c1 = std::min(N, (task + 1) * kColChunk);
-            for (int64_t j = task * kColChunk; j < c1; ++j) {
-                CMapArr<T> x(inp + j * C, C), dy(dout + j * C, C);
-                const Arr<T> n = (x - mean[j]) * rstd[j];
-                const Arr<T> g = w * dy;
-                const T gMean = g.sum() / T(C);
-                const T gnMean = (g * n).sum() / T(C);
-                MapArr<T>(dinp + j * C, C) += (g - gMean - n * gnMean) * rstd[j];
-            }
-        } else {
-            // Rows [r0, r1) of dw and db, summed over all columns in order.
-            const int64_t r0 = (task - colTasks) * kRowChunk;
-            const int64_t nr = std::min(C, r0 + kRowChunk) - r0;
-            MapArr<T> dw(dweight + r0, nr), db(dbias + r0, nr);
-            for (int64_t j = 0; j < N; ++j) {
-                CMapArr<T> x(inp + j * C + r0, nr), dy(dout + j * C + r0, nr);
-                dw += dy * (x - mean[j]) * rstd[j];
-                db += dy;
-            }
+    const int64_t chunks = (N + kColChunk - 1) / kColChunk;
+    thread_local std::vector<T> partial;  // (2C, chunks): dw then db per chunk
+    if (partial.size() < size_t(2 * C * chunks)) partial.resize(size_t(2 * C * chunks));
+    T* part = partial.data();
+    parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
+        MapArr<T> pw(part + (c0 / kColChunk) * 2 * C, C),
+            pb(part + (c0 / kColChunk) * 2 * C + C, C);
+        pw.setZero();
+        pb.setZero();
+        for (int64_t j = c0; j < c1; ++j) {
+            CMapArr<T> x(inp + j * C, C), dy(dout + j * C, C);
+            const T m = mean[j], r = rstd[j];
+            auto n = (x - m) * r;  // expressions, evaluated in the loops below
+            auto g = w * dy;
+            const T gMean = g.sum() / T(C);
+            const T gnMean = (g * n).sum() / T(C);
+            MapArr<T>(dinp + j * C, C) += (g - gMean - n * gnMean) * r;
+            pw += dy * n;
+            pb += dy;
         }
     });
+    MapArr<T> dw(dweight, C), db(dbias, C);
+    for (int64_t c = 0; c < chunks; ++c) {
+        dw += CMapArr<T>(part + c * 2 * C, C);
+        db += CMapArr<T>(part + c * 2 * C + C, C);
+    }
 }
 
 // ---- RMSNorm -----------------------------------------------------------------------------------
@@ -173,9 +175,8 @@ void geluBackward(T* dinp, const T* dout, const T* inp, int64_t n) {
     const T invSqrt2Pi = std::numbers::inv_sqrtpi_v<T> * invSqrt2;
     parallelFor(n, kColChunk * 1024, [&](int64_t i0, int64_t i1) {
         CMapArr<T> x(inp + i0, i1 - i0), dy(dout + i0, i1 - i0);
-        MapArr<T>(dinp + i0, i1 - i0) =
-            dy * (T(0.5) * (T(1) + (x * invSqrt2).erf()) +
-                  x * invSqrt2Pi * (T(-0.5) * x.square()).exp());
+        MapArr<T>(dinp + i0, i1 - i0) = dy * (T(0.5) * (T(1) + (x * invSqrt2).erf()) +
+                                              x * invSqrt2Pi * (T(-0.5) * x.square()).exp());
     });
 }
 
@@ -183,47 +184,65 @@ void geluBackward(T* dinp, const T* dout, const T* inp, int64_t n) {
 
 template <typename T>
 void linearForward(T* out, const T* inp, const T* weight, int64_t N, int64_t C, int64_t OC,
-                   const T* residual) {
-    // out, residual (OC, N); inp (C, N); weight (OC, C); chunks of kGemmChunk columns.
-    CMapMat<T> W(weight, OC, C);
+                   const T* residual, T* geluOut) {
+    // out, residual, geluOut (OC, N); inp (C, N); weight (OC, C); chunks of kGemmChunk columns.
     parallelFor(N, kGemmChunk, [&](int64_t c0, int64_t c1) {
-        MapMat<T> Y(out + c0 * OC, OC, c1 - c0);
-        CMapMat<T> X(inp + c0 * C, C, c1 - c0);
-        if (residual) {
-            if (residual != out) Y = CMapMat<T>(residual + c0 * OC, OC, c1 - c0);
-            Y.noalias() += W * X;
-        } else {
-            Y.noalias() = W * X;
-        }
+        T* Y = out + c0 * OC;
+        if (residual && residual != out) std::copy(residual + c0 * OC, residual + c1 * OC, Y);
+        gemm<T>(OC, c1 - c0, C, T(1), weight, OC, inp + c0 * C, C, false, Y, OC, residual);
+        if (geluOut) geluForward(geluOut + c0 * OC, Y, (c1 - c0) * OC);  // nested: serial
     });
 }
 
-// y = W x:  dx = Wᵀ dy (per column chunk),  dW += dy xᵀ (per chunk of W's columns, the sum over
-// all N tokens inside one GEMM). Both kinds of task go into one parallelFor.
+// y = W x:  dx = Wᵀ dy (per column chunk, with Wᵀ transposed once into a scratch),
+// dW += dy xᵀ (per chunk of kGemmChunk rows of W, the sum over all N tokens inside one GEMM).
+// Both kinds of task go into one parallelFor, the long dW tasks first so the dx chunks fill in
+// around them. Each dx chunk then runs, while in cache, the backward of what produced x:
+// RMSNorm (BitLinear: rmsInp, rmsRstd) and/or GELU (x = gelu(geluInp)).
+namespace {
+template <typename T>
+void linearBackwardFused(T* dinp, T* dweight, const T* dout, const T* inp, const T* weight,
+                         int64_t N, int64_t C, int64_t OC, const T* rmsInp, const T* rmsRstd,
+                         const T* geluInp) {
+    thread_local std::vector<T> wtStore;  // (C, OC) = Wᵀ, grown once
+    if (dinp) {
+        if (wtStore.size() < size_t(C * OC)) wtStore.resize(size_t(C * OC));
+        MapMat<T> Wt(wtStore.data(), C, OC);
+        CMapMat<T> W(weight, OC, C);
+        parallelFor(C, kColChunk, [&](int64_t r0, int64_t r1) {
+            Wt.middleRows(r0, r1 - r0) = W.middleCols(r0, r1 - r0).transpose();
+        });
+    }
+    const T* wt = wtStore.data();
+    const int64_t wTasks = (OC + kGemmChunk - 1) / kGemmChunk;
+    const int64_t xTasks = dinp ? (N + kGemmChunk - 1) / kGemmChunk : 0;
+    parallelFor(wTasks + xTasks, 1, [&](int64_t task, int64_t) {
+        if (task < wTasks) {
+            const int64_t r0 = task * kGemmChunk, nr = std::min(OC, r0 + kGemmChunk) - r0;
+            gemm<T>(nr, C, N, T(1), dout + r0, OC, inp, C, true, dweight + r0, OC, true);
+            return;
+        }
+        const int64_t c0 = (task - wTasks) * kGemmChunk, nc = std::min(N, c0 + kGemmChunk) - c0;
+        T* dx = dinp + c0 * C;
+        gemm<T>(C, nc, OC, T(1), wt, C, dout + c0 * OC, OC, false, dx, C, false);
+        if (rmsInp) rmsnormBackward(dx, dx, rmsInp + c0 * C, rmsRstd + c0, nc, C);  // serial
+        if (geluInp) geluBackward(dx, dx, geluInp + c0 * C, nc * C);
+    });
+}
+}  // namespace
+
 template <typename T>
 void linearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* weight, int64_t N,
-                    int64_t C, int64_t OC) {
-    CMapMat<T> W(weight, OC, C), dY(dout, OC, N), X(inp, C, N);
-    MapMat<T> dW(dweight, OC, C);
-    constexpr int64_t kWChunk = 64;
-    const int64_t xTasks = dinp ? (N + kGemmChunk - 1) / kGemmChunk : 0;
-    const int64_t wTasks = (C + kWChunk - 1) / kWChunk;
-    parallelFor(xTasks + wTasks, 1, [&](int64_t task, int64_t) {
-        if (task < xTasks) {
-            const int64_t c0 = task * kGemmChunk, nc = std::min(N, c0 + kGemmChunk) - c0;
-            MapMat<T>(dinp + c0 * C, C, nc).noalias() = W.transpose() * dY.middleCols(c0, nc);
-        } else {
-            const int64_t k0 = (task - xTasks) * kWChunk, nk = std::min(C, k0 + kWChunk) - k0;
-            dW.middleCols(k0, nk).noalias() += dY * X.middleRows(k0, nk).transpose();
-        }
-    });
+                    int64_t C, int64_t OC, const T* geluInp) {
+    linearBackwardFused(dinp, dweight, dout, inp, weight, N, C, OC, (const T*)nullptr,
+                        (const T*)nullptr, geluInp);
 }
 
 // ---- BitLinear ---------------------------------------------------------------------------------
 
 template <typename T>
-void bitActQuantForward(T* xq, T* rstd, int8_t* codes, float* invScale, const T* inp,
-                        bool int8Acts, int64_t N, int64_t C) {
+void bitActQuantForward(T* xq, T* rstd, int8_t* codes, float* invScale, const T* inp, bool int8Acts,
+                        int64_t N, int64_t C) {
     // xq, inp, codes (C, N); rstd, invScale (N)
     parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
         for (int64_t j = c0; j < c1; ++j) {
@@ -235,25 +254,33 @@ void bitActQuantForward(T* xq, T* rstd, int8_t* codes, float* invScale, const T*
                 q = x * r;
                 continue;
             }
-            q = x * r;
-            const T s = T(127) / std::max(q.abs().maxCoeff(), T(1e-5));
-            // rint: round half to even (torch.round); codes fit int8 after the clip.
-            q = (q * s).unaryExpr([](T v) { return std::rint(v); }).max(T(-128)).min(T(127));
+            // max |xn| = r max |x| (r > 0); rint: round half to even (torch.round), and the codes
+            // fit int8 after the clip.
+            const T s = T(127) / std::max(x.abs().maxCoeff() * r, T(1e-5));
+            q = (x * (r * s)).rint().max(T(-128)).min(T(127));
             if (codes) {
-                for (int64_t i = 0; i < C; ++i) codes[j * C + i] = int8_t(q[i]);
+                Eigen::Map<Eigen::Array<int8_t, Eigen::Dynamic, 1>>(codes + j * C, C) =
+                    q.template cast<int8_t>();  // exact: q holds integers in [-128, 127]
                 invScale[j] = float(T(1) / s);
             }
-            q /= s;
+            q *= T(1) / s;
         }
     });
 }
 
 template <typename T>
 void bitLinearForward(T* out, T* xq, T* rstd, const T* inp, const T* weightQ, bool int8Acts,
-                      int64_t N, int64_t C, int64_t OC, const T* residual) {
-    // out (OC, N); xq (C, N) cache; rstd (N) cache; inp (C, N); weightQ (OC, C) = W~
-    bitActQuantForward<T>(xq, rstd, nullptr, nullptr, inp, int8Acts, N, C);
-    linearForward(out, xq, weightQ, N, C, OC, residual);
+                      int64_t N, int64_t C, int64_t OC, const T* residual, T* geluOut) {
+    // out, residual, geluOut (OC, N); xq (C, N) cache; rstd (N) cache; inp (C, N);
+    // weightQ (OC, C) = W~. Per chunk: quantize its activations, then its product (nested
+    // calls run serially inside the chunk).
+    parallelFor(N, kGemmChunk, [&](int64_t c0, int64_t c1) {
+        bitActQuantForward<T>(xq + c0 * C, rstd + c0, nullptr, nullptr, inp + c0 * C, int8Acts,
+                              c1 - c0, C);
+        linearForward(out + c0 * OC, xq + c0 * C, weightQ, c1 - c0, C, OC,
+                      residual ? residual + c0 * OC : nullptr,
+                      geluOut ? geluOut + c0 * OC : nullptr);
+    });
 }
 
 // y = W~ x~, x~ = Qa(rmsnorm(x)), W~ = Qw(W). Straight-through: both quantizers are the identity
@@ -261,17 +288,16 @@ void bitLinearForward(T* out, T* xq, T* rstd, const T* inp, const T* weightQ, bo
 //   dxn = dx~ = W~ᵀ dy;  dW := dW~ = dy x~ᵀ;  dx = rmsnormBackward(dxn)
 // (dinp first holds dxn, then is overwritten in place by dx.)
 template <typename T>
-void bitLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq,
-                       const T* rstd, const T* weightQ, int64_t N, int64_t C, int64_t OC) {
-    linearBackward(dinp, dweight, dout, xq, weightQ, N, C, OC);
-    rmsnormBackward(dinp, dinp, inp, rstd, N, C);
+void bitLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq, const T* rstd,
+                       const T* weightQ, int64_t N, int64_t C, int64_t OC, const T* geluInp) {
+    linearBackwardFused(dinp, dweight, dout, xq, weightQ, N, C, OC, inp, rstd, geluInp);
 }
 
 // ---- softmax cross-entropy ---------------------------------------------------------------------
 
 template <typename T>
-double crossEntropyForward(T* losses, T* probs, const T* logits, const int32_t* targets,
-                           int64_t N, int64_t V, int32_t* argmax) {
+double crossEntropyForward(T* losses, T* probs, const T* logits, const int32_t* targets, int64_t N,
+                           int64_t V, int32_t* argmax) {
     // losses (N); probs, logits (V, N); targets, argmax (N)
     parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
         for (int64_t j = c0; j < c1; ++j) {
@@ -313,32 +339,31 @@ void residualForward(T* out, const T* a, const T* b, int64_t n) {
     });
 }
 
-#define H158_INSTANTIATE_LAYERS(T)                                                                \
-    template void embeddingForward<T>(T*, const int32_t*, const T*, const T*, int64_t, int64_t,  \
-                                      int64_t);                                                  \
-    template void embeddingBackward<T>(T*, T*, const T*, const int32_t*, int64_t, int64_t,       \
-                                       int64_t);                                                 \
-    template void layernormForward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t,         \
-                                      int64_t);                                                  \
-    template void layernormBackward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,       \
-                                       const T*, int64_t, int64_t);                              \
-    template void rmsnormForward<T>(T*, T*, const T*, int64_t, int64_t);                         \
-    template void rmsnormBackward<T>(T*, const T*, const T*, const T*, int64_t, int64_t);        \
-    template void geluForward<T>(T*, const T*, int64_t);                                         \
-    template void geluBackward<T>(T*, const T*, const T*, int64_t);                              \
-    template void linearForward<T>(T*, const T*, const T*, int64_t, int64_t, int64_t,         \
-                                   const T*);                                                   \
-    template void linearBackward<T>(T*, T*, const T*, const T*, const T*, int64_t, int64_t,      \
-                                    int64_t);                                                    \
-    template void bitActQuantForward<T>(T*, T*, int8_t*, float*, const T*, bool, int64_t,        \
-                                        int64_t);                                                \
-    template void bitLinearForward<T>(T*, T*, T*, const T*, const T*, bool, int64_t, int64_t,    \
-                                      int64_t, const T*);                                        \
-    template void bitLinearBackward<T>(T*, T*, const T*, const T*, const T*, const T*, const T*, \
-                                       int64_t, int64_t, int64_t);                               \
-    template double crossEntropyForward<T>(T*, T*, const T*, const int32_t*, int64_t, int64_t,   \
-                                           int32_t*);                                            \
-    template void crossEntropyBackward<T>(T*, const T*, const int32_t*, T, int64_t, int64_t);    \
+#define H158_INSTANTIATE_LAYERS(T)                                                                 \
+    template void embeddingForward<T>(T*, const int32_t*, const T*, const T*, int64_t, int64_t,    \
+                                      int64_t);                                                    \
+    template void embeddingBackward<T>(T*, T*, const T*, const int32_t*, int64_t, int64_t,         \
+                                       int64_t);                                                   \
+    template void layernormForward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t); \
+    template void layernormBackward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,         \
+                                       const T*, int64_t, int64_t);                                \
+    template void rmsnormForward<T>(T*, T*, const T*, int64_t, int64_t);                           \
+    template void rmsnormBackward<T>(T*, const T*, const T*, const T*, int64_t, int64_t);          \
+    template void geluForward<T>(T*, const T*, int64_t);                                           \
+    template void geluBackward<T>(T*, const T*, const T*, int64_t);                                \
+    template void linearForward<T>(T*, const T*, const T*, int64_t, int64_t, int64_t, const T*,    \
+                                   T*);                                                            \
+    template void linearBackward<T>(T*, T*, const T*, const T*, const T*, int64_t, int64_t,        \
+                                    int64_t, const T*);                                            \
+    template void bitActQuantForward<T>(T*, T*, int8_t*, float*, const T*, bool, int64_t,          \
+                                        int64_t);                                                  \
+    template void bitLinearForward<T>(T*, T*, T*, const T*, const T*, bool, int64_t, int64_t,      \
+                                      int64_t, const T*, T*);                                      \
+    template void bitLinearBackward<T>(T*, T*, const T*, const T*, const T*, const T*, const T*,   \
+                                       int64_t, int64_t, int64_t, const T*);                       \
+    template double crossEntropyForward<T>(T*, T*, const T*, const int32_t*, int64_t, int64_t,     \
+                                           int32_t*);                                              \
+    template void crossEntropyBackward<T>(T*, const T*, const int32_t*, T, int64_t, int64_t);      \
     template void residualForward<T>(T*, const T*, const T*, int64_t);
 
 H158_INSTANTIATE_LAYERS(float)

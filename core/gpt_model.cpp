@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "core/bit_kernels.h"
 #include "core/config.h"
@@ -40,13 +41,13 @@ struct GptModel::Acts {
     std::vector<int32_t> inputs, targets, argmax;  // (N)
     std::vector<T> res0;                           // (C, N) embeddings
     std::vector<Layer> layers;
-    std::vector<T> lnf, lnfMean, lnfRstd;          // (C, N), (N), (N)
-    std::vector<T> probs, losses;                  // (V, N) logits then probabilities, (N)
+    std::vector<T> lnf, lnfMean, lnfRstd;  // (C, N), (N), (N)
+    std::vector<T> probs, losses;          // (V, N) logits then probabilities, (N)
     // gradient scratch, reused by every layer
-    std::vector<T> dres;                           // (C, N) gradient of the residual stream
-    std::vector<T> dln, datty;                     // (C, N)
-    std::vector<T> dqkv;                           // (3C, N)
-    std::vector<T> dfc;                            // (4C, N)
+    std::vector<T> dres;        // (C, N) gradient of the residual stream
+    std::vector<T> dln, datty;  // (C, N)
+    std::vector<T> dqkv;        // (3C, N)
+    std::vector<T> dfc;         // (4C, N)
 };
 
 // The integer BitLinear forward: weights repacked for bit_kernels, activation codes.
@@ -59,9 +60,10 @@ struct GptModel::IntKernel {
 GptModel::GptModel(const GptShape& s, bool bitLinear) : m_shape(s), m_bit(bitLinear) {
     const int64_t C = s.dModel;
     if (s.layers < 1 || C < 1 || s.heads < 1 || C % s.heads != 0 || s.context < 1)
-        throw ConfigError("gpt: need layers >= 1, context >= 1 and d_model divisible by heads (got layers " +
-                          std::to_string(s.layers) + ", d_model " + std::to_string(C) +
-                          ", heads " + std::to_string(s.heads) + ")");
+        throw ConfigError(
+            "gpt: need layers >= 1, context >= 1 and d_model divisible by heads (got layers " +
+            std::to_string(s.layers) + ", d_model " + std::to_string(C) + ", heads " +
+            std::to_string(s.heads) + ")");
     auto& L = m_layout;
     m_tok = L.add("tok.weight", C, kVocab, false, true);
     m_pos = L.add("pos.weight", C, s.context, false, true);
@@ -89,8 +91,8 @@ std::string GptModel::describe() const {
     return "gpt: " + std::to_string(m_shape.layers) + " layers, d_model " +
            std::to_string(m_shape.dModel) + ", " + std::to_string(m_shape.heads) +
            " heads, context " + std::to_string(m_shape.context) + ", byte vocabulary, " +
-           (m_bit ? "BitLinear" : "fp32 Linear") + " blocks, " +
-           std::to_string(m_layout.size()) + " parameters";
+           (m_bit ? "BitLinear" : "fp32 Linear") + " blocks, " + std::to_string(m_layout.size()) +
+           " parameters";
 }
 
 void GptModel::init(float* w, Rng& rng) const {
@@ -128,9 +130,12 @@ std::string GptModel::kernelPath(const QuantState* q) const {
     const BitKernelPath p =
         q->kernel == "reference" ? BitKernelPath::Plain : resolveBitKernelPath(BitKernelPath::Auto);
     switch (p) {
-        case BitKernelPath::Avx512Vnni: return "vnni";
-        case BitKernelPath::Avx2: return "avx2";
-        default: return "plain";
+        case BitKernelPath::Avx512Vnni:
+            return "vnni";
+        case BitKernelPath::Avx2:
+            return "avx2";
+        default:
+            return "plain";
     }
 }
 
@@ -181,44 +186,56 @@ GptModel::Acts<T>& GptModel::acts(int64_t B, int64_t Tlen) {
     return A;
 }
 
-// out = [residual +] Linear or BitLinear(inp). In float with int8 activations and a kernel the
-// product is bit_kernels' integer GEMM on the weight codes; else the float GEMM on w.
+// out = [residual +] Linear or BitLinear(inp) (and geluOut = gelu(out) when asked). In float
+// with int8 activations and a kernel, BitLinear's product is bit_kernels' integer GEMM on the
+// weight codes, chunk by chunk right after the chunk's activations are quantized; otherwise the
+// float product on the (dequantized) weights in w.
 template <typename T>
 void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp, const T* w,
                                   const QuantState* q, int64_t N, int64_t C, int64_t OC,
-                                  const T* residual) {
+                                  const T* residual, T* geluOut) {
     const T* W = w + m_layout[idx].offset;
-    if (!m_bit) return linearForward(out, inp, W, N, C, OC, residual);
+    if (!m_bit) return linearForward(out, inp, W, N, C, OC, residual, geluOut);
     const bool int8Acts = q && q->activationsInt8;
     if constexpr (std::is_same_v<T, float>) {
         if (useIntKernel(q)) {
             IntKernel& K = *m_int;
-            if (K.prepared.size() != size_t(m_layout.count())) K.prepared.resize(size_t(m_layout.count()));
+            if (K.prepared.size() != size_t(m_layout.count()))
+                K.prepared.resize(size_t(m_layout.count()));
             PreparedBitWeights& P = K.prepared[size_t(idx)];
             const QuantizedTensor& qt = q->tensors[size_t(idx)];
             // Repack only when the codes or scales changed (evaluation reuses one quantization).
-            const bool same = P.codes == qt.codes && P.out == qt.rows &&
-                              std::equal(qt.rowScale.begin(), qt.rowScale.end(), P.rowScale.begin());
+            const bool same =
+                P.codes == qt.codes && P.out == qt.rows &&
+                std::equal(qt.rowScale.begin(), qt.rowScale.end(), P.rowScale.begin());
             if (!same) prepareBitWeights(qt, P);
-            bitActQuantForward<float>(xq, rstd, K.codes.data(), K.invScale.data(), inp, true, N, C);
             const BitKernelPath path =
                 q->kernel == "reference" ? BitKernelPath::Plain : BitKernelPath::Auto;
-            bitGemm(P, K.codes.data(), K.invScale.data(), N, out, path);
-            if (residual) residualForward(out, out, residual, OC * N);
+            int8_t* codes = K.codes.data();
+            float* inv = K.invScale.data();
+            parallelFor(N, kGemmChunk, [&](int64_t c0, int64_t c1) {  // nested calls: serial
+                const int64_t n = c1 - c0;
+                bitActQuantForward<float>(xq + c0 * C, rstd + c0, codes + c0 * C, inv + c0,
+                                          inp + c0 * C, true, n, C);
+                float* y = out + c0 * OC;
+                bitGemm(P, codes + c0 * C, inv + c0, n, y, path);
+                if (residual) residualForward(y, y, residual + c0 * OC, n * OC);
+                if (geluOut) geluForward(geluOut + c0 * OC, y, n * OC);
+            });
             return;
         }
     }
-    bitLinearForward(out, xq, rstd, inp, W, int8Acts, N, C, OC, residual);
+    bitLinearForward(out, xq, rstd, inp, W, int8Acts, N, C, OC, residual, geluOut);
 }
 
 template <typename T>
 void GptModel::blockLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq,
-                                   const T* rstd, const T* weight, int64_t N, int64_t C,
-                                   int64_t OC) {
+                                   const T* rstd, const T* weight, int64_t N, int64_t C, int64_t OC,
+                                   const T* geluInp) {
     if (m_bit)
-        bitLinearBackward(dinp, dweight, dout, inp, xq, rstd, weight, N, C, OC);
+        bitLinearBackward(dinp, dweight, dout, inp, xq, rstd, weight, N, C, OC, geluInp);
     else
-        linearBackward(dinp, dweight, dout, inp, weight, N, C, OC);
+        linearBackward(dinp, dweight, dout, inp, weight, N, C, OC, geluInp);
 }
 
 template <typename T>
@@ -234,17 +251,16 @@ void GptModel::forwardPass(const T* w, const QuantState* q, int64_t B, int64_t T
         layernormForward(L.ln1.data(), L.ln1Mean.data(), L.ln1Rstd.data(), x, P(bp.ln1w),
                          P(bp.ln1b), N, C);
         blockLinearForward<T>(bp.qkv, L.qkv.data(), L.xq1.data(), L.r1.data(), L.ln1.data(), w, q,
-                              N, C, 3 * C, nullptr);
+                              N, C, 3 * C, nullptr, nullptr);
         attentionForward(L.atty.data(), L.att.data(), L.qkv.data(), B, Tlen, C, H);
         blockLinearForward<T>(bp.proj, L.res1.data(), L.xq2.data(), L.r2.data(), L.atty.data(), w,
-                              q, N, C, C, x);
+                              q, N, C, C, x, nullptr);
         layernormForward(L.ln2.data(), L.ln2Mean.data(), L.ln2Rstd.data(), L.res1.data(),
                          P(bp.ln2w), P(bp.ln2b), N, C);
         blockLinearForward<T>(bp.fc, L.fc.data(), L.xq3.data(), L.r3.data(), L.ln2.data(), w, q, N,
-                              C, 4 * C, nullptr);
-        geluForward(L.gelu.data(), L.fc.data(), 4 * C * N);
-        blockLinearForward<T>(bp.out, L.res2.data(), L.xq4.data(), L.r4.data(), L.gelu.data(), w,
-                              q, N, 4 * C, C, L.res1.data());
+                              C, 4 * C, nullptr, L.gelu.data());
+        blockLinearForward<T>(bp.out, L.res2.data(), L.xq4.data(), L.r4.data(), L.gelu.data(), w, q,
+                              N, 4 * C, C, L.res1.data(), nullptr);
         x = L.res2.data();
     }
     layernormForward(A.lnf.data(), A.lnfMean.data(), A.lnfRstd.data(), x, P(m_lnfW), P(m_lnfB), N,
@@ -309,7 +325,8 @@ LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* g
 
     // ---- backward: parameter gradients accumulate into the zeroed flat vector
     auto G = [&](int i) { return grad + m_layout[i].offset; };
-    std::fill(grad, grad + m_layout.size(), T(0));
+    parallelFor(m_layout.size(), int64_t(1) << 16,
+                [&](int64_t i0, int64_t i1) { std::fill(grad + i0, grad + i1, T(0)); });
     std::fill(A.dres.begin(), A.dres.begin() + C * N, T(0));
     crossEntropyBackward(A.probs.data(), A.probs.data(), A.targets.data(), T(1), N, V);
     linearBackward(A.dln.data(), G(m_head), A.probs.data(), A.lnf.data(), P(m_head), N, C, V);
@@ -320,21 +337,19 @@ LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* g
         const BlockParams& bp = m_blocks[size_t(l)];
         auto& L = A.layers[size_t(l)];
         const T* xin = l == 0 ? A.res0.data() : A.layers[size_t(l - 1)].res2.data();
-        // res2 = res1 + out(gelu(fc(ln2(res1))))
+        // res2 = res1 + out(gelu(fc(ln2(res1)))); dfc = d(fc output), GELU's backward fused
         blockLinearBackward(A.dfc.data(), G(bp.out), A.dres.data(), L.gelu.data(), L.xq4.data(),
-                            L.r4.data(), P(bp.out), N, 4 * C, C);
-        geluBackward(A.dfc.data(), A.dfc.data(), L.fc.data(), 4 * C * N);
+                            L.r4.data(), P(bp.out), N, 4 * C, C, L.fc.data());
         blockLinearBackward(A.dln.data(), G(bp.fc), A.dfc.data(), L.ln2.data(), L.xq3.data(),
-                            L.r3.data(), P(bp.fc), N, C, 4 * C);
+                            L.r3.data(), P(bp.fc), N, C, 4 * C, (const T*)nullptr);
         layernormBackward(A.dres.data(), G(bp.ln2w), G(bp.ln2b), A.dln.data(), L.res1.data(),
                           P(bp.ln2w), L.ln2Mean.data(), L.ln2Rstd.data(), N, C);
         // res1 = xin + proj(attn(qkv(ln1(xin))))
-        blockLinearBackward(A.datty.data(), G(bp.proj), A.dres.data(), L.atty.data(),
-                            L.xq2.data(), L.r2.data(), P(bp.proj), N, C, C);
-        attentionBackward(A.dqkv.data(), A.datty.data(), L.qkv.data(), L.att.data(), B, Tlen, C,
-                          H);
+        blockLinearBackward(A.datty.data(), G(bp.proj), A.dres.data(), L.atty.data(), L.xq2.data(),
+                            L.r2.data(), P(bp.proj), N, C, C, (const T*)nullptr);
+        attentionBackward(A.dqkv.data(), A.datty.data(), L.qkv.data(), L.att.data(), B, Tlen, C, H);
         blockLinearBackward(A.dln.data(), G(bp.qkv), A.dqkv.data(), L.ln1.data(), L.xq1.data(),
-                            L.r1.data(), P(bp.qkv), N, C, 3 * C);
+                            L.r1.data(), P(bp.qkv), N, C, 3 * C, (const T*)nullptr);
         layernormBackward(A.dres.data(), G(bp.ln1w), G(bp.ln1b), A.dln.data(), xin, P(bp.ln1w),
                           L.ln1Mean.data(), L.ln1Rstd.data(), N, C);
     }
@@ -342,13 +357,13 @@ LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* g
     return info;
 }
 
-LossInfo GptModel::forwardBackward(const float* w, const QuantState* q, const Batch& b,
-                                   float* grad, bool wantSampleLoss) {
+LossInfo GptModel::forwardBackward(const float* w, const QuantState* q, const Batch& b, float* grad,
+                                   bool wantSampleLoss) {
     return run<float>(w, q, b, grad, wantSampleLoss);
 }
 
 MatF GptModel::representation(const float* w, const QuantState*, const Dataset& data,
-                               std::span<const int64_t> indices) {
+                              std::span<const int64_t> indices) {
     const int64_t C = m_shape.dModel, n = int64_t(indices.size());
     const auto* text = dynamic_cast<const TextDataset*>(&data);
     const BlockParams& b0 = m_blocks[0];
@@ -382,8 +397,7 @@ MatF GptModel::predictProba(const float*, const QuantState*, const MatF&) {
     throw Error("gpt: predictProba is for classifiers; the GPT predicts bytes");
 }
 
-template LossInfo GptModel::run<float>(const float*, const QuantState*, const Batch&, float*,
-                                       bool);
+template LossInfo GptModel::run<float>(const float*, const QuantState*, const Batch&, float*, bool);
 template LossInfo GptModel::run<double>(const double*, const QuantState*, const Batch&, double*,
                                         bool);
 
@@ -397,8 +411,8 @@ std::unique_ptr<Model> makeGptModel(const Config& cfg, const Dataset& data) {
     s.heads = cfg.model.heads;
     s.context = cfg.model.context;
     if (s.heads < 1 || s.dModel % s.heads != 0)
-        throw ConfigError("model.heads: " + std::to_string(s.heads) + " must divide model.d_model " +
-                          std::to_string(s.dModel));
+        throw ConfigError("model.heads: " + std::to_string(s.heads) +
+                          " must divide model.d_model " + std::to_string(s.dModel));
     return std::make_unique<GptModel>(s, cfg.quant.weights != "none");
 }
 

@@ -39,7 +39,7 @@ struct GptShape {
 };
 
 class GptModel : public Model {
-public:
+  public:
     static constexpr int64_t kVocab = 256;
 
     // bitLinear: block linears are BitLinear (quantized weights) instead of plain Linear.
@@ -91,16 +91,16 @@ public:
         int ln1w, ln1b, qkv, proj, ln2w, ln2b, fc, out;
     };
 
-private:
+  private:
     template <typename T>
     struct Acts;
     struct IntKernel;
     // generateText's state: keys/values of the bytes seen so far and one token's activations.
     struct Infer {
-        std::vector<float> qkv;                      // (layers, 3C, context) per-layer cache
-        std::vector<float> x, ln, atty, fc, gelu;    // (C | 4C, context) current columns
-        std::vector<float> mean, rstd, xq, xrstd;    // per-column statistics, BitLinear caches
-        std::vector<float> logits;                   // (256)
+        std::vector<float> qkv;                    // (layers, 3C, context) per-layer cache
+        std::vector<float> x, ln, atty, fc, gelu;  // (C | 4C, context) current columns
+        std::vector<float> mean, rstd, xq, xrstd;  // per-column statistics, BitLinear caches
+        std::vector<float> logits;                 // (256)
     };
 
     template <typename T>
@@ -111,10 +111,11 @@ private:
     template <typename T>
     void blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp, const T* w,
                             const QuantState* q, int64_t N, int64_t C, int64_t OC,
-                            const T* residual);
+                            const T* residual, T* geluOut);
     template <typename T>
     void blockLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq,
-                             const T* rstd, const T* weight, int64_t N, int64_t C, int64_t OC);
+                             const T* rstd, const T* weight, int64_t N, int64_t C, int64_t OC,
+                             const T* geluInp);
     bool useIntKernel(const QuantState* q) const;
     void inferAppend(const float* w, const QuantState* q, const int32_t* tokens, int64_t p0,
                      int64_t n, float* logits);

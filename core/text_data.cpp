@@ -18,12 +18,39 @@ int byteClass(unsigned char c) {
     if (c == ' ' || c == '\t') return 3;
     if (c == '\n' || c == '\r') return 4;
     switch (c) {
-        case '.': case ',': case ';': case ':': case '!': case '?': return 5;
-        case '\'': case '"': case '`': return 6;
-        case '+': case '-': case '*': case '/': case '=': case '<': case '>': case '%': case '^':
-        case '&': case '|': case '~': return 7;
-        case '(': case ')': case '[': case ']': case '{': case '}': return 8;
-        default: return 9;
+        case '.':
+        case ',':
+        case ';':
+        case ':':
+        case '!':
+        case '?':
+            return 5;
+        case '\'':
+        case '"':
+        case '`':
+            return 6;
+        case '+':
+        case '-':
+        case '*':
+        case '/':
+        case '=':
+        case '<':
+        case '>':
+        case '%':
+        case '^':
+        case '&':
+        case '|':
+        case '~':
+            return 7;
+        case '(':
+        case ')':
+        case '[':
+        case ']':
+        case '{':
+        case '}':
+            return 8;
+        default:
+            return 9;
     }
 }
 
@@ -108,8 +135,8 @@ MatF TextDataset::clusterFeatures() const {
 }
 
 const char* TextDataset::featureName(int f) {
-    static const char* names[kFeatures] = {"lower",  "upper",  "digit",    "space",    "newline",
-                                           "punct",  "quote",  "operator", "bracket", "other"};
+    static const char* names[kFeatures] = {"lower", "upper", "digit",    "space",   "newline",
+                                           "punct", "quote", "operator", "bracket", "other"};
     return f >= 0 && f < kFeatures ? names[f] : "";
 }
 
@@ -129,8 +156,8 @@ std::unique_ptr<Dataset> makeTextDataset(const Config& cfg) {
     if (!in) throw FileError("data.text_file '" + path + "': cannot open the file");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw FileError("data.text_file '" + path + "': read error");
-    return std::make_unique<TextDataset>(std::move(text), cfg.model.context,
-                                         cfg.data.val_fraction, "data.text_file '" + path + "'");
+    return std::make_unique<TextDataset>(std::move(text), cfg.model.context, cfg.data.val_fraction,
+                                         "data.text_file '" + path + "'");
 }
 
 }  // namespace h158

@@ -23,7 +23,7 @@
 namespace h158 {
 
 class TextDataset : public Dataset {
-public:
+  public:
     static constexpr int kFeatures = 10;
     static constexpr int64_t kMaxWindows = 65536;
 
@@ -51,7 +51,7 @@ public:
     int64_t trainBytes() const { return m_trainBytes; }
     int64_t stride() const { return m_stride; }
 
-private:
+  private:
     void copyWindow(int64_t start, int32_t* out) const;
 
     std::string m_text;

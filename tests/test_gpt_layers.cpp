@@ -11,6 +11,7 @@
 
 #include "core/gpt_layers.h"
 #include "core/rng.h"
+#include "core/sgemm.h"
 
 using namespace h158;
 using Vd = std::vector<double>;
@@ -100,7 +101,7 @@ Vd ternary(const Vd& w) {
 
 class TestGptLayers : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void embeddingGradient();
     void layernormGradient();
     void rmsnormGradient();
@@ -117,6 +118,9 @@ private slots:
     void bitLinearGradientWithoutActQuant();
     void bitLinearStraightThrough();
     void floatMatchesDouble();
+    void sgemmMatchesReference_data();
+    void sgemmMatchesReference();
+    void floatLinearMatchesDouble();
 };
 
 void TestGptLayers::embeddingGradient() {
@@ -151,7 +155,8 @@ void TestGptLayers::layernormGradient() {
         for (int64_t i = 0; i < C; ++i) m += x[size_t(j * C + i)];
         QVERIFY(std::abs(mean[size_t(j)] - m / double(C)) < 1e-12);
     }
-    Vd dx(x.size(), 1.0), dw(static_cast<size_t>(C), 0.0), db(static_cast<size_t>(C), 0.0);  // dx accumulates onto 1
+    Vd dx(x.size(), 1.0), dw(static_cast<size_t>(C), 0.0),
+        db(static_cast<size_t>(C), 0.0);  // dx accumulates onto 1
     layernormBackward(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), mean.data(),
                       rstd.data(), N, C);
     for (auto& v : dx) v -= 1.0;
@@ -213,6 +218,21 @@ void TestGptLayers::linearGradient() {
     for (auto& v : dW) v -= 2.0;
     checkGrad("linear dx", x, dx, f);
     checkGrad("linear dW", W, dW, f);
+    // GELU fused: forward geluOut = gelu(out); backward through x = gelu(u) gives du
+    Vd u = randn(C * N, 37), g(u.size()), yg(out.size()), gy(out.size());
+    auto fg = [&] {
+        geluForward(g.data(), u.data(), C * N);
+        linearForward(out.data(), g.data(), W.data(), N, C, OC, (const double*)nullptr, gy.data());
+        return dot(out, r) + dot(gy, r);
+    };
+    fg();
+    for (size_t i = 0; i < out.size(); ++i)
+        QVERIFY(std::abs(gy[i] - 0.5 * out[i] * (1 + std::erf(out[i] / std::sqrt(2.0)))) < 1e-14);
+    Vd du(u.size()), dW2(W.size(), 0.0), dfc(out.size());
+    geluBackward(dfc.data(), r.data(), out.data(), OC * N);  // d(out) from the gy term
+    for (size_t i = 0; i < dfc.size(); ++i) dfc[i] += r[i];
+    linearBackward(du.data(), dW2.data(), dfc.data(), g.data(), W.data(), N, C, OC, u.data());
+    checkGrad("linear+gelu du", u, du, fg);
     // the folded residual: out = res + W x
     Vd res = randn(OC * N, 14), plain(static_cast<size_t>(OC * N));
     linearForward(plain.data(), x.data(), W.data(), N, C, OC);
@@ -224,7 +244,8 @@ void TestGptLayers::linearMatchesNaiveAcrossChunks() {
     // N and C cross the GEMM chunk widths (256 columns, 64 weight columns).
     const int64_t N = 2 * kGemmChunk + 37, C = 70, OC = 9;
     Vd x = randn(C * N, 15), W = randn(OC * C, 16), dy = randn(OC * N, 17);
-    Vd y(static_cast<size_t>(OC * N)), dx(static_cast<size_t>(C * N)), dW(static_cast<size_t>(OC * C), 0.0);
+    Vd y(static_cast<size_t>(OC * N)), dx(static_cast<size_t>(C * N)),
+        dW(static_cast<size_t>(OC * C), 0.0);
     linearForward(y.data(), x.data(), W.data(), N, C, OC);
     linearBackward(dx.data(), dW.data(), dy.data(), x.data(), W.data(), N, C, OC);
     for (int64_t j = 0; j < N; ++j)
@@ -249,7 +270,8 @@ void TestGptLayers::linearMatchesNaiveAcrossChunks() {
 
 void TestGptLayers::crossEntropyKnownAnswerAndGradient() {
     const int64_t N = 3, V = 256;
-    Vd logits(static_cast<size_t>(V * N), 0.25), probs(logits.size()), losses(static_cast<size_t>(N));
+    Vd logits(static_cast<size_t>(V * N), 0.25), probs(logits.size()),
+        losses(static_cast<size_t>(N));
     const std::vector<int32_t> tgt = {0, 200, 255};
     std::vector<int32_t> arg(static_cast<size_t>(N));
     const double uniform = crossEntropyForward(losses.data(), probs.data(), logits.data(),
@@ -268,8 +290,8 @@ void TestGptLayers::crossEntropyKnownAnswerAndGradient() {
     checkGrad("cross-entropy dlogits", logits, dz, f);
     // in place over the logits (as the model runs it) gives the same loss
     Vd inPlace = logits;
-    const double l2 = crossEntropyForward(losses.data(), inPlace.data(), inPlace.data(),
-                                          tgt.data(), N, V);
+    const double l2 =
+        crossEntropyForward(losses.data(), inPlace.data(), inPlace.data(), tgt.data(), N, V);
     QVERIFY(std::abs(l2 - f()) < 1e-12);
 }
 
@@ -325,7 +347,8 @@ void TestGptLayers::attentionGradient() {
 void TestGptLayers::attentionIsCausal() {
     const int64_t B = 1, T = 80, C = 8, H = 2;
     Vd qkv = randn(3 * C * B * T, 22);
-    Vd a(static_cast<size_t>(C * T)), b(static_cast<size_t>(C * T)), att(static_cast<size_t>(H * T * T));
+    Vd a(static_cast<size_t>(C * T)), b(static_cast<size_t>(C * T)),
+        att(static_cast<size_t>(H * T * T));
     attentionForward(a.data(), att.data(), qkv.data(), B, T, C, H);
     for (int64_t i = 0; i < 3 * C; ++i) qkv[size_t((T - 1) * 3 * C + i)] += 10.0;  // last token
     attentionForward(b.data(), att.data(), qkv.data(), B, T, C, H);
@@ -367,8 +390,8 @@ void TestGptLayers::bitLinearGradientWithoutActQuant() {
     };
     f();
     Vd dx(x.size()), dW(W.size(), 0.0);
-    bitLinearBackward(dx.data(), dW.data(), r.data(), x.data(), xq.data(), rstd.data(), W.data(),
-                      N, C, OC);
+    bitLinearBackward(dx.data(), dW.data(), r.data(), x.data(), xq.data(), rstd.data(), W.data(), N,
+                      C, OC);
     checkGrad("bitlinear dx", x, dx, f);
     checkGrad("bitlinear dW", W, dW, f);
 }
@@ -418,8 +441,86 @@ void TestGptLayers::floatMatchesDouble() {
     Vd ln(static_cast<size_t>(C * N)), mean(static_cast<size_t>(N)), rstd(static_cast<size_t>(N));
     std::vector<float> lnf(ln.size()), meanf(static_cast<size_t>(N)), rstdf(static_cast<size_t>(N));
     layernormForward(ln.data(), mean.data(), rstd.data(), out.data(), w.data(), b.data(), N, C);
-    layernormForward(lnf.data(), meanf.data(), rstdf.data(), outf.data(), wf.data(), bf.data(), N, C);
+    layernormForward(lnf.data(), meanf.data(), rstdf.data(), outf.data(), wf.data(), bf.data(), N,
+                     C);
     for (size_t i = 0; i < ln.size(); ++i) QVERIFY(std::abs(lnf[i] - ln[i]) < 1e-4);
+}
+
+void TestGptLayers::sgemmMatchesReference_data() {
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<bool>("transB");
+    QTest::addColumn<bool>("accumulate");
+    QTest::newRow("1x1x1") << 1 << 1 << 1 << false << false;
+    QTest::newRow("edges in m and n") << 31 << 13 << 5 << false << true;
+    QTest::newRow("edges, B transposed") << 45 << 25 << 7 << true << false;
+    QTest::newRow("k past one block") << 64 << 12 << 600 << false << true;
+    QTest::newRow("m past one block") << 300 << 30 << 40 << true << true;
+    QTest::newRow("gpt shape") << 256 << 256 << 256 << false << false;
+    QTest::newRow("empty k") << 5 << 3 << 0 << false << false;
+}
+
+// The fast product against the naive triple loop, inside larger strided buffers (lda, ldb, ldc
+// past the sizes) whose margins must stay untouched.
+void TestGptLayers::sgemmMatchesReference() {
+    QFETCH(int, m);
+    QFETCH(int, n);
+    QFETCH(int, k);
+    QFETCH(bool, transB);
+    QFETCH(bool, accumulate);
+    const int64_t lda = m + 3, ldb = (transB ? n : k) + 5, ldc = m + 2;
+    Rng rng(uint64_t(m * 1000 + n * 10 + k), 1);
+    auto fill = [&](int64_t count) {
+        std::vector<float> v(static_cast<size_t>(count));
+        for (auto& x : v) x = float(rng.normal());
+        return v;
+    };
+    const auto A = fill(lda * std::max(k, 1)), B = fill(ldb * (transB ? std::max(k, 1) : n));
+    auto C = fill(ldc * n), want = C;
+    const float alpha = 0.75f;
+    sgemm(m, n, k, alpha, A.data(), lda, B.data(), ldb, transB, C.data(), ldc, accumulate);
+    sgemmReference(m, n, k, alpha, A.data(), lda, B.data(), ldb, transB, want.data(), ldc,
+                   accumulate);
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = 0; i < ldc; ++i) {
+            const float got = C[size_t(i + j * ldc)], ref = want[size_t(i + j * ldc)];
+            if (i >= m)
+                QCOMPARE(got, ref);  // the margin between columns is not written
+            else
+                QVERIFY2(
+                    std::abs(got - ref) <= 1e-5f * (1.0f + float(k)) * (1.0f + std::abs(ref)),
+                    qPrintable(
+                        QString("C(%1, %2) = %3, expected %4").arg(i).arg(j).arg(got).arg(ref)));
+        }
+}
+
+// Linear and attention in float (the fast product) against double, forward and backward.
+void TestGptLayers::floatLinearMatchesDouble() {
+    const int64_t N = 2 * kGemmChunk + 40, C = 48, OC = 70;
+    const Vd x = randn(C * N, 32), W = randn(OC * C, 33, 0.2), dy = randn(OC * N, 34);
+    Vd y(static_cast<size_t>(OC * N)), dx(static_cast<size_t>(C * N)), dW(W.size(), 0.0);
+    linearForward(y.data(), x.data(), W.data(), N, C, OC);
+    linearBackward(dx.data(), dW.data(), dy.data(), x.data(), W.data(), N, C, OC);
+    std::vector<float> xf(x.begin(), x.end()), Wf(W.begin(), W.end()), dyf(dy.begin(), dy.end());
+    std::vector<float> yf(y.size()), dxf(dx.size()), dWf(W.size(), 0.0f);
+    linearForward(yf.data(), xf.data(), Wf.data(), N, C, OC);
+    linearBackward(dxf.data(), dWf.data(), dyf.data(), xf.data(), Wf.data(), N, C, OC);
+    for (size_t i = 0; i < y.size(); ++i) QVERIFY(std::abs(yf[i] - y[i]) < 1e-4);
+    for (size_t i = 0; i < dx.size(); ++i) QVERIFY(std::abs(dxf[i] - dx[i]) < 1e-4);
+    for (size_t i = 0; i < dW.size(); ++i) QVERIFY(std::abs(dWf[i] - dW[i]) < 1e-3);
+    const int64_t B = 2, T = 130, Ca = 16, H = 2;
+    const Vd qkv = randn(3 * Ca * B * T, 35), dout = randn(Ca * B * T, 36);
+    Vd out(static_cast<size_t>(Ca * B * T)), att(static_cast<size_t>(B * H * T * T)),
+        dqkv(qkv.size());
+    attentionForward(out.data(), att.data(), qkv.data(), B, T, Ca, H);
+    attentionBackward(dqkv.data(), dout.data(), qkv.data(), att.data(), B, T, Ca, H);
+    std::vector<float> qf(qkv.begin(), qkv.end()), df(dout.begin(), dout.end());
+    std::vector<float> of(out.size()), af(att.size()), dqf(qkv.size());
+    attentionForward(of.data(), af.data(), qf.data(), B, T, Ca, H);
+    attentionBackward(dqf.data(), df.data(), qf.data(), af.data(), B, T, Ca, H);
+    for (size_t i = 0; i < out.size(); ++i) QVERIFY(std::abs(of[i] - out[i]) < 1e-5);
+    for (size_t i = 0; i < dqkv.size(); ++i) QVERIFY(std::abs(dqf[i] - dqkv[i]) < 1e-4);
 }
 
 QTEST_APPLESS_MAIN(TestGptLayers)
