@@ -21,7 +21,7 @@ int usageError(const QString& message) {
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("hybrid158"));
-    QApplication::setOrganizationName(QStringLiteral("hybrid158"));
+
     QApplication::setApplicationVersion(QStringLiteral(H158_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("hybrid158"));
     h158::ui::applyLightTheme(app);
@@ -30,19 +30,24 @@ int main(int argc, char** argv) {
     cli.setApplicationDescription(QStringLiteral("Workbench for 1.58-bit (ternary) training"));
     cli.addHelpOption();
     cli.addVersionOption();
-    const QCommandLineOption preset(QStringLiteral("preset"), QStringLiteral("Built-in preset"), QStringLiteral("NAME"));
-    const QCommandLineOption config(QStringLiteral("config"), QStringLiteral("Config JSON file"), QStringLiteral("FILE"));
+    const QCommandLineOption preset(QStringLiteral("preset"), QStringLiteral("Built-in preset"),
+                                    QStringLiteral("NAME"));
+    const QCommandLineOption config(QStringLiteral("config"), QStringLiteral("Config JSON file"),
+                                    QStringLiteral("FILE"));
     const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Start the run at once"));
-    const QCommandLineOption steps(QStringLiteral("steps"), QStringLiteral("Override run.steps"), QStringLiteral("N"));
-    const QCommandLineOption shot(QStringLiteral("screenshot"),
-                                  QStringLiteral("Save a PNG of the window when the run has finished "
-                                                 "(or once shown), then exit"),
-                                  QStringLiteral("FILE.png"));
+    const QCommandLineOption steps(QStringLiteral("steps"), QStringLiteral("Override run.steps"),
+                                   QStringLiteral("N"));
+    const QCommandLineOption shot(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a PNG of the window when the run has finished "
+                       "(or once shown), then exit"),
+        QStringLiteral("FILE.png"));
     cli.addOptions({preset, config, run, steps, shot});
     if (!cli.parse(app.arguments())) return usageError(cli.errorText());
     if (cli.isSet(QStringLiteral("help"))) cli.showHelp(0);
     if (cli.isSet(QStringLiteral("version"))) cli.showVersion();
-    if (cli.isSet(preset) && cli.isSet(config)) return usageError(QStringLiteral("give --preset or --config, not both"));
+    if (cli.isSet(preset) && cli.isSet(config))
+        return usageError(QStringLiteral("give --preset or --config, not both"));
 
     h158::ui::MainWindow window;
     h158::ui::ConfigPanel* form = window.configPanel();

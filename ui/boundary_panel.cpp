@@ -1,7 +1,8 @@
 #include "ui/boundary_panel.h"
 
-#include <QLabel>
 #include <qcustomplot.h>
+
+#include <QLabel>
 
 #include "ui/theme.h"
 
@@ -26,9 +27,7 @@ QCPColorGradient boundaryGradient() {
 }  // namespace
 
 BoundaryPanel::BoundaryPanel(QWidget* parent) : Panel(tr("Decision boundary"), parent) {
-    m_info = new QLabel;
-    m_info->setStyleSheet(QStringLiteral("color: #555;"));
-    header()->insertWidget(2, m_info);
+    m_info = addInfoLabel();
     QCustomPlot* p = createPlot(QStringLiteral("decision_boundary"));
     p->xAxis->setLabel(QStringLiteral("x₁"));
     p->yAxis->setLabel(QStringLiteral("x₂"));
@@ -43,7 +42,8 @@ BoundaryPanel::BoundaryPanel(QWidget* parent) : Panel(tr("Decision boundary"), p
 
 bool BoundaryPanel::appliesTo(const Config& cfg) const {
     const std::string& k = cfg.data.kind;
-    return cfg.model.kind != "gpt" && (k == "spirals" || k == "moons" || k == "blobs" || k == "xor");
+    return cfg.model.kind != "gpt" &&
+           (k == "spirals" || k == "moons" || k == "blobs" || k == "xor");
 }
 
 QCPGraph* BoundaryPanel::classGraph(int c) {
@@ -52,8 +52,8 @@ QCPGraph* BoundaryPanel::classGraph(int c) {
         QCPGraph* g = plot()->addGraph();
         g->setName(tr("class %1").arg(n));
         g->setLineStyle(QCPGraph::lsNone);
-        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(Qt::white, 1),
-                                           classColour(n), 6));
+        g->setScatterStyle(
+            QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(Qt::white, 1), classColour(n), 6));
         m_classes.push_back(g);
     }
     return m_classes[size_t(c)];
@@ -72,7 +72,7 @@ void BoundaryPanel::appendRows(const std::vector<StepMetrics>& rows) {
     for (const StepMetrics& m : rows)
         if (std::isfinite(m.val_accuracy)) m_valAccuracy = m.val_accuracy;
     if (std::isfinite(m_valAccuracy))
-        m_info->setText(tr("validation accuracy %1%").arg(100 * m_valAccuracy, 0, 'f', 1));
+        m_info->setText(tr("val. accuracy %1%").arg(100 * m_valAccuracy, 0, 'f', 1));
 }
 
 void BoundaryPanel::applySnapshot(const Snapshot& s) {
@@ -92,7 +92,8 @@ void BoundaryPanel::applySnapshot(const Snapshot& s) {
     data->setSize(nx, ny);
     data->setRange(QCPRange(m_x0 + hx, m_x1 - hx), QCPRange(m_y0 + hy, m_y1 - hy));
     for (int iy = 0; iy < ny; ++iy)
-        for (int ix = 0; ix < nx; ++ix) data->setCell(ix, iy, p[size_t(iy * nx + ix)].get<double>());
+        for (int ix = 0; ix < nx; ++ix)
+            data->setCell(ix, iy, p[size_t(iy * nx + ix)].get<double>());
     if (!m_hasMap) {
         // the data points do not move during a run: set them once
         const auto& pts = d.value("points", nlohmann::json::array());

@@ -12,7 +12,7 @@ namespace h158::ui {
 
 class BoundaryPanel : public Panel {
     Q_OBJECT
-public:
+  public:
     explicit BoundaryPanel(QWidget* parent = nullptr);
 
     bool appliesTo(const Config& cfg) const override;
@@ -21,10 +21,10 @@ public:
     void applySnapshot(const Snapshot& s) override;
     bool hasMap() const { return m_hasMap; }
 
-protected:
+  protected:
     void rescale() override;
 
-private:
+  private:
     QCPGraph* classGraph(int c);
 
     QLabel* m_info;

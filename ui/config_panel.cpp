@@ -25,16 +25,21 @@ namespace {
 
 // Shows values in their shortest form ("0.05", not "0.050000") while keeping full precision.
 class CompactDoubleSpinBox : public QDoubleSpinBox {
-public:
+  public:
     using QDoubleSpinBox::QDoubleSpinBox;
     QString textFromValue(double v) const override { return QLocale::c().toString(v, 'g', 10); }
 };
 
 QString sectionTitle(const std::string& s) {
-    static const std::map<std::string, const char*> titles = {
-        {"run", "Run"},           {"data", "Data"},         {"model", "Model"},
-        {"quant", "Quantization"}, {"cluster", "Clustering"}, {"aux", "Auxiliary NN"},
-        {"trust", "Trust region"}, {"optim", "Optimizer"},    {"sample", "Text samples (GPT)"}};
+    static const std::map<std::string, const char*> titles = {{"run", "Run"},
+                                                              {"data", "Data"},
+                                                              {"model", "Model"},
+                                                              {"quant", "Quantization"},
+                                                              {"cluster", "Clustering"},
+                                                              {"aux", "Auxiliary NN"},
+                                                              {"trust", "Trust region"},
+                                                              {"optim", "Optimizer"},
+                                                              {"sample", "Text samples (GPT)"}};
     const auto it = titles.find(s);
     return it == titles.end() ? QString::fromStdString(s) : QString::fromUtf8(it->second);
 }
@@ -78,6 +83,7 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
                               Qt::ToolTipRole);
     }
     m_preset->setToolTip(tr("Built-in experiments; choosing one loads it into the form"));
+    m_preset->setPlaceholderText(tr("(from a file)"));
     presetRow->addWidget(m_preset, 1);
     auto* reset = new QToolButton;
     reset->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
@@ -116,8 +122,9 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
     bodyLayout->setSpacing(6);
     scroll->setWidget(body);
     outer->addWidget(scroll, 1);
-    setStyleSheet(QStringLiteral("*[invalid=\"true\"] { border: 1px solid #d32f2f; "
-                                 "border-radius: 2px; background: #fff5f5; }"));
+    setStyleSheet(
+        QStringLiteral("*[invalid=\"true\"] { border: 1px solid #d32f2f; "
+                       "border-radius: 2px; background: #fff5f5; }"));
 
     const auto& schema = configSchema();
     m_fields.resize(schema.size());
@@ -139,8 +146,9 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
         QString name = QString::fromStdString(f.spec->name);
         name.replace('_', ' ');
         f.label = new QLabel(name);
-        QString tip = QStringLiteral("<b>%1</b><br>%2").arg(QString::fromStdString(f.spec->key),
-                                                           QString::fromStdString(f.spec->doc).toHtmlEscaped());
+        QString tip = QStringLiteral("<b>%1</b><br>%2")
+                          .arg(QString::fromStdString(f.spec->key),
+                               QString::fromStdString(f.spec->doc).toHtmlEscaped());
         if (!rangeText(*f.spec).isEmpty()) tip += tr("<br>range %1").arg(rangeText(*f.spec));
         if (!f.spec->choices.empty()) {
             QStringList c;
@@ -150,7 +158,8 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
         f.label->setToolTip(tip);
         QWidget* ed = makeEditor(f);
         ed->setToolTip(tip);
-        ed->setObjectName(QString::fromStdString(f.spec->key));
+        f.editor->setToolTip(tip);
+        f.editor->setObjectName(QString::fromStdString(f.spec->key));
         f.error = new QLabel;
         f.error->setWordWrap(true);
         f.error->setStyleSheet(QStringLiteral("color: #c62828; font-size: 9pt;"));
@@ -188,9 +197,8 @@ QWidget* ConfigPanel::makeEditor(Field& f) {
                 spin->setDecimals(10);
                 spin->setRange(s.min, s.max);
                 spin->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
-                connect(spin, &QDoubleSpinBox::valueChanged, this, [this, index](double v) {
-                    onEdited(index, QString::number(v, 'g', 17));
-                });
+                connect(spin, &QDoubleSpinBox::valueChanged, this,
+                        [this, index](double v) { onEdited(index, QString::number(v, 'g', 17)); });
                 return f.editor = spin;
             }
             break;
@@ -327,7 +335,8 @@ void ConfigPanel::revalidate() {
         for (size_t i = 0; i < m_fields.size(); ++i) {
             const QString key = QString::fromStdString(m_fields[i].spec->key);
             if (key.size() > bestLen && m.startsWith(key) &&
-                (m.size() == key.size() || !(m[key.size()].isLetterOrNumber() || m[key.size()] == '_'))) {
+                (m.size() == key.size() ||
+                 !(m[key.size()].isLetterOrNumber() || m[key.size()] == '_'))) {
                 best = int(i);
                 bestLen = key.size();
             }
@@ -380,7 +389,9 @@ QWidget* ConfigPanel::editor(const QString& key) const {
     return nullptr;
 }
 
-QString ConfigPanel::presetName() const { return m_preset->currentText(); }
+QString ConfigPanel::presetName() const {
+    return m_preset->currentText();
+}
 
 bool ConfigPanel::selectPreset(const QString& name) {
     const int i = m_preset->findText(name);
@@ -391,6 +402,10 @@ bool ConfigPanel::selectPreset(const QString& name) {
 }
 
 void ConfigPanel::resetToPreset() {
+    if (m_preset->currentIndex() < 0) {  // loaded from a file: reload it
+        if (!m_file.isEmpty()) loadFile(m_file);
+        return;
+    }
     m_file.clear();
     m_source->setText(m_preset->currentData(Qt::ToolTipRole).toString());
     setConfig(presetConfig(m_preset->currentText().toStdString()));
@@ -400,6 +415,7 @@ bool ConfigPanel::loadFile(const QString& path, QString* error) {
     try {
         const Config cfg = loadConfigFile(path.toStdString());
         m_file = path;
+        m_preset->setCurrentIndex(-1);
         m_source->setText(tr("From %1").arg(QFileInfo(path).fileName()));
         setConfig(cfg);
         return true;

@@ -17,7 +17,7 @@ namespace h158::ui {
 
 class ConfigPanel : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit ConfigPanel(QWidget* parent = nullptr);
 
     // The configuration the form shows (fields with an unparsable value keep their last good one).
@@ -41,15 +41,15 @@ public:
     bool saveFile(const QString& path, QString* error = nullptr) const;
     QString currentFile() const { return m_file; }
 
-public slots:
+  public slots:
     void openFile();    // asks for a file
     void saveFileAs();  // asks for a file
 
-signals:
+  signals:
     void configChanged();
     void validityChanged(bool valid);
 
-private:
+  private:
     struct Field {
         const FieldSpec* spec = nullptr;
         QWidget* editor = nullptr;

@@ -1,8 +1,9 @@
 #include "ui/constraint_panel.h"
 
+#include <qcustomplot.h>
+
 #include <QCheckBox>
 #include <QLabel>
-#include <qcustomplot.h>
 
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
@@ -32,12 +33,10 @@ QVector<double> rollingRate(const std::vector<StepMetrics>& rows, int window, QV
 }  // namespace
 
 ConstraintPanel::ConstraintPanel(QWidget* parent) : Panel(tr("Constraint activation"), parent) {
-    m_rateLabel = new QLabel;
-    m_rateLabel->setStyleSheet(QStringLiteral("color: #555;"));
+    m_rateLabel = addInfoLabel();
     m_log = new QCheckBox(tr("log norms"));
     m_log->setChecked(true);
-    header()->insertWidget(2, m_rateLabel);
-    header()->insertWidget(3, m_log);
+    header()->insertWidget(2, m_log);
     connect(m_log, &QCheckBox::toggled, this, &ConstraintPanel::setLogNorms);
 
     QCustomPlot* p = createPlot(QStringLiteral("constraint"));
@@ -59,14 +58,23 @@ ConstraintPanel::ConstraintPanel(QWidget* parent) : Panel(tr("Constraint activat
     m_normRect = addAxisRectBelow(p);
     m_normRect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
     m_normRect->axis(QCPAxis::atLeft)->setLabel(tr("norm"));
-    m_radius = addLine(p, m_normRect, tr("trust radius r_t"), colours::radius, 2);
+    m_radius = addLine(p, m_normRect, tr("trust radius rₜ"), colours::radius, 2);
     m_norm = addLine(p, m_normRect, tr("applied ‖Δ‖₂"), colours::stepNorm, 1);
+    m_norm->setAntialiased(false);
+    m_marks->setAntialiasedScatters(false);
     styleAxisRect(m_normRect);
 
+    // One legend row above both rects, so it never covers the marks or the curves.
     p->legend->setVisible(true);
-    top->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-    addLegend(p, m_normRect, Qt::AlignBottom | Qt::AlignRight, {m_radius, m_norm});
-    m_marks->removeFromLegend(p->legend);
+    p->axisRect(0)->insetLayout()->take(p->legend);
+    p->plotLayout()->insertRow(0);
+    p->plotLayout()->addElement(0, 0, p->legend);
+    p->plotLayout()->setRowStretchFactor(0, 0.001);
+    p->legend->setBorderPen(Qt::NoPen);
+    p->legend->setMargins(QMargins(2, 0, 2, 0));
+    p->legend->setWrap(2);
+    p->legend->setFillOrder(QCPLegend::foColumnsFirst, true);
+    m_marks->setName(tr("constrained step"));
     setLogNorms(true);
 }
 
@@ -105,7 +113,8 @@ void ConstraintPanel::appendRows(const std::vector<StepMetrics>& rows) {
     }
     if (!rows.empty()) {
         if (m_trustOn)
-            m_rateLabel->setText(tr("%1% of %2 steps").arg(100.0 * overallRate(), 0, 'f', 1).arg(m_steps));
+            m_rateLabel->setText(
+                tr("%1% of %2 steps").arg(100.0 * overallRate(), 0, 'f', 1).arg(m_steps));
         markDirty();
     }
 }

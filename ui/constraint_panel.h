@@ -15,7 +15,7 @@ namespace h158::ui {
 
 class ConstraintPanel : public Panel {
     Q_OBJECT
-public:
+  public:
     static constexpr int kWindow = 50;  // steps in the rolling activation rate
 
     explicit ConstraintPanel(QWidget* parent = nullptr);
@@ -25,10 +25,10 @@ public:
     void setOverlays(const std::vector<RunOverlay>& overlays) override;
     double overallRate() const { return m_steps ? double(m_constrained) / m_steps : 0.0; }
 
-protected:
+  protected:
     void rescale() override;
 
-private:
+  private:
     void setLogNorms(bool on);
 
     QLabel* m_rateLabel;

@@ -1,10 +1,11 @@
 #include "ui/loss_panel.h"
 
+#include <qcustomplot.h>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QSlider>
-#include <qcustomplot.h>
 
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
@@ -17,17 +18,18 @@ LossPanel::LossPanel(QWidget* parent) : Panel(tr("Loss"), parent) {
     m_slider = new QSlider(Qt::Horizontal);
     m_slider->setRange(0, 999);
     m_slider->setValue(600);
-    m_slider->setMaximumWidth(110);
-    m_slider->setToolTip(tr("Smoothing weight (TensorBoard's debiased exponential moving average)"));
+    m_slider->setToolTip(
+        tr("Smoothing weight (TensorBoard's debiased exponential moving average)"));
     m_log = new QCheckBox(tr("log"));
     m_log->setToolTip(tr("Logarithmic loss axis"));
     m_xAxis = new QComboBox;
     m_xAxis->addItems({tr("step"), tr("wall time")});
     m_xAxis->setToolTip(tr("Horizontal axis: training step or seconds since the run started"));
-    header()->insertWidget(2, m_sliderLabel);
-    header()->insertWidget(3, m_slider);
-    header()->insertWidget(4, m_log);
-    header()->insertWidget(5, m_xAxis);
+    m_slider->setMaximumWidth(QWIDGETSIZE_MAX);
+    toolRow()->addWidget(m_sliderLabel);
+    toolRow()->addWidget(m_slider, 1);
+    toolRow()->addWidget(m_log);
+    toolRow()->addWidget(m_xAxis);
     connect(m_slider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 1000.0); });
     connect(m_log, &QCheckBox::toggled, this, &LossPanel::setLogScale);
     connect(m_xAxis, &QComboBox::currentIndexChanged, this,
@@ -39,14 +41,15 @@ LossPanel::LossPanel(QWidget* parent) : Panel(tr("Loss"), parent) {
     m_raw = p->addGraph();
     m_raw->setName(tr("training (raw)"));
     m_raw->setAdaptiveSampling(true);
+    m_raw->setAntialiased(false);  // the faint noisy curve: no visible gain, most of the cost
     m_smooth = p->addGraph();
     m_smooth->setName(tr("training (smoothed)"));
     m_smooth->setAdaptiveSampling(true);
     m_val = p->addGraph();
     m_val->setName(tr("validation"));
     m_val->setPen(QPen(colours::validation, 1.5));
-    m_val->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colours::validation,
-                                           Qt::white, 5));
+    m_val->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, colours::validation, Qt::white, 5));
     p->legend->setVisible(true);
     p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     m_sliderLabel->setText(tr("smoothing %1").arg(0.6, 0, 'f', 3));
@@ -83,7 +86,9 @@ void LossPanel::appendRows(const std::vector<StepMetrics>& rows) {
     if (!rows.empty()) markDirty();
 }
 
-int LossPanel::pointCount() const { return m_raw->dataCount(); }
+int LossPanel::pointCount() const {
+    return m_raw->dataCount();
+}
 
 void LossPanel::setSmoothing(double weight) {
     weight = std::clamp(weight, 0.0, 0.999);

@@ -17,7 +17,7 @@ namespace h158::ui {
 
 class LossPanel : public Panel {
     Q_OBJECT
-public:
+  public:
     explicit LossPanel(QWidget* parent = nullptr);
 
     void beginRun(const Config& cfg, const QColor& runColour) override;
@@ -31,10 +31,10 @@ public:
     void setWallTimeAxis(bool on);
     int pointCount() const;
 
-protected:
+  protected:
     void rescale() override;
 
-private:
+  private:
     void rebuildFromHistory();
     void rebuildOverlays();
     struct Point {

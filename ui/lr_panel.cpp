@@ -1,7 +1,8 @@
 #include "ui/lr_panel.h"
 
-#include <QLabel>
 #include <qcustomplot.h>
+
+#include <QLabel>
 
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
@@ -9,9 +10,7 @@
 namespace h158::ui {
 
 LrPanel::LrPanel(QWidget* parent) : Panel(tr("Learning rate"), parent) {
-    m_info = new QLabel;
-    m_info->setStyleSheet(QStringLiteral("color: #555;"));
-    header()->insertWidget(2, m_info);
+    m_info = addInfoLabel();
 
     QCustomPlot* p = createPlot(QStringLiteral("learning_rate"));
     QCPAxisRect* top = p->axisRect(0);
@@ -23,15 +22,15 @@ LrPanel::LrPanel(QWidget* parent) : Panel(tr("Learning rate"), parent) {
 
     m_auxRect = addAxisRectBelow(p);
     m_auxRect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
-    m_auxRect->axis(QCPAxis::atLeft)->setLabel(tr("multiplier m_t"));
+    m_auxRect->axis(QCPAxis::atLeft)->setLabel(tr("multiplier mₜ"));
     m_auxRect->axis(QCPAxis::atRight)->setVisible(true);
-    m_auxRect->axis(QCPAxis::atRight)->setLabel(tr("radius r_t"));
+    m_auxRect->axis(QCPAxis::atRight)->setLabel(tr("radius rₜ"));
     styleAxisRect(m_auxRect);
     m_auxRect->axis(QCPAxis::atLeft)->setLabelColor(colours::multiplier);
     m_auxRect->axis(QCPAxis::atRight)->setLabelColor(colours::radius);
-    m_multiplier = addLine(p, m_auxRect, tr("multiplier m_t"), colours::multiplier, 2);
+    m_multiplier = addLine(p, m_auxRect, tr("multiplier mₜ"), colours::multiplier, 2);
     m_radius = p->addGraph(m_auxRect->axis(QCPAxis::atBottom), m_auxRect->axis(QCPAxis::atRight));
-    m_radius->setName(tr("radius r_t"));
+    m_radius->setName(tr("radius rₜ"));
     m_radius->setPen(QPen(colours::radius, 1.5));
     m_radius->setAdaptiveSampling(true);
     addLegend(p, m_auxRect, Qt::AlignTop | Qt::AlignRight, {m_multiplier, m_radius});
@@ -39,9 +38,10 @@ LrPanel::LrPanel(QWidget* parent) : Panel(tr("Learning rate"), parent) {
 
 void LrPanel::beginRun(const Config& cfg, const QColor&) {
     for (QCPGraph* g : {m_lr, m_multiplier, m_radius}) g->data()->clear();
-    QString info = cfg.aux.enabled ? tr("auxiliary NN on") : tr("auxiliary NN off");
-    info += QStringLiteral(" · %1, %2").arg(QString::fromStdString(cfg.optim.kind),
-                                            QString::fromStdString(cfg.optim.schedule));
+    QString info = cfg.aux.enabled ? tr("aux NN on") : tr("aux NN off");
+    info += QStringLiteral(" · %1, %2")
+                .arg(QString::fromStdString(cfg.optim.kind),
+                     QString::fromStdString(cfg.optim.schedule));
     m_info->setText(info);
     m_radius->setVisible(cfg.trust.enabled);
     markDirty();

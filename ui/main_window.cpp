@@ -5,12 +5,12 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QProgressBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
@@ -28,34 +28,17 @@
 #include "ui/constraint_panel.h"
 #include "ui/loss_panel.h"
 #include "ui/lr_panel.h"
+#include "ui/memory_panel.h"
 #include "ui/quant_panel.h"
 #include "ui/run_controller.h"
 #include "ui/runs_panel.h"
 #include "ui/samples_panel.h"
+#include "ui/status_view.h"
 #include "ui/weights_panel.h"
 
 namespace h158::ui {
 
-namespace {
-QString formatDuration(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) return QStringLiteral("–");
-    const qint64 s = qint64(seconds + 0.5);
-    if (s >= 3600) return QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
-    return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
-}
-
-double finalLossOf(const QString& dir) {
-    QFile f(dir + "/summary.json");
-    if (!f.open(QIODevice::ReadOnly)) return kNoValue;
-    try {
-        const auto j = nlohmann::json::parse(f.readAll().toStdString());
-        const auto& v = j.value("figures", nlohmann::json::object()).value("final_loss", nlohmann::json());
-        return v.is_number() ? v.get<double>() : kNoValue;
-    } catch (const std::exception&) {
-        return kNoValue;
-    }
-}
-}  // namespace
+namespace {}  // namespace
 
 MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     : QMainWindow(parent), m_controller(new RunController(this)), m_options(options) {
@@ -80,11 +63,11 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     m_redraw.setInterval(kRedrawMs);
     connect(&m_redraw, &QTimer::timeout, this, &MainWindow::onTick);
     m_redraw.start();
-    m_clock.start();
 
     restoreSettings();
     for (Panel* p : m_panels) p->beginRun(m_config->config(), QColor(120, 120, 120));
     layoutPanels(m_config->config());
+    m_memory->setConfig(m_config->config());
     updateActions();
     updateStatus();
 }
@@ -100,8 +83,8 @@ void MainWindow::buildCentre() {
     m_constraint = new ConstraintPanel;
     m_quant = new QuantPanel;
     m_lr = new LrPanel;
-    m_topRow = {m_loss, m_boundary, m_samples, m_cluster, m_weights};
-    m_bottomRow = {m_constraint, m_quant, m_lr};
+    m_topRow = {m_loss, m_boundary, m_samples, m_cluster};
+    m_bottomRow = {m_constraint, m_quant, m_lr, m_weights};
     m_panels = m_topRow + m_bottomRow;
 
     auto* centre = new QWidget;
@@ -126,11 +109,13 @@ void MainWindow::buildCentre() {
     m_rows->addWidget(m_bottom);
     v->addWidget(m_rows, 1);
     setCentralWidget(centre);
-    for (Panel* p : m_panels) connect(p, &Panel::maximizeToggled, this, &MainWindow::toggleMaximized);
+    for (Panel* p : m_panels)
+        connect(p, &Panel::maximizeToggled, this, &MainWindow::toggleMaximized);
 }
 
 void MainWindow::buildDocks() {
     m_config = new ConfigPanel;
+    m_config->setMinimumWidth(340);
     auto* configDock = new QDockWidget(tr("Configuration"), this);
     configDock->setObjectName(QStringLiteral("configDock"));
     configDock->setWidget(m_config);
@@ -143,6 +128,14 @@ void MainWindow::buildDocks() {
     runsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, runsDock);
     splitDockWidget(configDock, runsDock, Qt::Vertical);
+    m_memory = new MemoryPanel;
+    auto* memoryDock = new QDockWidget(tr("Memory"), this);
+    memoryDock->setObjectName(QStringLiteral("memoryDock"));
+    memoryDock->setWidget(m_memory);
+    memoryDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                            QDockWidget::DockWidgetClosable);
+    tabifyDockWidget(runsDock, memoryDock);
+    runsDock->raise();
     resizeDocks({configDock, runsDock}, {690, 250}, Qt::Vertical);
     resizeDocks({configDock}, {370}, Qt::Horizontal);
 }
@@ -163,7 +156,8 @@ void MainWindow::buildActions() {
     m_stopAct->setToolTip(tr("End the run as stopped; everything written so far stays (Shift+F5)"));
     m_resetAct = new QAction(st->standardIcon(QStyle::SP_BrowserReload), tr("R&eset"), this);
     m_resetAct->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
-    m_resetAct->setToolTip(tr("Stop the run and clear the views, ready to run again (Ctrl+Shift+R)"));
+    m_resetAct->setToolTip(
+        tr("Stop the run and clear the views, ready to run again (Ctrl+Shift+R)"));
     connect(m_runAct, &QAction::triggered, this, &MainWindow::startRun);
     connect(m_pauseAct, &QAction::triggered, this, &MainWindow::togglePause);
     connect(m_stepAct, &QAction::triggered, this, &MainWindow::stepRun);
@@ -185,8 +179,8 @@ void MainWindow::buildActions() {
     file->addSeparator();
     file->addAction(tr("Choose &workspace…"), this, &MainWindow::chooseWorkspace);
     file->addAction(tr("Save &window as PNG…"), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Save window"), QStringLiteral("hybrid158.png"),
-                                                       tr("PNG image (*.png)"));
+        const QString f = QFileDialog::getSaveFileName(
+            this, tr("Save window"), QStringLiteral("hybrid158.png"), tr("PNG image (*.png)"));
         if (!f.isEmpty()) saveScreenshot(f);
     });
     file->addSeparator();
@@ -211,28 +205,13 @@ void MainWindow::buildActions() {
 }
 
 void MainWindow::buildStatusBar() {
-    m_stateLabel = new QLabel;
-    m_stepLabel = new QLabel;
-    m_rateLabel = new QLabel;
-    m_etaLabel = new QLabel;
-    m_progress = new QProgressBar;
-    m_progress->setMaximumWidth(260);
-    m_progress->setTextVisible(true);
-    m_stateLabel->setMinimumWidth(110);
-    m_stepLabel->setMinimumWidth(150);
-    m_rateLabel->setMinimumWidth(110);
-    m_etaLabel->setMinimumWidth(90);
-    statusBar()->addWidget(m_stateLabel);
-    statusBar()->addWidget(m_stepLabel);
-    statusBar()->addWidget(m_rateLabel);
-    statusBar()->addWidget(m_etaLabel);
-    statusBar()->addPermanentWidget(m_progress);
+    m_status = new StatusView(statusBar());
 }
 
 void MainWindow::restoreSettings() {
     QString ws = m_options.workspace;
     if (m_options.useSettings) {
-        QSettings s;
+        QSettings s(QStringLiteral("hybrid158"), QStringLiteral("hybrid158"));
         restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
         restoreState(s.value(QStringLiteral("window/state")).toByteArray());
         const QString preset = s.value(QStringLiteral("config/preset")).toString();
@@ -249,17 +228,19 @@ void MainWindow::restoreSettings() {
         if (ws.isEmpty()) ws = s.value(QStringLiteral("workspace")).toString();
     }
     if (ws.isEmpty())
-        ws = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/runs");
+        ws = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+             QStringLiteral("/runs");
     setWorkspace(ws);
 }
 
 void MainWindow::saveSettings() {
     if (!m_options.useSettings) return;
-    QSettings s;
+    QSettings s(QStringLiteral("hybrid158"), QStringLiteral("hybrid158"));
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("config/preset"), m_config->presetName());
-    s.setValue(QStringLiteral("config/json"), QString::fromStdString(toJson(m_config->config()).dump()));
+    s.setValue(QStringLiteral("config/json"),
+               QString::fromStdString(toJson(m_config->config()).dump()));
     s.setValue(QStringLiteral("workspace"), m_workspace);
 }
 
@@ -280,7 +261,9 @@ void MainWindow::chooseWorkspace() {
     if (!d.isEmpty()) setWorkspace(d);
 }
 
-RunState MainWindow::state() const { return m_controller->state(); }
+RunState MainWindow::state() const {
+    return m_controller->state();
+}
 
 int64_t MainWindow::receivedSteps() const {
     return m_liveRows ? int64_t(m_liveRows->size()) : 0;
@@ -291,11 +274,12 @@ QString MainWindow::liveRunDirectory() const {
     return e ? e->dir : QString();
 }
 
-QString MainWindow::bannerText() const { return m_banner->isVisible() ? m_banner->text() : QString(); }
+QString MainWindow::bannerText() const {
+    return m_banner->isVisible() ? m_banner->text() : QString();
+}
 
 QString MainWindow::statusText() const {
-    return QStringList{m_stateLabel->text(), m_stepLabel->text(), m_rateLabel->text(), m_etaLabel->text()}
-        .join(QStringLiteral(" | "));
+    return m_status->text();
 }
 
 void MainWindow::startRun() {
@@ -310,7 +294,8 @@ bool MainWindow::beginRun(bool paused) {
     if (isActive(m_controller->state()) || !m_config->isValid()) return false;
     const Config cfg = m_config->config();
     QDir().mkpath(m_workspace);
-    const QString dir = QString::fromStdString(newRunDirectory(m_workspace.toStdString(), cfg.run.name));
+    const QString dir =
+        QString::fromStdString(newRunDirectory(m_workspace.toStdString(), cfg.run.name));
     const int runId = m_controller->start(cfg, dir, paused);
     if (runId == 0) return false;
     auto rows = std::make_shared<std::vector<StepMetrics>>();
@@ -323,20 +308,22 @@ bool MainWindow::beginRun(bool paused) {
     m_liveState = RunState::Starting;
     m_pendingRows.clear();
     m_pendingSnapshots.clear();
-    m_rateWindow.clear();
-    m_stepsPerSecond = 0;
+    m_status->restartRate();
     m_banner->hide();
     if (m_maximized && !m_maximized->appliesTo(cfg)) toggleMaximized(m_maximized);
     const QColor colour = m_runs->entry(m_liveEntry)->colour;
     for (Panel* p : m_panels) p->beginRun(cfg, colour);
     layoutPanels(cfg);
     updateOverlays();
+    m_memory->setConfig(cfg);
     setWindowTitle(QStringLiteral("hybrid158 — %1").arg(QString::fromStdString(cfg.run.name)));
     updateActions();
     return true;
 }
 
-void MainWindow::togglePause() { m_controller->togglePause(); }
+void MainWindow::togglePause() {
+    m_controller->togglePause();
+}
 
 void MainWindow::stepRun() {
     if (m_controller->state() == RunState::Paused) {
@@ -347,7 +334,9 @@ void MainWindow::stepRun() {
     }
 }
 
-void MainWindow::stopRun() { m_controller->stop(); }
+void MainWindow::stopRun() {
+    m_controller->stop();
+}
 
 void MainWindow::resetRun() {
     m_controller->reset();
@@ -356,8 +345,7 @@ void MainWindow::resetRun() {
     m_liveRows.reset();
     m_pendingRows.clear();
     m_pendingSnapshots.clear();
-    m_rateWindow.clear();
-    m_stepsPerSecond = 0;
+    m_status->restartRate();
     m_banner->hide();
     for (Panel* p : m_panels) p->beginRun(m_config->config(), QColor(120, 120, 120));
     layoutPanels(m_config->config());
@@ -367,20 +355,21 @@ void MainWindow::resetRun() {
     updateStatus();
 }
 
-void MainWindow::onBatch(const RunBatch& batch) {
+void MainWindow::onBatch(const RunBatchPtr& ptr) {
+    const RunBatch& batch = *ptr;
     const auto rows = m_rowsOfRun.find(batch.runId);
     if (rows != m_rowsOfRun.end())
         rows->second->insert(rows->second->end(), batch.rows.begin(), batch.rows.end());
     if (batch.runId != m_liveRunId) return;
     m_pendingRows.insert(m_pendingRows.end(), batch.rows.begin(), batch.rows.end());
-    m_pendingSnapshots.insert(m_pendingSnapshots.end(), batch.snapshots.begin(), batch.snapshots.end());
+    for (const Snapshot& s : batch.snapshots) addLatest(m_pendingSnapshots, s);
 }
 
 void MainWindow::onState(int runId, RunState s, const QString& message, qint64 steps) {
     const auto entry = m_entryOfRun.find(runId);
     if (entry != m_entryOfRun.end() && s != RunState::Idle) {
         const RunEntry* e = m_runs->entry(entry->second);
-        const double fin = isFinal(s) && e ? finalLossOf(e->dir) : kNoValue;
+        const double fin = isFinal(s) && e ? readFinalLoss(e->dir) : kNoValue;
         m_runs->updateRun(entry->second, s, steps, fin);
     }
     if (runId == m_liveRunId && s != RunState::Idle) {
@@ -389,8 +378,9 @@ void MainWindow::onState(int runId, RunState s, const QString& message, qint64 s
             showBanner(tr("The run diverged and was stopped. %1").arg(message), true);
         else if (s == RunState::Failed)
             showBanner(tr("The run failed: %1").arg(message), true);
-        if (s == RunState::Paused || isFinal(s)) m_rateWindow.clear();
     }
+    const bool running = m_controller->state() == RunState::Running;
+    for (Panel* p : m_panels) p->setLiveQuality(running);
     updateActions();
     updateStatus();
     if (runId == m_liveRunId && isFinal(s)) {
@@ -413,10 +403,22 @@ void MainWindow::drainPending() {
     }
 }
 
+// One tick: hand the queued rows to the panels (addData only), then replot the panels that
+// changed, round robin, until the tick's budget is spent. A replot costs 2–15 ms, so all panels
+// at 30 Hz would keep the UI thread busy and hold the event loop for one long stretch; with the
+// budget the loop stays responsive and training keeps its CPU, and a panel skipped now is drawn
+// first on the next tick.
 void MainWindow::onTick() {
+    QElapsedTimer spent;
+    spent.start();
     drainPending();
-    for (Panel* p : m_panels) p->refresh();
+    const int n = int(m_panels.size());
+    for (int i = 0; i < n && spent.elapsed() < kRedrawBudgetMs; ++i) {
+        Panel* p = m_panels[(m_nextPanel + i) % n];
+        if (p->refresh()) m_nextPanel = (m_nextPanel + i + 1) % n;
+    }
     updateStatus();
+    m_longestTickMs = std::max(m_longestTickMs, double(spent.nsecsElapsed()) * 1e-6);
 }
 
 bool MainWindow::saveScreenshot(const QString& path) {
@@ -435,7 +437,8 @@ void MainWindow::updateActions() {
     m_pauseAct->setEnabled(s == RunState::Running || s == RunState::Paused);
     const bool paused = s == RunState::Paused;
     m_pauseAct->setText(paused ? tr("Resume") : tr("&Pause"));
-    m_pauseAct->setIcon(style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+    m_pauseAct->setIcon(
+        style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
     m_stepAct->setEnabled(paused || (!active && valid));
     m_stopAct->setEnabled(active);
     m_resetAct->setEnabled(s != RunState::Idle || m_liveRunId != 0);
@@ -445,28 +448,8 @@ void MainWindow::updateActions() {
 
 void MainWindow::updateStatus() {
     const RunState s = m_liveRunId ? m_liveState : m_controller->state();
-    const int64_t done = receivedSteps();
     const int64_t total = m_liveRunId ? m_liveConfig.run.steps : m_config->config().run.steps;
-    const qint64 now = m_clock.elapsed();
-    if (s == RunState::Running) {
-        m_rateWindow.emplace_back(now, done);
-        while (m_rateWindow.size() > 2 && now - m_rateWindow.front().first > 2000) m_rateWindow.pop_front();
-        const auto& [t0, s0] = m_rateWindow.front();
-        if (now - t0 >= 250) m_stepsPerSecond = double(done - s0) * 1000.0 / double(now - t0);
-    }
-    static const QMap<RunState, QString> dot = {
-        {RunState::Idle, "#9e9e9e"},      {RunState::Starting, "#1565c0"}, {RunState::Running, "#2e7d32"},
-        {RunState::Paused, "#ef6c00"},    {RunState::Completed, "#1565c0"}, {RunState::Stopped, "#6d6d6d"},
-        {RunState::Diverged, "#c62828"}, {RunState::Failed, "#c62828"}};
-    m_stateLabel->setText(QStringLiteral("<span style='color:%1'>●</span> %2").arg(dot.value(s), stateName(s)));
-    m_stepLabel->setText(tr("step %1 of %2").arg(done).arg(total));
-    const bool running = s == RunState::Running;
-    m_rateLabel->setText(running || m_stepsPerSecond > 0 ? tr("%1 steps/s").arg(m_stepsPerSecond, 0, 'f', 1)
-                                                         : QString());
-    const double eta = m_stepsPerSecond > 0 ? double(total - done) / m_stepsPerSecond : kNoValue;
-    m_etaLabel->setText(running ? tr("ETA %1").arg(formatDuration(eta)) : QString());
-    m_progress->setRange(0, int(std::min<int64_t>(total, INT_MAX)));
-    m_progress->setValue(int(std::min<int64_t>(done, INT_MAX)));
+    m_status->update(s, receivedSteps(), total, m_liveRows.get());
 }
 
 void MainWindow::updateOverlays() {
@@ -475,10 +458,12 @@ void MainWindow::updateOverlays() {
 }
 
 void MainWindow::layoutPanels(const Config& cfg) {
-    for (Panel* p : m_panels) {
-        const bool on = p->appliesTo(cfg) && (!m_maximized || m_maximized == p);
-        p->setVisible(on);
-    }
+    QList<Panel*> shown;
+    for (Panel* p : m_panels)
+        if (p->appliesTo(cfg) && (!m_maximized || m_maximized == p)) shown << p;
+    if (shown == m_shown) return;  // keep what the user did to the splitters
+    m_shown = shown;
+    for (Panel* p : m_panels) p->setVisible(shown.contains(p));
     auto count = [&](const QList<Panel*>& row) {
         int n = 0;
         for (Panel* p : row) n += p->isVisibleTo(this) ? 1 : 0;
@@ -501,10 +486,11 @@ void MainWindow::toggleMaximized(Panel* p) {
 
 void MainWindow::showBanner(const QString& text, bool error) {
     m_banner->setText(text);
-    m_banner->setStyleSheet(error ? QStringLiteral("background:#fdecea; color:#b71c1c; border:1px solid "
-                                                   "#f5c2c0; border-radius:3px; padding:6px;")
-                                  : QStringLiteral("background:#e8f1fb; color:#0d47a1; border:1px solid "
-                                                   "#bcd6f2; border-radius:3px; padding:6px;"));
+    m_banner->setStyleSheet(
+        error ? QStringLiteral("background:#fdecea; color:#b71c1c; border:1px solid "
+                               "#f5c2c0; border-radius:3px; padding:6px;")
+              : QStringLiteral("background:#e8f1fb; color:#0d47a1; border:1px solid "
+                               "#bcd6f2; border-radius:3px; padding:6px;"));
     m_banner->show();
 }
 

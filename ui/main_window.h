@@ -4,10 +4,8 @@
 // worker are queued here and handed to the panels by a ~30 Hz timer, which also redraws them.
 #pragma once
 
-#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QTimer>
-#include <deque>
 #include <memory>
 
 #include "core/config.h"
@@ -15,7 +13,6 @@
 
 class QAction;
 class QLabel;
-class QProgressBar;
 class QSplitter;
 
 namespace h158::ui {
@@ -26,22 +23,26 @@ class ConfigPanel;
 class ConstraintPanel;
 class LossPanel;
 class LrPanel;
+class MemoryPanel;
 class Panel;
 class QuantPanel;
 class RunController;
 class RunsPanel;
 class SamplesPanel;
+class StatusView;
 class WeightsPanel;
 
 struct MainWindowOptions {
-    QString workspace;         // empty: QSettings, else the user's data location + "/runs"
-    bool useSettings = true;   // restore and save config, layout and workspace
+    QString workspace;        // empty: QSettings, else the user's data location + "/runs"
+    bool useSettings = true;  // restore and save config, layout and workspace
 };
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
-public:
+  public:
     static constexpr int kRedrawMs = 33;
+    // Most a redraw tick may spend on replots; the rest of the panels wait for the next tick.
+    static constexpr int kRedrawBudgetMs = 5;
 
     explicit MainWindow(const MainWindowOptions& options = {}, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -49,6 +50,7 @@ public:
     RunController* controller() const { return m_controller; }
     ConfigPanel* configPanel() const { return m_config; }
     RunsPanel* runsPanel() const { return m_runs; }
+    MemoryPanel* memoryPanel() const { return m_memory; }
     LossPanel* lossPanel() const { return m_loss; }
     QList<Panel*> panels() const { return m_panels; }
     QAction* runAction() const { return m_runAct; }
@@ -57,10 +59,14 @@ public:
     QAction* stopAction() const { return m_stopAct; }
     QAction* resetAction() const { return m_resetAct; }
     QTimer* redrawTimer() { return &m_redraw; }
+    // The longest a redraw tick has held the event loop (milliseconds), for the benchmark.
+    double longestTickMs() const { return m_longestTickMs; }
 
     RunState state() const;
     // Rows of the live run that reached the window (the plots have them by the next tick).
     int64_t receivedSteps() const;
+    // Every row of the live run received so far (null when no run is live).
+    const std::vector<StepMetrics>* liveRows() const { return m_liveRows.get(); }
     QString liveRunDirectory() const;
     QString bannerText() const;
     QString statusText() const;
@@ -70,21 +76,21 @@ public:
     // Hands every queued batch to the panels and redraws them all now, then saves the window.
     bool saveScreenshot(const QString& path);
 
-public slots:
+  public slots:
     void startRun();
     void togglePause();
     void stepRun();
     void stopRun();
     void resetRun();
 
-signals:
+  signals:
     // The live run reached completed, stopped, diverged or failed.
     void runFinished(h158::ui::RunState state);
 
-protected:
+  protected:
     void closeEvent(QCloseEvent* e) override;
 
-private:
+  private:
     void buildActions();
     void buildCentre();
     void buildDocks();
@@ -92,7 +98,7 @@ private:
     void restoreSettings();
     void saveSettings();
     bool beginRun(bool paused);
-    void onBatch(const RunBatch& batch);
+    void onBatch(const RunBatchPtr& batch);
     void onState(int runId, RunState s, const QString& message, qint64 steps);
     void onTick();
     void drainPending();
@@ -107,6 +113,7 @@ private:
     RunController* m_controller;
     ConfigPanel* m_config = nullptr;
     RunsPanel* m_runs = nullptr;
+    MemoryPanel* m_memory = nullptr;
     LossPanel* m_loss = nullptr;
     ConstraintPanel* m_constraint = nullptr;
     QuantPanel* m_quant = nullptr;
@@ -129,11 +136,7 @@ private:
     QAction* m_stopAct = nullptr;
     QAction* m_resetAct = nullptr;
 
-    QLabel* m_stateLabel = nullptr;
-    QLabel* m_stepLabel = nullptr;
-    QLabel* m_rateLabel = nullptr;
-    QLabel* m_etaLabel = nullptr;
-    QProgressBar* m_progress = nullptr;
+    StatusView* m_status = nullptr;
 
     MainWindowOptions m_options;
     QString m_workspace;
@@ -149,9 +152,9 @@ private:
     std::vector<StepMetrics> m_pendingRows;
     std::vector<Snapshot> m_pendingSnapshots;
     RunState m_liveState = RunState::Idle;
-    QElapsedTimer m_clock;
-    std::deque<std::pair<qint64, int64_t>> m_rateWindow;  // (ms, steps) over the last 2 s
-    double m_stepsPerSecond = 0;
+    int m_nextPanel = 0;  // where the next tick's round-robin starts
+    double m_longestTickMs = 0;
+    QList<Panel*> m_shown;  // the panels the current layout shows (to keep sizes when unchanged)
 };
 
 }  // namespace h158::ui

@@ -1,12 +1,14 @@
 #include "ui/panel.h"
 
+#include <qcustomplot.h>
+
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPainter>
 #include <QStackedWidget>
 #include <QStyle>
 #include <QToolButton>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
 
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
@@ -46,7 +48,48 @@ Panel::Panel(const QString& title, QWidget* parent) : QFrame(parent) {
     v->addWidget(m_stack, 1);
 }
 
-QString Panel::title() const { return m_title->text(); }
+QString Panel::title() const {
+    return m_title->text();
+}
+
+namespace {
+// A caption that ends in "…" when it does not fit; the full text is its tooltip.
+class ElidedLabel : public QLabel {
+  public:
+    ElidedLabel() {
+        setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        setMinimumWidth(20);
+    }
+
+  protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter p(this);
+        p.setPen(palette().color(QPalette::WindowText));
+        const QString t = fontMetrics().elidedText(text(), Qt::ElideRight, width());
+        p.drawText(rect(), Qt::AlignLeft | Qt::AlignVCenter, t);
+        setToolTip(t == text() ? QString() : text());
+    }
+};
+}  // namespace
+
+QLabel* Panel::addInfoLabel() {
+    auto* l = new ElidedLabel;
+    QPalette pal = l->palette();
+    pal.setColor(QPalette::WindowText, QColor(85, 85, 85));
+    l->setPalette(pal);
+    m_header->insertWidget(1, l, 1);
+    return l;
+}
+
+QHBoxLayout* Panel::toolRow() {
+    if (!m_toolRow) {
+        m_toolRow = new QHBoxLayout;
+        m_toolRow->setSpacing(6);
+        auto* v = static_cast<QVBoxLayout*>(layout());
+        v->insertLayout(1, m_toolRow);
+    }
+    return m_toolRow;
+}
 
 void Panel::setContent(QWidget* w) {
     m_stack->addWidget(w);
@@ -62,6 +105,16 @@ QCustomPlot* Panel::createPlot(const QString& exportName) {
     return m_plot;
 }
 
+void Panel::setLiveQuality(bool live) {
+    if (live == m_live || !m_plot) return;
+    m_live = live;
+    if (live)
+        m_plot->setNotAntialiasedElements(QCP::aePlottables | QCP::aeGrid | QCP::aeSubGrid);
+    else
+        m_plot->setNotAntialiasedElements(QCP::aeNone);
+    m_dirty = true;
+}
+
 void Panel::setNote(const QString& text) {
     m_note->setText(text);
     if (!text.isEmpty())
@@ -70,10 +123,11 @@ void Panel::setNote(const QString& text) {
         m_stack->setCurrentIndex(1);
 }
 
-void Panel::refresh() {
-    if (!m_dirty || !isVisible()) return;
+bool Panel::refresh() {
+    if (!m_dirty || !isVisible()) return false;
     m_dirty = false;
     redraw();
+    return true;
 }
 
 void Panel::forceRedraw() {
@@ -89,7 +143,7 @@ void Panel::forceRedraw() {
 void Panel::redraw() {
     if (!m_plot) return;
     if (!m_interaction || m_interaction->following()) rescale();
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    m_plot->replot(QCustomPlot::rpImmediateRefresh);
 }
 
 void Panel::showEvent(QShowEvent* e) {

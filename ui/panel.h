@@ -31,7 +31,7 @@ struct RunOverlay {
 
 class Panel : public QFrame {
     Q_OBJECT
-public:
+  public:
     Panel(const QString& title, QWidget* parent = nullptr);
 
     // Whether the view means anything for this configuration (e.g. a boundary needs 2-D data).
@@ -43,21 +43,29 @@ public:
     virtual void applySnapshot(const Snapshot&) {}
     virtual void setOverlays(const std::vector<RunOverlay>&) {}
 
-    // Redraws if there is something new and the panel is on screen.
-    void refresh();
+    // Redraws now if there is something new and the panel is on screen; true when it drew.
+    bool refresh();
+    bool needsRedraw() const { return m_dirty && isVisible(); }
     // Redraws now, whether visible or not (for screenshots and exports).
     void forceRedraw();
     QString title() const;
+    // While a run is going, curves are drawn without antialiasing (several times cheaper); a
+    // paused or finished run, a screenshot and an export get the full quality.
+    void setLiveQuality(bool live);
     // The panel's plot interaction (export, reset view), null for text panels.
     PlotInteraction* interaction() const { return m_interaction; }
     QCustomPlot* plot() const { return m_plot; }
 
-signals:
+  signals:
     void maximizeToggled(h158::ui::Panel* panel);
 
-protected:
+  protected:
     // The title bar's layout, for the panel's own controls (added after the title).
     QHBoxLayout* header() const { return m_header; }
+    // A second row under the title for panels with several controls (created on first use).
+    QHBoxLayout* toolRow();
+    // A grey caption after the title that gives way (elides) when the panel is narrow.
+    QLabel* addInfoLabel();
     void setContent(QWidget* w);
     // Creates the panel's plot (styled, zoom/pan, export menu) and makes it the content.
     QCustomPlot* createPlot(const QString& exportName);
@@ -66,18 +74,21 @@ protected:
     void markDirty() { m_dirty = true; }
     // Rescale to the data (called on a redraw while the view follows the data, and on reset).
     virtual void rescale() {}
-    // Default: rescale while following, then one queued replot.
+    // Default: rescale while following, then replot now. The window's timer calls refresh()
+    // and measures it, so it can spread the panels over its ticks within a time budget.
     virtual void redraw();
     void showEvent(QShowEvent* e) override;
 
-private:
+  private:
     QLabel* m_title;
     QHBoxLayout* m_header;
+    QHBoxLayout* m_toolRow = nullptr;
     QStackedWidget* m_stack;
     QLabel* m_note;
     QCustomPlot* m_plot = nullptr;
     PlotInteraction* m_interaction = nullptr;
     bool m_dirty = true;
+    bool m_live = false;
 };
 
 }  // namespace h158::ui

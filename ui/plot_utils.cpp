@@ -1,16 +1,19 @@
 #include "ui/plot_utils.h"
 
+#include <qcustomplot.h>
+
 #include <QFile>
 #include <QFileDialog>
 #include <QMenu>
 #include <QTextStream>
-#include <qcustomplot.h>
 
 namespace h158::ui {
 
 PlotInteraction::PlotInteraction(QCustomPlot* plot, QString baseName,
                                  std::function<void()> resetView)
-    : QObject(plot), m_plot(plot), m_baseName(std::move(baseName)),
+    : QObject(plot),
+      m_plot(plot),
+      m_baseName(std::move(baseName)),
       m_resetView(std::move(resetView)) {
     plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot->setContextMenuPolicy(Qt::CustomContextMenu);
@@ -24,7 +27,9 @@ void PlotInteraction::onPress(QMouseEvent* e) {
     if (e->button() == Qt::LeftButton) m_following = false;
 }
 
-void PlotInteraction::onWheel(QWheelEvent*) { m_following = false; }
+void PlotInteraction::onWheel(QWheelEvent*) {
+    m_following = false;
+}
 
 void PlotInteraction::onDoubleClick(QMouseEvent* e) {
     if (e->button() == Qt::LeftButton) resetView();
@@ -125,9 +130,9 @@ QCPAxisRect* addAxisRectBelow(QCustomPlot* plot) {
     QObject::connect(first->axis(QCPAxis::atBottom),
                      qOverload<const QCPRange&>(&QCPAxis::rangeChanged),
                      rect->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::setRange));
-    QObject::connect(rect->axis(QCPAxis::atBottom),
-                     qOverload<const QCPRange&>(&QCPAxis::rangeChanged),
-                     first->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::setRange));
+    QObject::connect(
+        rect->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::rangeChanged),
+        first->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::setRange));
     return rect;
 }
 
@@ -175,7 +180,8 @@ void fitAxis(QCPAxis* axis, const std::vector<QCPGraph*>& graphs, bool keys) {
     } else if (log) {
         axis->setRange(all.lower / 1.3, all.upper * 1.3);
     } else {
-        const double pad = all.size() > 0 ? 0.06 * all.size() : std::max(1e-3, std::abs(all.upper) * 0.1);
+        const double pad =
+            all.size() > 0 ? 0.06 * all.size() : std::max(1e-3, std::abs(all.upper) * 0.1);
         axis->setRange(all.lower - pad, all.upper + pad);
     }
 }

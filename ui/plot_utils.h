@@ -19,7 +19,7 @@ namespace h158::ui {
 
 class PlotInteraction : public QObject {
     Q_OBJECT
-public:
+  public:
     // `resetView` rescales the plot's axes to its data (the panel knows what "all" means).
     PlotInteraction(QCustomPlot* plot, QString baseName, std::function<void()> resetView);
 
@@ -33,10 +33,10 @@ public:
     // Every graph, curve, bar set and colour map of the plot as "series,x,y[,z]" rows.
     static QString toCsv(QCustomPlot* plot);
 
-signals:
+  signals:
     void viewReset();
 
-private:
+  private:
     void onPress(QMouseEvent* e);
     void onWheel(QWheelEvent* e);
     void onDoubleClick(QMouseEvent* e);

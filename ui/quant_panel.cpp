@@ -1,7 +1,8 @@
 #include "ui/quant_panel.h"
 
-#include <QLabel>
 #include <qcustomplot.h>
+
+#include <QLabel>
 
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
@@ -21,9 +22,7 @@ QCPGraph* addArea(QCustomPlot* p, QCPAxisRect* r, const QString& name, const QCo
 }  // namespace
 
 QuantPanel::QuantPanel(QWidget* parent) : Panel(tr("Quantization"), parent) {
-    m_info = new QLabel;
-    m_info->setStyleSheet(QStringLiteral("color: #555;"));
-    header()->insertWidget(2, m_info);
+    m_info = addInfoLabel();
 
     QCustomPlot* p = createPlot(QStringLiteral("quantization"));
     QCPAxisRect* top = p->axisRect(0);
@@ -52,12 +51,13 @@ void QuantPanel::beginRun(const Config& cfg, const QColor&) {
     const QString& w = QString::fromStdString(cfg.quant.weights);
     QString info;
     if (w == QLatin1String("ternary"))
-        info = tr("ternary {−1, 0, +1}: 1.58 bits");
+        info = tr("ternary · 1.58 bits");
     else if (w == QLatin1String("five_level"))
-        info = tr("five-level: 2.32 bits");
+        info = tr("five-level · 2.32 bits");
     else
         info = tr("quantization off");
     info += tr(" · scale per %1").arg(QString::fromStdString(cfg.quant.granularity));
+    if (cfg.quant.updates) info += tr(" · ternary updates");
     m_info->setText(info);
     m_updateError->setVisible(cfg.quant.updates);
     if (cfg.quant.updates)
@@ -107,8 +107,7 @@ void QuantPanel::rescale() {
     QCPAxisRect* r = plot()->axisRect(0);
     fitAxis(r->axis(QCPAxis::atBottom), top, true);
     fitAxis(r->axis(QCPAxis::atLeft), top, false);
-    if (r->axis(QCPAxis::atLeft)->range().lower < 0)
-        r->axis(QCPAxis::atLeft)->setRangeLower(0);
+    if (r->axis(QCPAxis::atLeft)->range().lower < 0) r->axis(QCPAxis::atLeft)->setRangeLower(0);
     m_levelRect->axis(QCPAxis::atLeft)->setRange(0, 1);
 }
 

@@ -12,17 +12,17 @@ namespace h158::ui {
 
 class QuantPanel : public Panel {
     Q_OBJECT
-public:
+  public:
     explicit QuantPanel(QWidget* parent = nullptr);
 
     void beginRun(const Config& cfg, const QColor& runColour) override;
     void appendRows(const std::vector<StepMetrics>& rows) override;
     void setOverlays(const std::vector<RunOverlay>& overlays) override;
 
-protected:
+  protected:
     void rescale() override;
 
-private:
+  private:
     QLabel* m_info;
     QCPAxisRect* m_levelRect = nullptr;
     QCPGraph* m_error = nullptr;

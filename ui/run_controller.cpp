@@ -6,7 +6,7 @@ namespace h158::ui {
 
 RunController::RunController(QObject* parent) : QObject(parent) {
     qRegisterMetaType<h158::Config>();
-    qRegisterMetaType<h158::ui::RunBatch>();
+    qRegisterMetaType<h158::ui::RunBatchPtr>();
     qRegisterMetaType<h158::ui::RunState>();
     m_thread.setObjectName(QStringLiteral("hybrid158-trainer"));
     m_worker = new RunWorker(m_pauseFlag, m_stopFlag, m_stepsDone);
@@ -64,7 +64,9 @@ void RunController::togglePause() {
         pause();
 }
 
-void RunController::step() { emit workerStep(); }
+void RunController::step() {
+    emit workerStep();
+}
 
 void RunController::stop() {
     m_stopFlag.store(true);

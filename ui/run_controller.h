@@ -16,7 +16,7 @@ class RunWorker;
 
 class RunController : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit RunController(QObject* parent = nullptr);
     ~RunController() override;  // stops the run between two steps, then quit(); wait()
 
@@ -38,9 +38,9 @@ public:
     const QString& runDirectory() const { return m_dir; }
     int64_t totalSteps() const { return m_totalSteps; }
 
-signals:
+  signals:
     void runStarted(int runId, const QString& dir, qint64 totalSteps);
-    void batchReady(const h158::ui::RunBatch& batch);
+    void batchReady(const h158::ui::RunBatchPtr& batch);
     void stateChanged(int runId, h158::ui::RunState state, const QString& message,
                       qint64 stepsDone);
     void synced(int token);
@@ -54,7 +54,7 @@ signals:
     void workerReset();
     void workerPing(int token);
 
-private:
+  private:
     void onStarted(int runId, const QString& dir, qint64 totalSteps);
     void onState(int runId, RunState s, const QString& message, qint64 steps);
 

@@ -3,6 +3,7 @@
 
 #include <QMetaType>
 #include <QString>
+#include <memory>
 #include <vector>
 
 #include "core/metrics.h"
@@ -12,12 +13,18 @@ namespace h158::ui {
 enum class RunState { Idle, Starting, Running, Paused, Completed, Stopped, Diverged, Failed };
 
 QString stateName(RunState s);
+
+// Appends `s`, dropping the snapshots it makes obsolete: the live views need only the latest
+// of each kind (per tensor for weights); every text sample is kept.
+void addLatest(std::vector<Snapshot>& list, Snapshot s);
 // Starting, running or paused: a run exists and may take more steps.
 inline bool isActive(RunState s) {
     return s == RunState::Starting || s == RunState::Running || s == RunState::Paused;
 }
 // Completed, stopped, diverged or failed.
-inline bool isFinal(RunState s) { return !isActive(s) && s != RunState::Idle; }
+inline bool isFinal(RunState s) {
+    return !isActive(s) && s != RunState::Idle;
+}
 
 // Rows and snapshots produced since the previous batch of the same run.
 struct RunBatch {
@@ -25,8 +32,11 @@ struct RunBatch {
     std::vector<StepMetrics> rows;
     std::vector<Snapshot> snapshots;
 };
+// Batches travel between the threads by pointer: a queued signal copies its arguments, and a
+// snapshot's JSON (thousands of points) is too costly to copy 30 times a second.
+using RunBatchPtr = std::shared_ptr<const RunBatch>;
 
 }  // namespace h158::ui
 
-Q_DECLARE_METATYPE(h158::ui::RunBatch)
+Q_DECLARE_METATYPE(h158::ui::RunBatchPtr)
 Q_DECLARE_METATYPE(h158::ui::RunState)

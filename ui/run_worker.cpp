@@ -10,29 +10,39 @@ namespace {
 // commands are handled promptly; rows are sent to the UI at most once per flush interval.
 constexpr qint64 kChunkMs = 15;
 constexpr qint64 kFlushMs = 30;
-
-// The live views need only the latest snapshot of each kind (per tensor for weights); every
-// text sample is kept.
-bool supersedes(const Snapshot& newer, const Snapshot& older) {
-    if (newer.kind != older.kind || newer.kind == "samples") return false;
-    if (newer.kind == "weights")
-        return newer.data.value("tensor", std::string()) == older.data.value("tensor", std::string());
-    return true;
-}
 }  // namespace
 
 QString stateName(RunState s) {
     switch (s) {
-        case RunState::Idle: return QStringLiteral("idle");
-        case RunState::Starting: return QStringLiteral("starting");
-        case RunState::Running: return QStringLiteral("running");
-        case RunState::Paused: return QStringLiteral("paused");
-        case RunState::Completed: return QStringLiteral("completed");
-        case RunState::Stopped: return QStringLiteral("stopped");
-        case RunState::Diverged: return QStringLiteral("diverged");
-        case RunState::Failed: return QStringLiteral("failed");
+        case RunState::Idle:
+            return QStringLiteral("idle");
+        case RunState::Starting:
+            return QStringLiteral("starting");
+        case RunState::Running:
+            return QStringLiteral("running");
+        case RunState::Paused:
+            return QStringLiteral("paused");
+        case RunState::Completed:
+            return QStringLiteral("completed");
+        case RunState::Stopped:
+            return QStringLiteral("stopped");
+        case RunState::Diverged:
+            return QStringLiteral("diverged");
+        case RunState::Failed:
+            return QStringLiteral("failed");
     }
     return {};
+}
+
+void addLatest(std::vector<Snapshot>& list, Snapshot s) {
+    auto obsolete = [&](const Snapshot& old) {
+        if (old.kind != s.kind || s.kind == "samples") return false;
+        if (s.kind == "weights")
+            return old.data.value("tensor", std::string()) == s.data.value("tensor", std::string());
+        return true;
+    };
+    list.erase(std::remove_if(list.begin(), list.end(), obsolete), list.end());
+    list.push_back(std::move(s));
 }
 
 RunWorker::RunWorker(std::atomic<bool>& pauseFlag, std::atomic<bool>& stopFlag,
@@ -102,7 +112,9 @@ void RunWorker::reset() {
     setState(RunState::Idle);
 }
 
-void RunWorker::ping(int token) { emit pong(token); }
+void RunWorker::ping(int token) {
+    emit pong(token);
+}
 
 void RunWorker::stopRun() {
     m_session->stop();
@@ -145,22 +157,15 @@ bool RunWorker::doStep() {
         m_session->trainer().fail(e.what());
     }
     m_stepsDone.store(m_session->trainer().stepsDone());
-    for (auto& s : m_session->takeSnapshots()) {
-        auto& v = m_batch.snapshots;
-        v.erase(std::remove_if(v.begin(), v.end(),
-                               [&](const Snapshot& old) { return supersedes(s, old); }),
-                v.end());
-        v.push_back(std::move(s));
-    }
+    for (auto& s : m_session->takeSnapshots()) addLatest(m_batch.snapshots, std::move(s));
     return !m_session->finished();
 }
 
 void RunWorker::flush() {
     m_sinceFlush.start();
     if (m_batch.rows.empty() && m_batch.snapshots.empty()) return;
-    RunBatch out;
-    out.runId = m_runId;
-    std::swap(out, m_batch);
+    auto out = std::make_shared<RunBatch>(std::move(m_batch));
+    m_batch = RunBatch{};
     m_batch.runId = m_runId;
     emit batchReady(out);
 }
@@ -172,10 +177,18 @@ void RunWorker::endFromTrainer() {
     RunState st = RunState::Completed;
     switch (s.status) {
         case RunStatus::Running:
-        case RunStatus::Completed: st = RunState::Completed; break;
-        case RunStatus::Stopped: st = RunState::Stopped; break;
-        case RunStatus::Diverged: st = RunState::Diverged; break;
-        case RunStatus::Failed: st = RunState::Failed; break;
+        case RunStatus::Completed:
+            st = RunState::Completed;
+            break;
+        case RunStatus::Stopped:
+            st = RunState::Stopped;
+            break;
+        case RunStatus::Diverged:
+            st = RunState::Diverged;
+            break;
+        case RunStatus::Failed:
+            st = RunState::Failed;
+            break;
     }
     setState(st, QString::fromStdString(s.message));
 }

@@ -17,7 +17,7 @@ namespace h158::ui {
 
 class RunWorker : public QObject {
     Q_OBJECT
-public:
+  public:
     RunWorker(std::atomic<bool>& pauseFlag, std::atomic<bool>& stopFlag,
               std::atomic<int64_t>& stepsDone);
     ~RunWorker() override;
@@ -28,17 +28,17 @@ public:
     void resume();
     void stepOnce();
     void stop();
-    void reset();  // ends an active run as stopped and forgets it
+    void reset();          // ends an active run as stopped and forgets it
     void ping(int token);  // answered by pong(token) once every earlier command is handled
 
-signals:
+  signals:
     void started(int runId, const QString& dir, qint64 totalSteps);
-    void batchReady(const h158::ui::RunBatch& batch);
+    void batchReady(const h158::ui::RunBatchPtr& batch);
     void stateChanged(int runId, h158::ui::RunState state, const QString& message,
                       qint64 stepsDone);
     void pong(int token);
 
-private:
+  private:
     void runChunk();
     void scheduleChunk();
     bool doStep();  // false when the run ended (finished, diverged, failed)

@@ -52,7 +52,18 @@ nlohmann::json readJson(const QString& path) {
         return nlohmann::json::object();
     }
 }
+// Summary figures sit at the top level of summary.json (older files: under "figures").
+double finalLossIn(const nlohmann::json& s) {
+    const nlohmann::json& f =
+        s.contains("final_loss") ? s : s.value("figures", nlohmann::json::object());
+    const auto it = f.find("final_loss");
+    return it != f.end() && it->is_number() ? it->get<double>() : kNoValue;
+}
 }  // namespace
+
+double readFinalLoss(const QString& dir) {
+    return finalLossIn(readJson(dir + "/summary.json"));
+}
 
 RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     auto* v = new QVBoxLayout(this);
@@ -70,8 +81,9 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     m_tree->header()->setSectionResizeMode(ColName, QHeaderView::Stretch);
     for (int c = ColState; c < ColCount; ++c)
         m_tree->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
-    m_tree->setToolTip(tr("Tick runs to overlay their curves in the loss, constraint, "
-                          "quantization and learning-rate plots"));
+    m_tree->setToolTip(
+        tr("Tick runs to overlay their curves in the loss, constraint, "
+           "quantization and learning-rate plots"));
     v->addWidget(m_tree, 1);
     auto* row = new QHBoxLayout;
     m_workspace = new QLabel;
@@ -176,9 +188,9 @@ int RunsPanel::scanWorkspace(const QString& workspace) {
         e.state = stateFromSummary(s);
         e.step = s.value("steps", int64_t(0));
         const nlohmann::json cfg = readJson(path + "/config.json");
-        if (cfg.contains("run") && cfg["run"].contains("steps")) e.total = cfg["run"]["steps"].get<int64_t>();
-        if (s.contains("figures") && s["figures"].value("final_loss", nlohmann::json()).is_number())
-            e.finalLoss = s["figures"]["final_loss"].get<double>();
+        if (cfg.contains("run") && cfg["run"].contains("steps"))
+            e.total = cfg["run"]["steps"].get<int64_t>();
+        e.finalLoss = finalLossIn(s);
         addEntry(std::move(e), false);
         ++added;
     }
@@ -215,7 +227,8 @@ QList<int> RunsPanel::checkedRuns() const {
 }
 
 void RunsPanel::setChecked(int id, bool on) {
-    if (QTreeWidgetItem* it = itemOf(id)) it->setCheckState(ColName, on ? Qt::Checked : Qt::Unchecked);
+    if (QTreeWidgetItem* it = itemOf(id))
+        it->setCheckState(ColName, on ? Qt::Checked : Qt::Unchecked);
 }
 
 std::vector<RunOverlay> RunsPanel::overlays(int exceptId) {
@@ -228,7 +241,8 @@ std::vector<RunOverlay> RunsPanel::overlays(int exceptId) {
             try {
                 *e.rows = readRunDirectory(e.dir.toStdString()).metrics;
             } catch (const std::exception& ex) {
-                if (QTreeWidgetItem* it = itemOf(id)) it->setToolTip(ColName, QString::fromStdString(ex.what()));
+                if (QTreeWidgetItem* it = itemOf(id))
+                    it->setToolTip(ColName, QString::fromStdString(ex.what()));
             }
         }
         out.push_back(RunOverlay{e.name, e.colour, e.rows});

@@ -19,8 +19,8 @@ class QTreeWidgetItem;
 namespace h158::ui {
 
 struct RunEntry {
-    int id = 0;        // unique within the list
-    QString name;      // the run directory's name
+    int id = 0;    // unique within the list
+    QString name;  // the run directory's name
     QString dir;
     RunState state = RunState::Idle;
     int64_t step = 0;
@@ -32,9 +32,12 @@ struct RunEntry {
     std::shared_ptr<std::vector<StepMetrics>> rows;
 };
 
+// The final loss a run's summary.json reports, NaN when there is none (run killed).
+double readFinalLoss(const QString& dir);
+
 class RunsPanel : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit RunsPanel(QWidget* parent = nullptr);
 
     // Adds a run of this session (at the top) and returns its entry's id.
@@ -53,11 +56,11 @@ public:
     // metrics are read from their directory on first use.
     std::vector<RunOverlay> overlays(int exceptId);
 
-signals:
+  signals:
     void overlaysChanged();
     void changeWorkspaceRequested();
 
-private:
+  private:
     QTreeWidgetItem* itemOf(int id) const;
     void refreshItem(const RunEntry& e);
     int addEntry(RunEntry e, bool top);

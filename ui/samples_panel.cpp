@@ -13,8 +13,7 @@ SamplesPanel::SamplesPanel(QWidget* parent) : Panel(tr("Text samples"), parent) 
 
 void SamplesPanel::beginRun(const Config& cfg, const QColor&) {
     m_samples.clear();
-    setNote(cfg.sample.every > 0 ? QString()
-                                 : tr("Text samples are off (sample.every = 0)."));
+    setNote(cfg.sample.every > 0 ? QString() : tr("Text samples are off (sample.every = 0)."));
     m_text->setHtml(tr("<p style='color:#888'>The first sample appears after %1 steps.</p>")
                         .arg(cfg.sample.every));
 }
@@ -28,9 +27,10 @@ void SamplesPanel::applySnapshot(const Snapshot& s) {
     QString p = prompt;
     p.replace('\n', QStringLiteral("<br>"));
     const QString html =
-        QStringLiteral("<div style='margin-bottom:8px'><span style='color:#777'>step %1 · "
-                       "temperature %2 · top-k %3</span><br><span style='font-family:monospace'>"
-                       "<b>%4</b>%5</span></div>")
+        QStringLiteral(
+            "<div style='margin-bottom:8px'><span style='color:#777'>step %1 · "
+            "temperature %2 · top-k %3</span><br><span style='font-family:monospace'>"
+            "<b>%4</b>%5</span></div>")
             .arg(s.step)
             .arg(d.value("temperature", 0.0))
             .arg(d.value("top_k", 0))
@@ -40,6 +40,8 @@ void SamplesPanel::applySnapshot(const Snapshot& s) {
     markDirty();
 }
 
-void SamplesPanel::redraw() { m_text->setHtml(m_samples.join(QString())); }
+void SamplesPanel::redraw() {
+    m_text->setHtml(m_samples.join(QString()));
+}
 
 }  // namespace h158::ui

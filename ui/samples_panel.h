@@ -10,7 +10,7 @@ namespace h158::ui {
 
 class SamplesPanel : public Panel {
     Q_OBJECT
-public:
+  public:
     static constexpr int kMaxSamples = 40;
 
     explicit SamplesPanel(QWidget* parent = nullptr);
@@ -20,10 +20,10 @@ public:
     void applySnapshot(const Snapshot& s) override;
     int sampleCount() const { return int(m_samples.size()); }
 
-protected:
+  protected:
     void redraw() override;
 
-private:
+  private:
     QTextBrowser* m_text;
     QStringList m_samples;  // HTML, newest first
 };

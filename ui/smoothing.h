@@ -9,7 +9,7 @@
 namespace h158::ui {
 
 class DebiasedEma {
-public:
+  public:
     explicit DebiasedEma(double weight = 0.6) : m_weight(weight) {}
     // Non-finite values pass through unsmoothed and do not enter the average.
     double add(double v) {
@@ -26,7 +26,7 @@ public:
     }
     double weight() const { return m_weight; }
 
-private:
+  private:
     double m_weight;
     double m_last = 0;
     int64_t m_count = 0;

@@ -2,12 +2,13 @@
 // overlaid run never looks like a cluster of the live one.
 #include "ui/theme.h"
 
+#include <qcustomplot.h>
+
 #include <QApplication>
 #include <QFont>
 #include <QPalette>
 #include <QStyleFactory>
 #include <array>
-#include <qcustomplot.h>
 
 namespace h158::ui {
 
@@ -73,12 +74,15 @@ void styleAxisRect(QCPAxisRect* rect) {
         a->setTickLengthIn(3);
         a->setSubTickLengthIn(1);
     }
+    rect->axis(QCPAxis::atBottom)->ticker()->setTickCount(4);
 }
 
 void stylePlot(QCustomPlot* plot) {
     plot->setBackground(Qt::white);
     plot->setNoAntialiasingOnDrag(true);
     plot->setPlottingHint(QCP::phCacheLabels, true);
+    // Polylines in one call instead of segment by segment: several times faster for live curves.
+    plot->setPlottingHint(QCP::phFastPolylines, true);
     for (QCPAxisRect* r : plot->axisRects()) styleAxisRect(r);
     QFont lf = plot->font();
     lf.setPointSizeF(8.5);

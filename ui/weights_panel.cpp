@@ -1,8 +1,9 @@
 #include "ui/weights_panel.h"
 
+#include <qcustomplot.h>
+
 #include <QComboBox>
 #include <QLabel>
-#include <qcustomplot.h>
 
 #include "ui/theme.h"
 
@@ -17,21 +18,31 @@ WeightsPanel::WeightsPanel(QWidget* parent) : Panel(tr("Weights"), parent) {
     m_tensor->setToolTip(tr("Layer (weight tensor) to show"));
     m_tensor->setMinimumContentsLength(8);
     m_tensor->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_info = new QLabel;
-    m_info->setStyleSheet(QStringLiteral("color: #555;"));
-    header()->insertWidget(2, m_tensor);
-    header()->insertWidget(3, m_info);
+    m_info = addInfoLabel();
+    header()->insertWidget(1, m_tensor);
     connect(m_tensor, &QComboBox::currentIndexChanged, this, [this] { showTensor(); });
 
     QCustomPlot* p = createPlot(QStringLiteral("weights"));
     p->xAxis->setLabel(tr("latent weight"));
     p->yAxis->setLabel(tr("count"));
+    // The parameter-cluster legend gets its own row above the plot, clear of the bars.
     p->legend->setVisible(false);
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    p->axisRect()->insetLayout()->take(p->legend);
+    p->plotLayout()->insertRow(0);
+    p->plotLayout()->addElement(0, 0, p->legend);
+    p->plotLayout()->setRowStretchFactor(0, 0.001);
+    p->legend->setBorderPen(Qt::NoPen);
+    p->legend->setWrap(4);
+    p->legend->setFillOrder(QCPLegend::foColumnsFirst, true);
+    setToolTip(tr("Solid lines: the quantization levels; dashed: the rounding thresholds"));
     m_scaleText = new QCPItemText(p);
     m_scaleText->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_scaleText->setTextAlignment(Qt::AlignLeft);
     m_scaleText->position->setType(QCPItemPosition::ptAxisRectRatio);
-    m_scaleText->position->setCoords(0.02, 0.03);
+    m_scaleText->position->setCoords(0.01, 0.01);
+    QFont small = p->font();
+    small.setPointSizeF(8);
+    m_scaleText->setFont(small);
     m_scaleText->setColor(colours::text);
     m_scaleText->setBrush(QColor(255, 255, 255, 210));
     m_scaleText->setPadding(QMargins(3, 2, 3, 2));
@@ -68,9 +79,11 @@ void WeightsPanel::applySnapshot(const Snapshot& s) {
         const QSignalBlocker block(m_tensor);
         m_tensor->clear();
         m_tensor->addItems(names);
-        const int i = m_tensor->findText(keep);
-        // A new run starts on its first quantized layer of more than one row: the interesting one.
-        m_tensor->setCurrentIndex(i >= 0 ? i : 0);
+        int i = m_tensor->findText(keep);
+        // A new run starts on its first quantized layer: the interesting one.
+        for (size_t t = 0; i < 0 && t < m_tensors.size(); ++t)
+            if (m_tensors[t].value("quantized", false)) i = int(t);
+        m_tensor->setCurrentIndex(std::max(i, 0));
     }
     showTensor();
 }
@@ -109,7 +122,7 @@ void WeightsPanel::showTensor() {
         b->setBrush(col);
         b->setPen(QPen(col.darker(115), 0.5));
         b->setWidth(width);
-        b->setName(k > 1 ? tr("parameter cluster %1").arg(c) : tr("weights"));
+        b->setName(k > 1 ? tr("cluster %1").arg(c) : tr("weights"));
         QVector<double> x, y;
         for (size_t i = 0; i < counts[c].size() && i + 1 < edges.size(); ++i) {
             x.push_back(0.5 * (edges[i] + edges[i + 1]));
@@ -118,6 +131,7 @@ void WeightsPanel::showTensor() {
         b->setData(x, y, true);
     }
     p->legend->setVisible(k > 1);
+    p->plotLayout()->setRowSpacing(k > 1 ? 5 : 0);
     for (QCPItemStraightLine* l : m_lines) l->setVisible(false);
     size_t n = 0;
     const auto levels = t.value("levels", std::vector<double>{});
@@ -142,10 +156,7 @@ void WeightsPanel::showTensor() {
     if (quantized) {
         const double scale = t.value("scale", 0.0);
         const QString what = levels.size() == 3 ? tr("scale γ") : tr("level step γ/2");
-        m_scaleText->setText(tr("step %1 · %2 = %3\nsolid: levels · dashed: thresholds")
-                                 .arg(m_step)
-                                 .arg(what)
-                                 .arg(scale, 0, 'g', 3));
+        m_scaleText->setText(tr("%1 = %2\nstep %3").arg(what).arg(scale, 0, 'g', 3).arg(m_step));
     } else {
         m_scaleText->setText(tr("step %1\nnot quantized").arg(m_step));
     }
@@ -170,7 +181,7 @@ void WeightsPanel::rescale() {
         }
         for (double v : sum) top = std::max(top, v);
     }
-    p->yAxis->setRange(0, top > 0 ? top * 1.08 : 1);
+    p->yAxis->setRange(0, top > 0 ? top * 1.25 : 1);  // headroom for the caption
 }
 
 }  // namespace h158::ui

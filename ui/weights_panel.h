@@ -17,7 +17,7 @@ namespace h158::ui {
 
 class WeightsPanel : public Panel {
     Q_OBJECT
-public:
+  public:
     explicit WeightsPanel(QWidget* parent = nullptr);
 
     void beginRun(const Config& cfg, const QColor& runColour) override;
@@ -25,10 +25,10 @@ public:
     QStringList tensorNames() const;
     void selectTensor(const QString& name);
 
-protected:
+  protected:
     void rescale() override;
 
-private:
+  private:
     void showTensor();
     QCPItemStraightLine* line(size_t i);
 

@@ -1,0 +1,208 @@
+// The window as a whole: a GUI run (paused and stepped on the way) writes the same metrics.csv
+// as the CLI for the same config and seed; every live view receives its data; ticking a past
+// run overlays it; plots export; the window saves a screenshot; the workspace lists past runs.
+#include <qcustomplot.h>
+
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+#include "gui_test_util.h"
+#include "ui/boundary_panel.h"
+#include "ui/cluster_panel.h"
+#include "ui/config_panel.h"
+#include "ui/loss_panel.h"
+#include "ui/memory_panel.h"
+#include "ui/plot_utils.h"
+#include "ui/runs_panel.h"
+#include "ui/weights_panel.h"
+
+using h158::ui::MainWindow;
+using h158::ui::RunState;
+using namespace h158::test;
+
+namespace {
+// metrics.csv as rows of cells, the elapsed_ms column dropped.
+QList<QStringList> csvWithoutElapsed(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
+    QList<QStringList> rows;
+    int elapsed = -1;
+    while (!f.atEnd()) {
+        const QString line = QString::fromUtf8(f.readLine()).trimmed();
+        if (line.isEmpty()) continue;
+        QStringList cells = line.split(',');
+        if (rows.isEmpty()) elapsed = int(cells.indexOf("elapsed_ms"));
+        if (elapsed >= 0 && elapsed < cells.size()) cells.removeAt(elapsed);
+        rows << cells;
+    }
+    return rows;
+}
+
+template <typename T>
+T* panelOf(MainWindow& w) {
+    for (auto* p : w.panels())
+        if (auto* t = qobject_cast<T*>(p)) return t;
+    return nullptr;
+}
+}  // namespace
+
+class TestGuiMainWindow : public QObject {
+    Q_OBJECT
+  private:
+    QTemporaryDir m_tmp;
+    QString m_workspace;
+
+    std::unique_ptr<MainWindow> makeWindow() {
+        auto w = std::make_unique<MainWindow>(h158::ui::MainWindowOptions{m_workspace, false});
+        w->show();
+        if (!QTest::qWaitForWindowExposed(w.get())) return nullptr;
+        return w;
+    }
+
+  private slots:
+    void initTestCase() {
+        QVERIFY(m_tmp.isValid());
+        m_workspace = m_tmp.filePath("workspace");
+    }
+
+    void guiRunEqualsCliRun() {
+        auto w = makeWindow();
+        QVERIFY(w);
+        QVERIFY(w->configPanel()->selectPreset("seed-linear"));
+        w->configPanel()->setFieldText("run.steps", "40");
+        QSignalSpy finished(w.get(), &MainWindow::runFinished);
+        // Step from idle (a paused run, one step), four more steps, then resume to the end.
+        QVERIFY(clickAction(*w, w->stepAction()));
+        QTRY_COMPARE(w->receivedSteps(), int64_t(1));
+        for (int i = 2; i <= 5; ++i) {
+            QVERIFY(clickAction(*w, w->stepAction()));
+            QTRY_COMPARE(w->receivedSteps(), int64_t(i));
+        }
+        QTest::keyClick(w.get(), Qt::Key_Space);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QCOMPARE(w->state(), RunState::Completed);
+        const QString guiCsv = w->liveRunDirectory() + "/metrics.csv";
+
+        const QString cliOut = m_tmp.filePath("cli-run");
+        QProcess cli;
+        cli.start(H158_CLI_PATH,
+                  {"run", "--preset", "seed-linear", "--steps", "40", "--out", cliOut});
+        QVERIFY(cli.waitForFinished(60000));
+        QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+        const auto gui = csvWithoutElapsed(guiCsv);
+        const auto ref = csvWithoutElapsed(cliOut + "/metrics.csv");
+        QCOMPARE(gui.size(), 41);
+        QCOMPARE(ref.size(), 41);
+        for (int i = 0; i < gui.size(); ++i) QCOMPARE(gui[i], ref[i]);
+    }
+
+    void everyViewReceivesItsData() {
+        auto w = makeWindow();
+        QVERIFY(w);
+        QVERIFY(w->configPanel()->selectPreset("spirals"));
+        w->configPanel()->setFieldText("run.steps", "60");
+        w->configPanel()->setFieldText("run.snapshot_every", "20");
+        QSignalSpy finished(w.get(), &MainWindow::runFinished);
+        QVERIFY(clickAction(*w, w->runAction()));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QTRY_COMPARE(w->lossPanel()->pointCount(), 60);
+        auto* boundary = panelOf<h158::ui::BoundaryPanel>(*w);
+        QVERIFY(boundary && boundary->isVisible());
+        QVERIFY(boundary->hasMap());
+        auto* clusters = panelOf<h158::ui::ClusterPanel>(*w);
+        QCOMPARE(clusters->clusterCount(), int(w->configPanel()->config().cluster.data_k));
+        QCOMPARE(w->memoryPanel()->rowCount(), 5);  // this model, 100M, 1B, 7B, 13B
+        auto* weights = panelOf<h158::ui::WeightsPanel>(*w);
+        QVERIFY(!weights->tensorNames().isEmpty());
+        // a live view exports its picture and its data
+        const QString png = m_tmp.filePath("loss.png"), csv = m_tmp.filePath("loss.csv");
+        QVERIFY(w->lossPanel()->interaction()->exportPng(png));
+        QVERIFY(!QImage(png).isNull());
+        QVERIFY(w->lossPanel()->interaction()->exportCsv(csv));
+        QVERIFY(countLines(csv) > 60);
+        const QString pdf = m_tmp.filePath("boundary.pdf");
+        QVERIFY(boundary->interaction()->exportPdf(pdf));
+        QVERIFY(QFileInfo(pdf).size() > 1000);
+    }
+
+    void zoomStopsFollowingAndDoubleClickResets() {
+        auto w = makeWindow();
+        QVERIFY(w);
+        QCustomPlot* plot = w->lossPanel()->plot();
+        QVERIFY(w->lossPanel()->interaction()->following());
+        QWheelEvent wheel(QPointF(100, 100), plot->mapToGlobal(QPointF(100, 100)), QPoint(),
+                          QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(plot, &wheel);
+        QVERIFY(!w->lossPanel()->interaction()->following());
+        QSignalSpy reset(w->lossPanel()->interaction(), &h158::ui::PlotInteraction::viewReset);
+        QTest::mouseDClick(plot, Qt::LeftButton, Qt::NoModifier, QPoint(100, 100));
+        QCOMPARE(reset.count(), 1);
+        QVERIFY(w->lossPanel()->interaction()->following());
+    }
+
+    void pastRunsAreListedAndOverlaid() {
+        auto w = makeWindow();  // a new window on the workspace the runs above wrote
+        QVERIFY(w);
+        h158::ui::RunsPanel* runs = w->runsPanel();
+        QVERIFY(runs->count() >= 2);
+        auto* tree = runs->findChild<QTreeWidget*>();
+        QVERIFY(tree);
+        QTreeWidgetItem* item = tree->topLevelItem(0);
+        const int before = w->lossPanel()->plot()->graphCount();
+        QSignalSpy changed(runs, &h158::ui::RunsPanel::overlaysChanged);
+        item->setCheckState(0, Qt::Checked);  // as a click on the box does
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(w->lossPanel()->plot()->graphCount(), before + 1);
+        QCustomPlot* plot = w->lossPanel()->plot();
+        QCPGraph* overlay = plot->graph(plot->graphCount() - 1);
+        QCOMPARE(overlay->name(), item->text(0));
+        QVERIFY(overlay->dataCount() > 0);
+        QVERIFY(plot->legend->hasItemWithPlottable(overlay));
+        item->setCheckState(0, Qt::Unchecked);
+        QCOMPARE(w->lossPanel()->plot()->graphCount(), before);
+    }
+
+    void lossSmoothingIsTensorBoards() {
+        h158::ui::LossPanel panel;
+        panel.beginRun(h158::Config{}, Qt::blue);
+        panel.setSmoothing(0.5);
+        std::vector<h158::StepMetrics> rows(3);
+        for (int i = 0; i < 3; ++i) {
+            rows[size_t(i)].step = i + 1;
+            rows[size_t(i)].loss = i + 1.0;
+        }
+        panel.appendRows(rows);
+        QCPGraph* smooth = nullptr;
+        for (int i = 0; i < panel.plot()->graphCount(); ++i)
+            if (panel.plot()->graph(i)->name().contains("smoothed"))
+                smooth = panel.plot()->graph(i);
+        QVERIFY(smooth);
+        // debiased EMA, w = 0.5: 1, (0.25 + 1) / 0.75, (0.625 + 1.5) / 0.875
+        const double expected[] = {1.0, 1.25 / 0.75, 2.125 / 0.875};
+        QCOMPARE(smooth->dataCount(), 3);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(qAbs(smooth->data()->at(i)->value - expected[i]) < 1e-12);
+        panel.setSmoothing(0.0);  // rebuilt from the history: raw values
+        for (int i = 0; i < 3; ++i) QCOMPARE(smooth->data()->at(i)->value, i + 1.0);
+        panel.setWallTimeAxis(true);
+        QCOMPARE(smooth->dataCount(), 3);
+    }
+
+    void screenshotIsTheWholeWindow() {
+        auto w = makeWindow();
+        QVERIFY(w);
+        const QString path = m_tmp.filePath("shot.png");
+        QVERIFY(w->saveScreenshot(path));
+        const QImage img(path);
+        QCOMPARE(img.size(), w->size() * w->devicePixelRatio());
+    }
+};
+
+QTEST_MAIN(TestGuiMainWindow)
+#include "test_gui_main_window.moc"
