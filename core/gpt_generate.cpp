@@ -8,39 +8,11 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/gpt_inference.h"
 #include "core/gpt_layers.h"
 #include "core/gpt_model.h"
 
 namespace h158 {
-namespace {
-
-// Index of the byte drawn from softmax(logits / temperature) restricted to the topK largest.
-int32_t sampleByte(const std::vector<float>& logits, double temperature, int64_t topK, Rng& rng) {
-    const int V = int(logits.size());
-    std::vector<int> order(static_cast<size_t>(V));
-    std::iota(order.begin(), order.end(), 0);
-    const auto higher = [&](int a, int b) {
-        return logits[size_t(a)] > logits[size_t(b)] ||
-               (logits[size_t(a)] == logits[size_t(b)] && a < b);
-    };
-    if (temperature <= 0) return *std::min_element(order.begin(), order.end(), higher);
-    const int k = topK <= 0 || topK >= V ? V : int(topK);
-    std::partial_sort(order.begin(), order.begin() + k, order.end(), higher);
-    const double top = logits[size_t(order[0])];
-    std::vector<double> p(static_cast<size_t>(k));
-    double sum = 0;
-    for (int i = 0; i < k; ++i)
-        sum += p[size_t(i)] = std::exp((logits[size_t(order[size_t(i)])] - top) / temperature);
-    double u = rng.uniform() * sum;
-    for (int i = 0; i < k; ++i) {
-        u -= p[size_t(i)];
-        if (u < 0) return order[size_t(i)];
-    }
-    return order[size_t(k - 1)];
-}
-
-}  // namespace
-
 // Runs tokens at positions p0 .. p0+n-1 through the model, given the cache of positions
 // 0 .. p0-1, appends their keys/values to the cache and writes the last position's logits.
 void GptModel::inferAppend(const float* w, const QuantState* q, const int32_t* tokens, int64_t p0,
@@ -114,7 +86,7 @@ std::string GptModel::generateText(const float* w, const QuantState* q, const st
     int64_t len = int64_t(seq.size()) - start;
     inferAppend(w, q, seq.data() + start, 0, len, I.logits.data());
     for (int64_t i = 0; i < n; ++i) {
-        const int32_t next = sampleByte(I.logits, temperature, topK, rng);
+        const int32_t next = sampleToken(I.logits, temperature, topK, rng);
         out.push_back(char(next));
         seq.push_back(next);
         if (i + 1 == n) break;
