@@ -120,19 +120,8 @@ void ConstraintPanel::appendRows(const std::vector<StepMetrics>& rows) {
 }
 
 void ConstraintPanel::setOverlays(const std::vector<RunOverlay>& overlays) {
-    QCustomPlot* p = plot();
-    for (QCPGraph* g : m_overlayGraphs) p->removeGraph(g);
-    m_overlayGraphs.clear();
-    for (const RunOverlay& o : overlays) {
-        QCPGraph* g = addLine(p, p->axisRect(0), o.name, o.colour, 1.5);
-        g->setPen(QPen(o.colour, 1.5, Qt::DashLine));
-        QVector<double> x;
-        const QVector<double> y = rollingRate(*o.rows, kWindow, &x);
-        g->setData(x, y, true);
-        m_overlayGraphs.push_back(g);
-    }
-    markDirty();
-    refresh();
+    replaceOverlays(overlays, [](const std::vector<StepMetrics>& rows, QVector<double>& x,
+                                 QVector<double>& y) { y = rollingRate(rows, kWindow, &x); });
 }
 
 void ConstraintPanel::rescale() {

@@ -38,7 +38,6 @@ class ConstraintPanel : public Panel {
     QCPGraph* m_marks = nullptr;
     QCPGraph* m_radius = nullptr;
     QCPGraph* m_norm = nullptr;
-    std::vector<QCPGraph*> m_overlayGraphs;
     std::deque<int> m_window;
     int m_windowSum = 0;
     int64_t m_steps = 0;

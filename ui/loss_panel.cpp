@@ -152,26 +152,17 @@ void LossPanel::setOverlays(const std::vector<RunOverlay>& overlays) {
 }
 
 void LossPanel::rebuildOverlays() {
-    QCustomPlot* p = plot();
-    for (QCPGraph* g : m_overlayGraphs) p->removeGraph(g);
-    m_overlayGraphs.clear();
-    for (const RunOverlay& o : m_overlays) {
-        QCPGraph* g = p->addGraph();
-        g->setName(o.name);
-        g->setPen(QPen(o.colour, 1.6, Qt::DashLine));
-        g->setAdaptiveSampling(true);
-        DebiasedEma ema(m_ema.weight());
-        QVector<double> x, y;
-        for (const StepMetrics& m : *o.rows) {
+    const double weight = m_ema.weight();
+    const bool wall = m_wallTime;
+    replaceOverlays(m_overlays, [weight, wall](const std::vector<StepMetrics>& rows,
+                                               QVector<double>& x, QVector<double>& y) {
+        DebiasedEma ema(weight);
+        for (const StepMetrics& m : rows) {
             if (!std::isfinite(m.loss)) continue;
-            x.push_back(m_wallTime ? m.elapsed_ms / 1000.0 : double(m.step));
+            x.push_back(wall ? m.elapsed_ms / 1000.0 : double(m.step));
             y.push_back(ema.add(m.loss));
         }
-        g->setData(x, y, true);
-        m_overlayGraphs.push_back(g);
-    }
-    markDirty();
-    refresh();
+    }, 1.6);
 }
 
 void LossPanel::rescale() {

@@ -50,7 +50,6 @@ class LossPanel : public Panel {
     QCPGraph* m_raw = nullptr;
     QCPGraph* m_smooth = nullptr;
     QCPGraph* m_val = nullptr;
-    std::vector<QCPGraph*> m_overlayGraphs;
     std::vector<RunOverlay> m_overlays;
     DebiasedEma m_ema{0.6};
     bool m_wallTime = false;

@@ -28,7 +28,6 @@ class LrPanel : public Panel {
     QCPGraph* m_lr = nullptr;
     QCPGraph* m_multiplier = nullptr;
     QCPGraph* m_radius = nullptr;
-    std::vector<QCPGraph*> m_overlayGraphs;
 };
 
 }  // namespace h158::ui

@@ -151,4 +151,22 @@ void Panel::showEvent(QShowEvent* e) {
     m_dirty = true;
 }
 
+
+void Panel::replaceOverlays(const std::vector<RunOverlay>& overlays, const OverlaySeries& series,
+                            double width) {
+    QCustomPlot* p = plot();
+    for (QCPGraph* g : m_overlayGraphs) p->removeGraph(g);
+    m_overlayGraphs.clear();
+    for (const RunOverlay& o : overlays) {
+        QCPGraph* g = addLine(p, p->axisRect(0), o.name, o.colour, width);
+        g->setPen(QPen(o.colour, width, Qt::DashLine));
+        QVector<double> x, y;
+        series(*o.rows, x, y);
+        g->setData(x, y, true);
+        m_overlayGraphs.push_back(g);
+    }
+    markDirty();
+    refresh();
+}
+
 }  // namespace h158::ui

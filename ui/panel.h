@@ -4,6 +4,8 @@
 // is visible, so hidden panels cost nothing while training.
 #pragma once
 
+#include <functional>
+
 #include <QColor>
 #include <QFrame>
 #include <memory>
@@ -17,6 +19,7 @@ class QLabel;
 class QStackedWidget;
 class QToolButton;
 class QCustomPlot;
+class QCPGraph;
 
 namespace h158::ui {
 
@@ -72,6 +75,13 @@ class Panel : public QFrame {
     // Shows `text` instead of the view; an empty text shows the view again.
     void setNote(const QString& text);
     void markDirty() { m_dirty = true; }
+    // Replaces the overlay curves in the plot's top axis rect: one dashed line per run, its
+    // points taken from the run's rows by `series`; then redraws.
+    using OverlaySeries = std::function<void(const std::vector<StepMetrics>& rows,
+                                             QVector<double>& x, QVector<double>& y)>;
+    void replaceOverlays(const std::vector<RunOverlay>& overlays, const OverlaySeries& series,
+                         double width = 1.5);
+    std::vector<QCPGraph*> m_overlayGraphs;  // the current overlay curves
     // Rescale to the data (called on a redraw while the view follows the data, and on reset).
     virtual void rescale() {}
     // Default: rescale while following, then replot now. The window's timer calls refresh()

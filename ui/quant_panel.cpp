@@ -82,23 +82,11 @@ void QuantPanel::appendRows(const std::vector<StepMetrics>& rows) {
 }
 
 void QuantPanel::setOverlays(const std::vector<RunOverlay>& overlays) {
-    QCustomPlot* p = plot();
-    for (QCPGraph* g : m_overlayGraphs) p->removeGraph(g);
-    m_overlayGraphs.clear();
-    for (const RunOverlay& o : overlays) {
-        QCPGraph* g = addLine(p, p->axisRect(0), o.name, o.colour, 1.5);
-        g->setPen(QPen(o.colour, 1.5, Qt::DashLine));
-        QVector<double> x, y;
-        for (const StepMetrics& m : *o.rows) {
-            if (!std::isfinite(m.quant_error)) continue;
-            x.push_back(double(m.step));
-            y.push_back(m.quant_error);
-        }
-        g->setData(x, y, true);
-        m_overlayGraphs.push_back(g);
-    }
-    markDirty();
-    refresh();
+    replaceOverlays(overlays, [](const std::vector<StepMetrics>& rows, QVector<double>& x,
+                                 QVector<double>& y) {
+        for (const StepMetrics& m : rows)
+            if (std::isfinite(m.quant_error)) x.push_back(double(m.step)), y.push_back(m.quant_error);
+    });
 }
 
 void QuantPanel::rescale() {

@@ -31,7 +31,6 @@ class QuantPanel : public Panel {
     QCPGraph* m_neg = nullptr;
     QCPGraph* m_zero = nullptr;
     QCPGraph* m_pos = nullptr;
-    std::vector<QCPGraph*> m_overlayGraphs;
 };
 
 }  // namespace h158::ui
