@@ -413,9 +413,10 @@ void MainWindow::onTick() {
     spent.start();
     drainPending();
     const int n = int(m_panels.size());
+    const int minInterval = m_liveState == RunState::Running ? kLivePanelIntervalMs : 0;
     for (int i = 0; i < n && spent.elapsed() < kRedrawBudgetMs; ++i) {
         Panel* p = m_panels[(m_nextPanel + i) % n];
-        if (p->refresh()) m_nextPanel = (m_nextPanel + i + 1) % n;
+        if (p->refresh(minInterval)) m_nextPanel = (m_nextPanel + i + 1) % n;
     }
     updateStatus();
     m_longestTickMs = std::max(m_longestTickMs, double(spent.nsecsElapsed()) * 1e-6);

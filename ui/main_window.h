@@ -43,6 +43,9 @@ class MainWindow : public QMainWindow {
     static constexpr int kRedrawMs = 33;
     // Most a redraw tick may spend on replots; the rest of the panels wait for the next tick.
     static constexpr int kRedrawBudgetMs = 5;
+    // While a run is going each panel redraws at most this often (10 Hz): a curve that grows
+    // step by step looks as smooth, and the training threads keep the CPU.
+    static constexpr int kLivePanelIntervalMs = 100;
 
     explicit MainWindow(const MainWindowOptions& options = {}, QWidget* parent = nullptr);
     ~MainWindow() override;

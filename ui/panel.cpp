@@ -123,10 +123,13 @@ void Panel::setNote(const QString& text) {
         m_stack->setCurrentIndex(1);
 }
 
-bool Panel::refresh() {
+bool Panel::refresh(int minIntervalMs) {
     if (!m_dirty || !isVisible()) return false;
+    if (minIntervalMs > 0 && m_sinceDraw.isValid() && m_sinceDraw.elapsed() < minIntervalMs)
+        return false;
     m_dirty = false;
     redraw();
+    m_sinceDraw.start();
     return true;
 }
 

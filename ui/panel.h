@@ -6,6 +6,8 @@
 
 #include <functional>
 
+#include <QElapsedTimer>
+
 #include <QColor>
 #include <QFrame>
 #include <memory>
@@ -46,8 +48,9 @@ class Panel : public QFrame {
     virtual void applySnapshot(const Snapshot&) {}
     virtual void setOverlays(const std::vector<RunOverlay>&) {}
 
-    // Redraws now if there is something new and the panel is on screen; true when it drew.
-    bool refresh();
+    // Redraws now if there is something new, the panel is on screen and its last redraw is at
+    // least minIntervalMs old; true when it drew.
+    bool refresh(int minIntervalMs = 0);
     bool needsRedraw() const { return m_dirty && isVisible(); }
     // Redraws now, whether visible or not (for screenshots and exports).
     void forceRedraw();
@@ -82,6 +85,7 @@ class Panel : public QFrame {
     void replaceOverlays(const std::vector<RunOverlay>& overlays, const OverlaySeries& series,
                          double width = 1.5);
     std::vector<QCPGraph*> m_overlayGraphs;  // the current overlay curves
+    QElapsedTimer m_sinceDraw;                // time since the last redraw
     // Rescale to the data (called on a redraw while the view follows the data, and on reset).
     virtual void rescale() {}
     // Default: rescale while following, then replot now. The window's timer calls refresh()
