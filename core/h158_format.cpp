@@ -93,25 +93,7 @@ void checkTensorShape(const std::string& name, int64_t rows, int64_t cols) {
 // ---- five-level packing ----------------------------------------------------------------------
 
 void packFiveLevel(std::span<const int8_t> codes, std::span<uint8_t> out) {
-    const int64_t n = int64_t(codes.size());
-    if (int64_t(out.size()) != packedFiveLevelSize(n))
-        throw Error("packFiveLevel: expected " + std::to_string(packedFiveLevelSize(n)) +
-                    " bytes, got " + std::to_string(out.size()));
-    for (int64_t j = 0; j < int64_t(out.size()); ++j) {
-        int byte = 0;
-        for (int64_t i = kFiveLevelPerByte - 1; i >= 0; --i) {  // Horner, most significant first
-            const int64_t k = j * kFiveLevelPerByte + i;
-            int c = 0;  // unused digits of the last byte hold code 0
-            if (k < n) {
-                c = codes[size_t(k)];
-                if (c < -2 || c > 2)
-                    throw Error("packFiveLevel: code " + std::to_string(c) + " at index " +
-                                std::to_string(k) + " is outside -2..2");
-            }
-            byte = byte * 5 + (c + 2);
-        }
-        out[size_t(j)] = uint8_t(byte);
-    }
+    packDigits(codes, 5, kFiveLevelPerByte, out, "packFiveLevel");
 }
 
 void unpackFiveLevel(std::span<const uint8_t> packed, std::span<int8_t> out) {

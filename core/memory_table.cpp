@@ -92,32 +92,32 @@ std::vector<ModelShape> referenceShapes() {
             {"13B", 40, 5120, 13824, 32000, 4096, 3}};
 }
 
-std::string formatBytes(double b) {
+namespace {
+
+// v with a thousands prefix: "%.2f G", "%.2f M", "%.1f k" or "%.0f" followed by `unit`.
+std::string formatScaled(double v, const char* unit, const char* space) {
     char buf[32];
-    if (b >= 1e9)
-        std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-    else if (b >= 1e6)
-        std::snprintf(buf, sizeof buf, "%.2f MB", b / 1e6);
-    else if (b >= 1e3)
-        std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
+    if (v >= 1e9)
+        std::snprintf(buf, sizeof buf, "%.2f%sG%s", v / 1e9, space, unit);
+    else if (v >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.2f%sM%s", v / 1e6, space, unit);
+    else if (v >= 1e3)
+        std::snprintf(buf, sizeof buf, "%.1f%sk%s", v / 1e3, space, unit);
     else
-        std::snprintf(buf, sizeof buf, "%.0f B", b);
+        std::snprintf(buf, sizeof buf, "%.0f%s%s", v, space, unit);
     return buf;
 }
+
+}  // namespace
+
+std::string formatBytes(double b) { return formatScaled(b, "B", " "); }
 
 namespace {
 
 std::string formatCount(double n) {
-    char buf[32];
-    if (n >= 1e9)
-        std::snprintf(buf, sizeof buf, "%.2fB", n / 1e9);
-    else if (n >= 1e6)
-        std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
-    else if (n >= 1e3)
-        std::snprintf(buf, sizeof buf, "%.1fk", n / 1e3);
-    else
-        std::snprintf(buf, sizeof buf, "%.0f", n);
-    return buf;
+    std::string s = formatScaled(n, "", "");
+    if (!s.empty() && s.back() == 'G') s.back() = 'B';  // billions
+    return s;
 }
 
 }  // namespace

@@ -30,24 +30,31 @@ const int8_t (&tritTable())[kPackedByteValues][kTritsPerByte] {
     return table.t;
 }
 
-void packTrits(std::span<const int8_t> trits, std::span<uint8_t> out) {
-    const int64_t n = int64_t(trits.size());
-    checkSize("packTrits", int64_t(out.size()), packedSize(n));
+void packDigits(std::span<const int8_t> codes, int base, int perByte, std::span<uint8_t> out,
+                const char* who) {
+    const int64_t n = int64_t(codes.size());
+    checkSize(who, int64_t(out.size()), (n + perByte - 1) / perByte);
+    const int half = (base - 1) / 2;
     for (int64_t j = 0; j < int64_t(out.size()); ++j) {
         int byte = 0;
-        for (int64_t i = kTritsPerByte - 1; i >= 0; --i) {  // Horner, most significant first
-            const int64_t k = j * kTritsPerByte + i;
-            int t = 0;  // unused digits of the last byte hold trit 0
+        for (int64_t i = perByte - 1; i >= 0; --i) {  // Horner, most significant first
+            const int64_t k = j * perByte + i;
+            int c = 0;
             if (k < n) {
-                t = trits[size_t(k)];
-                if (t < -1 || t > 1)
-                    throw Error("packTrits: value " + std::to_string(t) + " at index " +
-                                std::to_string(k) + " is not a trit (-1, 0, 1)");
+                c = codes[size_t(k)];
+                if (c < -half || c > half)
+                    throw Error(std::string(who) + ": code " + std::to_string(c) + " at index " +
+                                std::to_string(k) + " is outside -" + std::to_string(half) + ".." +
+                                std::to_string(half));
             }
-            byte = byte * 3 + (t + 1);
+            byte = byte * base + (c + half);
         }
         out[size_t(j)] = uint8_t(byte);
     }
+}
+
+void packTrits(std::span<const int8_t> trits, std::span<uint8_t> out) {
+    packDigits(trits, 3, kTritsPerByte, out, "packTrits");
 }
 
 std::vector<uint8_t> packTrits(std::span<const int8_t> trits) {

@@ -39,6 +39,12 @@ const int8_t (&tritTable())[kPackedByteValues][kTritsPerByte];
 // Packs trits (each -1, 0 or +1) into out (packedSize(trits.size()) bytes).
 // Throws h158::Error naming the index of a value outside {-1, 0, 1} or on a wrong out size.
 void packTrits(std::span<const int8_t> trits, std::span<uint8_t> out);
+// The digit packing behind packTrits (base 3, 5 per byte) and the .h158 five-level codes
+// (base 5, 3 per byte): code c in [-(base-1)/2, (base-1)/2] is stored as the digit c + (base-1)/2,
+// byte j = Σ_i digit(j·perByte + i)·base^i; unused digits of the last byte hold code 0.
+// `who` names the caller in the Error thrown for a wrong size or an out-of-range code.
+void packDigits(std::span<const int8_t> codes, int base, int perByte, std::span<uint8_t> out,
+                const char* who);
 std::vector<uint8_t> packTrits(std::span<const int8_t> trits);
 
 // Unpacks out.size() trits from packed (exactly packedSize(out.size()) bytes).
