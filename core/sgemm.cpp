@@ -16,6 +16,26 @@
 #endif
 
 namespace h158 {
+namespace {
+
+// C = alpha·A·op(B) (+ C) with Eigen on strided column-major buffers: the double gemm, and the
+// float one in builds without AVX-512.
+template <typename T>
+void eigenGemm(int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda, const T* B,
+               int64_t ldb, bool transB, T* C, int64_t ldc, bool accumulate) {
+    if (m <= 0 || n <= 0) return;
+    using Strided = Eigen::Map<const Mat<T>, 0, Eigen::OuterStride<>>;
+    Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>> c(C, m, n, Eigen::OuterStride<>(ldc));
+    if (!accumulate) c.setZero();
+    if (k <= 0) return;
+    const Strided a(A, m, k, Eigen::OuterStride<>(lda));
+    if (transB)
+        c.noalias() += alpha * (a * Strided(B, n, k, Eigen::OuterStride<>(ldb)).transpose());
+    else
+        c.noalias() += alpha * (a * Strided(B, k, n, Eigen::OuterStride<>(ldb)));
+}
+
+}  // namespace
 
 void sgemmReference(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                     const float* B, int64_t ldb, bool transB, float* C, int64_t ldc,
@@ -170,16 +190,7 @@ const char* sgemmPath() {
 
 void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, bool transB, float* C, int64_t ldc, bool accumulate) {
-    if (m <= 0 || n <= 0) return;
-    using Strided = Eigen::Map<const MatF, 0, Eigen::OuterStride<>>;
-    Eigen::Map<MatF, 0, Eigen::OuterStride<>> c(C, m, n, Eigen::OuterStride<>(ldc));
-    if (!accumulate) c.setZero();
-    if (k <= 0) return;
-    const Strided a(A, m, k, Eigen::OuterStride<>(lda));
-    if (transB)
-        c.noalias() += alpha * (a * Strided(B, n, k, Eigen::OuterStride<>(ldb)).transpose());
-    else
-        c.noalias() += alpha * (a * Strided(B, k, n, Eigen::OuterStride<>(ldb)));
+    eigenGemm(m, n, k, alpha, A, lda, B, ldb, transB, C, ldc, accumulate);
 }
 
 const char* sgemmPath() {
@@ -198,16 +209,7 @@ template <>
 void gemm<double>(int64_t m, int64_t n, int64_t k, double alpha, const double* A, int64_t lda,
                   const double* B, int64_t ldb, bool transB, double* C, int64_t ldc,
                   bool accumulate) {
-    if (m <= 0 || n <= 0) return;
-    using Strided = Eigen::Map<const MatD, 0, Eigen::OuterStride<>>;
-    Eigen::Map<MatD, 0, Eigen::OuterStride<>> c(C, m, n, Eigen::OuterStride<>(ldc));
-    if (!accumulate) c.setZero();
-    if (k <= 0) return;
-    const Strided a(A, m, k, Eigen::OuterStride<>(lda));
-    if (transB)
-        c.noalias() += alpha * (a * Strided(B, n, k, Eigen::OuterStride<>(ldb)).transpose());
-    else
-        c.noalias() += alpha * (a * Strided(B, k, n, Eigen::OuterStride<>(ldb)));
+    eigenGemm(m, n, k, alpha, A, lda, B, ldb, transB, C, ldc, accumulate);
 }
 
 }  // namespace h158
