@@ -7,11 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "core/layout.h"
+
 namespace h158::cli {
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// Exit code of a command that ended with `e`: 2 when its input was at fault (usage, the
+// configuration, a missing or malformed file), 1 for anything else.
+inline int exitCodeFor(const std::exception& e) {
+    const bool input = dynamic_cast<const UsageError*>(&e) || dynamic_cast<const ConfigError*>(&e) ||
+                       dynamic_cast<const FileError*>(&e);
+    return input ? 2 : 1;
+}
 
 class Args {
 public:

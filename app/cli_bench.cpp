@@ -216,12 +216,8 @@ int benchCommand(int argc, char** argv) {
     try {
         std::printf("%s\n", runBench(s).dump().c_str());
         return 0;
-    } catch (const UsageError& e) {
-        return fail(2, e.what());
-    } catch (const ConfigError& e) {
-        return fail(2, e.what());
     } catch (const std::exception& e) {
-        return fail(1, e.what());
+        return fail(exitCodeFor(e), e.what());
     }
 }
 

@@ -100,12 +100,8 @@ int exportCommand(int argc, char** argv) {
             return fail(1, out + ": written size differs from the format's size");
         std::printf("%s\n", exportLine(m, s, rec, out).dump().c_str());
         return 0;
-    } catch (const ConfigError& e) {
-        return fail(2, e.what());
-    } catch (const FileError& e) {
-        return fail(2, e.what());
     } catch (const std::exception& e) {
-        return fail(1, e.what());
+        return fail(exitCodeFor(e), e.what());
     }
 }
 

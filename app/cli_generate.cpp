@@ -68,12 +68,8 @@ int generateCommand(int argc, char** argv) {
                      (long long)tokens, genS, genS > 0 ? double(tokens) / genS : 0.0, prompt.size(),
                      loadS, engine.describe().c_str(), threadCount());
         return 0;
-    } catch (const FileError& e) {
-        return fail(2, e.what());
-    } catch (const ConfigError& e) {
-        return fail(2, e.what());
     } catch (const std::exception& e) {
-        return fail(1, e.what());
+        return fail(exitCodeFor(e), e.what());
     }
 }
 

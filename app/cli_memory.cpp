@@ -31,15 +31,9 @@ int memoryCommand(int argc, char** argv) {
         for (const auto& s : referenceShapes()) rows.push_back(memoryRow(s, perRow, cfg));
         std::printf("%s", memoryTableMarkdown(rows).c_str());
         return 0;
-    } catch (const ConfigError& e) {
-        std::fprintf(stderr, "hybrid158-cli memory: %s\n", e.what());
-        return 2;
-    } catch (const FileError& e) {
-        std::fprintf(stderr, "hybrid158-cli memory: %s\n", e.what());
-        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hybrid158-cli memory: %s\n", e.what());
-        return 1;
+        return exitCodeFor(e);
     }
 }
 

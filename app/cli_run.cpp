@@ -54,15 +54,11 @@ int runCommand(int argc, char** argv) {
     std::unique_ptr<RunSession> session;
     try {
         session = std::make_unique<RunSession>(cfg, out);
-    } catch (const ConfigError& e) {
-        std::fprintf(stderr, "hybrid158-cli run: %s\n", e.what());
-        return 2;
-    } catch (const FileError& e) {
-        std::fprintf(stderr, "hybrid158-cli run: %s\n", e.what());
-        return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "hybrid158-cli run: failed to start: %s\n", e.what());
-        return 1;
+        const int code = exitCodeFor(e);
+        std::fprintf(stderr, "hybrid158-cli run: %s%s\n", code == 1 ? "failed to start: " : "",
+                     e.what());
+        return code;
     }
 
     std::signal(SIGINT, onSignal);
