@@ -2,10 +2,7 @@
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/tabular_data.h"
-#if __has_include("core/text_data.h")
 #include "core/text_data.h"
-#define H158_HAVE_TEXT 1
-#endif
 
 namespace h158 {
 
@@ -14,9 +11,7 @@ std::unique_ptr<Dataset> makeDataset(const Config& cfg) {
     if (k == "regression") return makeRegressionData(cfg);
     if (k == "spirals" || k == "moons" || k == "blobs" || k == "xor") return makeClassification2d(cfg);
     if (k == "csv") return makeCsvData(cfg);
-#ifdef H158_HAVE_TEXT
     if (k == "text") return makeTextDataset(cfg);
-#endif
     throw ConfigError("data.kind '" + k + "' is not available");
 }
 

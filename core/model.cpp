@@ -2,11 +2,8 @@
 #include "core/model.h"
 
 #include "core/config.h"
-#include "core/mlp_model.h"
-#if __has_include("core/gpt_model.h")
 #include "core/gpt_model.h"
-#define H158_HAVE_GPT 1
-#endif
+#include "core/mlp_model.h"
 
 namespace h158 {
 
@@ -23,11 +20,7 @@ std::string Model::generateText(const float*, const QuantState*, const std::stri
 }
 
 std::unique_ptr<Model> makeModel(const Config& cfg, const Dataset& data) {
-#ifdef H158_HAVE_GPT
     if (cfg.model.kind == "gpt") return makeGptModel(cfg, data);
-#else
-    if (cfg.model.kind == "gpt") throw ConfigError("model.kind=gpt is not built yet");
-#endif
     return makeMlpModel(cfg, data);
 }
 

@@ -32,8 +32,9 @@ void ClusterSampler::setClusters(std::span<const int> labels, int k) {
         if (int64_t(labels.size()) != m_n) throw Error("sampler: one label per sample expected");
         for (int64_t i = 0; i < m_n; ++i) m_members[size_t(labels[size_t(i)])].push_back(i);
     }
-    m_pos.assign(m_members.size(), 0);
-    for (auto& m : m_members) m_pos[size_t(&m - m_members.data())] = m.size();  // shuffle on first draw
+    // a cycle position at the end makes the first draw from each cluster shuffle it
+    m_pos.resize(m_members.size());
+    for (size_t c = 0; c < m_members.size(); ++c) m_pos[c] = m_members[c].size();
 }
 
 int64_t ClusterSampler::draw(int c) {
