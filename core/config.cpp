@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/file_io.h"
+
 namespace h158 {
 namespace {
 
@@ -104,6 +106,8 @@ std::vector<FieldSpec> buildSchema() {
     b.integer(&ModelConfig::d_model, &C::model, "d_model", 8, 4096, "GPT: model width");
     b.integer(&ModelConfig::heads, &C::model, "heads", 1, 64, "GPT: attention heads (must divide d_model)");
     b.integer(&ModelConfig::context, &C::model, "context", 4, 4096, "GPT: context length in bytes");
+    b.choice(&ModelConfig::init, &C::model, "init", {"gpt2", "torch"}, "GPT: initial weights as GPT-2 (N(0, 0.02), residual projections scaled by 1/sqrt(2 layers)) or PyTorch's defaults (embeddings N(0, 1), linears U(+-1/sqrt(fan_in)))");
+    b.text(&ModelConfig::init_file, &C::model, "init_file", FieldType::Path, "Start from these weights: a safetensors file with every tensor of the model, named and shaped as in PyTorch (empty = model.init)");
 
     b.section = "quant";
     b.choice(&QuantConfig::weights, &C::quant, "weights", {"none", "ternary", "five_level"}, "Weight quantization: none, ternary {-1,0,+1} (1.58 bits) or five-level (2.32 bits)");
@@ -111,7 +115,7 @@ std::vector<FieldSpec> buildSchema() {
     b.choice(&QuantConfig::activations, &C::quant, "activations", {"none", "int8"}, "8-bit absmax activations at the inputs of quantized layers");
     b.flag(&QuantConfig::updates, &C::quant, "updates", "Ternarize each update (unbiased stochastic, TernGrad)");
     b.flag(&QuantConfig::io_layers, &C::quant, "io_layers", "MLP: quantize the first and last layer too");
-    b.choice(&QuantConfig::kernel, &C::quant, "kernel", {"auto", "reference", "float"}, "GPT BitLinear arithmetic: fastest integer kernel, plain integer reference, or float simulation");
+    b.choice(&QuantConfig::kernel, &C::quant, "kernel", {"auto", "avx512_vnni", "avx2", "reference", "float"}, "GPT BitLinear arithmetic: the fastest integer kernel this CPU runs, a given one (AVX-512 VNNI, AVX2), the plain integer reference, or float simulation; all give the same results within float rounding");
 
     b.section = "cluster";
     b.integer(&ClusterConfig::data_k, &C::cluster, "data_k", 0, 256, "Data clusters for stratified batches (0 = off)");
@@ -421,15 +425,7 @@ Config loadConfigFile(const std::string& path) {
 }
 
 void saveConfigFile(const Config& c, const std::string& path) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp);
-        if (!out) throw FileError(path + ": cannot write the configuration file");
-        out << toJson(c).dump(2) << "\n";
-        if (!out) throw FileError(path + ": write failed");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-        throw FileError(path + ": cannot replace the configuration file");
+    writeFileAtomically(path, toJson(c).dump(2) + "\n");
 }
 
 void applySetting(Config& c, const std::string& assignment) {

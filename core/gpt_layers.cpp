@@ -15,6 +15,7 @@
 
 #include "core/parallel.h"
 #include "core/sgemm.h"
+#include "core/ternary_quantizer.h"
 
 namespace h158 {
 namespace {
@@ -254,10 +255,17 @@ void bitActQuantForward(T* xq, T* rstd, int8_t* codes, float* invScale, const T*
                 q = x * r;
                 continue;
             }
-            // max |xn| = r max |x| (r > 0); rint: round half to even (torch.round), and the codes
-            // fit int8 after the clip.
-            const T s = T(127) / std::max(x.abs().maxCoeff() * r, T(1e-5));
-            q = (x * (r * s)).rint().max(T(-128)).min(T(127));
+            // The reference's order of operations: xn = x r first, then t = xn s (rounding
+            // x (r s) instead flips codes that sit near a rounding boundary). Then
+            // roundTieStable(t) (ternary_quantizer.h), vectorized: at a tie f + (f mod 2), the
+            // even neighbour, else rint (half to even, torch.round). Codes fit int8 after the clip.
+            q = x * r;
+            const T s = T(127) / std::max(q.abs().maxCoeff(), T(1e-5));
+            q *= s;
+            q = ((q - q.floor() - T(0.5)).abs() <= kTieTolerance<T> * q.abs())
+                    .select(q.floor() + (q.floor() - T(2) * (q.floor() * T(0.5)).floor()), q.rint())
+                    .max(T(-128))
+                    .min(T(127));
             if (codes) {
                 Eigen::Map<Eigen::Array<int8_t, Eigen::Dynamic, 1>>(codes + j * C, C) =
                     q.template cast<int8_t>();  // exact: q holds integers in [-128, 127]

@@ -38,6 +38,8 @@ struct GptModel::Acts {
         std::vector<T> res2;                   // (C, N) block output
     };
     int64_t capN = 0, capAtt = 0;
+    int64_t n = 0;      // columns of the last forward pass
+    bool int8 = false;  // its BitLinear inputs were int8-quantized
     std::vector<int32_t> inputs, targets, argmax;  // (N)
     std::vector<T> res0;                           // (C, N) embeddings
     std::vector<Layer> layers;
@@ -57,7 +59,14 @@ struct GptModel::IntKernel {
     std::vector<float> invScale;               // (N)
 };
 
-GptModel::GptModel(const GptShape& s, bool bitLinear) : m_shape(s), m_bit(bitLinear) {
+GptInit parseGptInit(const std::string& s) {
+    if (s == "gpt2") return GptInit::Gpt2;
+    if (s == "torch") return GptInit::Torch;
+    throw ConfigError("model.init must be gpt2 or torch, got '" + s + "'");
+}
+
+GptModel::GptModel(const GptShape& s, bool bitLinear, GptInit init)
+    : m_shape(s), m_bit(bitLinear), m_init(init) {
     const int64_t C = s.dModel;
     if (s.layers < 1 || C < 1 || s.heads < 1 || C % s.heads != 0 || s.context < 1)
         throw ConfigError(
@@ -65,8 +74,8 @@ GptModel::GptModel(const GptShape& s, bool bitLinear) : m_shape(s), m_bit(bitLin
             std::to_string(s.layers) + ", d_model " + std::to_string(C) + ", heads " +
             std::to_string(s.heads) + ")");
     auto& L = m_layout;
-    m_tok = L.add("tok.weight", C, kVocab, false, true);
-    m_pos = L.add("pos.weight", C, s.context, false, true);
+    m_tok = L.add("tok.weight", C, kVocab, false, true, true);
+    m_pos = L.add("pos.weight", C, s.context, false, true, true);
     for (int64_t l = 0; l < s.layers; ++l) {
         const std::string p = "blocks." + std::to_string(l) + ".";
         BlockParams b;
@@ -106,6 +115,16 @@ void GptModel::init(float* w, Rng& rng) const {
             std::fill(p, p + t.size(), isWeight ? 1.0f : 0.0f);
             continue;
         }
+        if (m_init == GptInit::Torch) {
+            if (t.embedding) {
+                for (int64_t k = 0; k < t.size(); ++k) p[k] = float(rng.normal(0.0, 1.0));
+            } else {
+                const double bound = 1.0 / std::sqrt(double(t.cols));  // fan_in = cols
+                for (int64_t k = 0; k < t.size(); ++k)
+                    p[k] = float(rng.uniform(-bound, bound));
+            }
+            continue;
+        }
         const bool residual = t.name.ends_with("proj.weight") || t.name.ends_with("out.weight");
         const double sd = residual ? resid : 0.02;
         for (int64_t k = 0; k < t.size(); ++k) p[k] = float(rng.normal(0.0, sd));
@@ -125,11 +144,14 @@ bool GptModel::useIntKernel(const QuantState* q) const {
     return int(t.size()) == m_layout.count() && !t[size_t(qkv)].codes.empty();
 }
 
+// quant.kernel -> the integer kernel: reference = plain; auto, avx2, avx512_vnni as named.
+BitKernelPath GptModel::bitPath(const QuantState* q) {
+    return q->kernel == "reference" ? BitKernelPath::Plain : parseBitKernelPath(q->kernel);
+}
+
 std::string GptModel::kernelPath(const QuantState* q) const {
     if (!useIntKernel(q)) return "float";
-    const BitKernelPath p =
-        q->kernel == "reference" ? BitKernelPath::Plain : resolveBitKernelPath(BitKernelPath::Auto);
-    switch (p) {
+    switch (resolveBitKernelPath(bitPath(q))) {
         case BitKernelPath::Avx512Vnni:
             return "vnni";
         case BitKernelPath::Avx2:
@@ -209,8 +231,7 @@ void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp,
                 P.codes == qt.codes && P.out == qt.rows &&
                 std::equal(qt.rowScale.begin(), qt.rowScale.end(), P.rowScale.begin());
             if (!same) prepareBitWeights(qt, P);
-            const BitKernelPath path =
-                q->kernel == "reference" ? BitKernelPath::Plain : BitKernelPath::Auto;
+            const BitKernelPath path = bitPath(q);
             int8_t* codes = K.codes.data();
             float* inv = K.invScale.data();
             parallelFor(N, kGemmChunk, [&](int64_t c0, int64_t c1) {  // nested calls: serial
@@ -242,6 +263,8 @@ template <typename T>
 void GptModel::forwardPass(const T* w, const QuantState* q, int64_t B, int64_t Tlen) {
     const int64_t N = B * Tlen, C = m_shape.dModel, H = m_shape.heads;
     Acts<T>& A = acts<T>(B, Tlen);
+    A.n = N;
+    A.int8 = m_bit && q && q->activationsInt8;
     auto P = [&](int i) { return w + m_layout[i].offset; };
     embeddingForward(A.res0.data(), A.inputs.data(), P(m_tok), P(m_pos), B, Tlen, C);
     const T* x = A.res0.data();  // (C, N) residual stream entering the block
@@ -268,20 +291,25 @@ void GptModel::forwardPass(const T* w, const QuantState* q, int64_t B, int64_t T
     linearForward(A.probs.data(), A.lnf.data(), P(m_head), N, C, kVocab);  // logits (V, N)
 }
 
-MatF GptModel::logits(const float* w, const QuantState* q, std::span<const int32_t> tokens) {
+template <typename T>
+Mat<T> GptModel::logitsOf(const T* w, const QuantState* q, std::span<const int32_t> tokens) {
     const int64_t Tlen = int64_t(tokens.size());
     if (Tlen < 1 || Tlen > m_shape.context)
         throw Error("gpt: logits of " + std::to_string(Tlen) + " tokens (context " +
                     std::to_string(m_shape.context) + ")");
-    Acts<float>& A = acts<float>(1, Tlen);
+    Acts<T>& A = acts<T>(1, Tlen);
     for (int64_t t = 0; t < Tlen; ++t) {
         if (tokens[size_t(t)] < 0 || tokens[size_t(t)] >= kVocab)
             throw Error("gpt: token outside 0..255 at position " + std::to_string(t));
         A.inputs[size_t(t)] = tokens[size_t(t)];
     }
-    forwardPass<float>(w, q, 1, Tlen);
-    return CMapMat<float>(A.probs.data(), kVocab, Tlen);
+    forwardPass<T>(w, q, 1, Tlen);
+    return CMapMat<T>(A.probs.data(), kVocab, Tlen);
 }
+
+template MatF GptModel::logitsOf<float>(const float*, const QuantState*, std::span<const int32_t>);
+template MatD GptModel::logitsOf<double>(const double*, const QuantState*,
+                                         std::span<const int32_t>);
 
 template <typename T>
 LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* grad,
@@ -393,6 +421,38 @@ MatF GptModel::representation(const float* w, const QuantState*, const Dataset& 
     return R;
 }
 
+template <typename T>
+std::vector<int8_t> GptModel::activationCodes() const {
+    const auto& slot = [this]() -> const std::unique_ptr<Acts<T>>& {
+        if constexpr (std::is_same_v<T, float>)
+            return m_actsF;
+        else
+            return m_actsD;
+    }();
+    std::vector<int8_t> out;
+    if (!slot || !slot->int8) return out;
+    const int64_t N = slot->n, C = m_shape.dModel;
+    for (const auto& L : slot->layers) {
+        const std::pair<const std::vector<T>*, int64_t> inputs[] = {
+            {&L.xq1, C}, {&L.xq2, C}, {&L.xq3, C}, {&L.xq4, 4 * C}};
+        for (const auto& [xq, rows] : inputs) {
+            for (int64_t j = 0; j < N; ++j) {
+                // x~ = code / s and the column's largest |code| is 127, so s = 127 / max|x~|
+                // up to an ulp, and x~ s lies within ~1e-5 of the code.
+                const auto col = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(
+                    xq->data() + j * rows, rows);
+                const T m = col.abs().maxCoeff();
+                for (int64_t r = 0; r < rows; ++r)
+                    out.push_back(m > 0 ? int8_t(std::nearbyint(col[r] * (T(127) / m))) : 0);
+            }
+        }
+    }
+    return out;
+}
+
+template std::vector<int8_t> GptModel::activationCodes<float>() const;
+template std::vector<int8_t> GptModel::activationCodes<double>() const;
+
 MatF GptModel::predictProba(const float*, const QuantState*, const MatF&) {
     throw Error("gpt: predictProba is for classifiers; the GPT predicts bytes");
 }
@@ -413,7 +473,11 @@ std::unique_ptr<Model> makeGptModel(const Config& cfg, const Dataset& data) {
     if (s.heads < 1 || s.dModel % s.heads != 0)
         throw ConfigError("model.heads: " + std::to_string(s.heads) +
                           " must divide model.d_model " + std::to_string(s.dModel));
-    return std::make_unique<GptModel>(s, cfg.quant.weights != "none");
+    if (cfg.quant.kernel != "reference" && cfg.quant.kernel != "float" &&
+        !bitKernelPathSupported(parseBitKernelPath(cfg.quant.kernel)))
+        throw ConfigError("quant.kernel: this CPU cannot run the " + cfg.quant.kernel +
+                          " kernel (auto picks the fastest it can)");
+    return std::make_unique<GptModel>(s, cfg.quant.weights != "none", parseGptInit(cfg.model.init));
 }
 
 }  // namespace h158

@@ -14,8 +14,11 @@
 //                blocks.l.fc.weight (4C, C), blocks.l.out.weight (C, 4C)
 //   lnf.weight/bias (C, 1)  head.weight (256, C)
 // count = 2*256*C + context*C + layers*(12 C^2 + 4C) + 2C.
-// Init as GPT-2: N(0, 0.02) for embeddings and linears, proj/out scaled by 1/sqrt(2 layers),
-// LayerNorm weight 1, bias 0. Weight decay (ParamTensor::decay): on every matrix (embeddings,
+// Init (model.init), LayerNorm weight 1 and bias 0 in both:
+//   gpt2:  N(0, 0.02) for embeddings and linears, proj/out N(0, 0.02/sqrt(2 layers));
+//   torch: PyTorch's module defaults: embeddings N(0, 1), every linear (head included)
+//          U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt 5).
+// Weight decay (ParamTensor::decay): on every matrix (embeddings,
 // block linears, head), not on LayerNorm weights and biases (GPT-2 / nanoGPT practice; the
 // reference decays everything, which only pulls the LayerNorm gains towards zero).
 #pragma once
@@ -24,12 +27,16 @@
 #include <string>
 #include <vector>
 
+#include "core/bit_kernels.h"
 #include "core/model.h"
 
 namespace h158 {
 
 struct Config;
 class Dataset;
+
+enum class GptInit { Gpt2, Torch };
+GptInit parseGptInit(const std::string& s);  // "gpt2" | "torch"; throws ConfigError otherwise
 
 struct GptShape {
     int64_t layers = 4;
@@ -43,7 +50,7 @@ class GptModel : public Model {
     static constexpr int64_t kVocab = 256;
 
     // bitLinear: block linears are BitLinear (quantized weights) instead of plain Linear.
-    GptModel(const GptShape& shape, bool bitLinear);
+    GptModel(const GptShape& shape, bool bitLinear, GptInit init = GptInit::Gpt2);
     ~GptModel() override;
 
     std::string describe() const override;
@@ -59,8 +66,12 @@ class GptModel : public Model {
     LossInfo run(const T* w, const QuantState* q, const Batch& b, T* grad, bool wantSampleLoss);
 
     // Logits (256, T) of one sequence of byte values (T <= context), the full forward pass in
-    // float: column t predicts the byte after tokens[t].
-    MatF logits(const float* w, const QuantState* q, std::span<const int32_t> tokens);
+    // precision T: column t predicts the byte after tokens[t].
+    template <typename T>
+    Mat<T> logitsOf(const T* w, const QuantState* q, std::span<const int32_t> tokens);
+    MatF logits(const float* w, const QuantState* q, std::span<const int32_t> tokens) {
+        return logitsOf<float>(w, q, tokens);
+    }
 
     // Data re-clustering features, (C, n): for each window, the mean over its T positions of the
     // first block's LayerNorm output ln1(tok(x_t) + pos(t)). It is what block 0's attention
@@ -77,6 +88,13 @@ class GptModel : public Model {
     // temperature <= 0 takes the most likely byte; topK <= 0 or >= 256 keeps all bytes.
     std::string generateText(const float* w, const QuantState* q, const std::string& prompt,
                              int64_t n, double temperature, int64_t topK, Rng& rng) override;
+
+    // The int8 codes of every BitLinear input of the last forward pass in precision T, in the
+    // reference's order: per block the inputs of qkv, proj, fc and out, each (in, N) column-major
+    // (= (B, T, in) row-major). Recovered from the cached x~ = code / s per column. Empty unless
+    // the blocks are BitLinear with int8 activations.
+    template <typename T>
+    std::vector<int8_t> activationCodes() const;
 
     const GptShape& shape() const { return m_shape; }
     bool bitLinear() const { return m_bit; }
@@ -117,11 +135,13 @@ class GptModel : public Model {
                              const T* rstd, const T* weight, int64_t N, int64_t C, int64_t OC,
                              const T* geluInp);
     bool useIntKernel(const QuantState* q) const;
+    static BitKernelPath bitPath(const QuantState* q);
     void inferAppend(const float* w, const QuantState* q, const int32_t* tokens, int64_t p0,
                      int64_t n, float* logits);
 
     GptShape m_shape;
     bool m_bit = false;
+    GptInit m_init = GptInit::Gpt2;
     int m_tok = 0, m_pos = 0, m_lnfW = 0, m_lnfB = 0, m_head = 0;
     std::vector<BlockParams> m_blocks;
     std::unique_ptr<Acts<float>> m_actsF;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/file_io.h"
 #include "core/ternary_quantizer.h"
 
 namespace h158 {
@@ -327,17 +328,8 @@ std::vector<uint8_t> serializeH158(const H158Model& m) {
 
 void writeH158(const H158Model& m, const std::string& path) {
     const std::vector<uint8_t> bytes = serializeH158(m);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw FileError(tmp + ": cannot write");
-        out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-        out.flush();
-        if (!out) throw FileError(tmp + ": write failed");
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw FileError(path + ": cannot replace: " + ec.message());
+    writeFileAtomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()),
+                                               bytes.size()));
 }
 
 // ---- reading -----------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ namespace h158 {
 namespace {
 
 // BitNet's per-sample 8-bit absmax fake quantization, s = 127 / max(max|x|, 1e-5):
-// x~ = clip(round(x s), -128, 127) / s. Backward is the identity (straight-through).
+// x~ = clip(roundTieStable(x s), -128, 127) / s (ternary_quantizer.h). Backward is the identity (straight-through).
 template <typename T>
 void fakeQuantInt8(Mat<T>& x) {
     for (Eigen::Index j = 0; j < x.cols(); ++j) {
         const T s = T(127) / std::max(x.col(j).cwiseAbs().maxCoeff(), T(1e-5));
         for (Eigen::Index i = 0; i < x.rows(); ++i)
-            x(i, j) = std::clamp(std::nearbyint(x(i, j) * s), T(-128), T(127)) / s;
+            x(i, j) = std::clamp(roundTieStable(x(i, j) * s), T(-128), T(127)) / s;
     }
 }
 

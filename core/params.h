@@ -16,14 +16,26 @@ struct ParamTensor {
     int64_t offset = 0;
     bool quantized = false;  // latent weights that the forward pass sees quantized
     bool decay = true;       // AdamW weight decay applies
+    // An embedding table: one column per entry (token, position). PyTorch stores it as
+    // (cols, rows) row-major, the same bytes; every other matrix it stores as (rows, cols)
+    // row-major, the transpose of ours (see externalShape).
+    bool embedding = false;
     int64_t size() const { return rows * cols; }
 };
+
+// The tensor's shape in PyTorch and in safetensors files (row-major): (cols, rows) for an
+// embedding table, (rows) for a column vector, (rows, cols) for any other matrix.
+std::vector<int64_t> externalShape(const ParamTensor& t);
+// Copies between our column-major storage and the external row-major one (size() floats each).
+void toExternal(const ParamTensor& t, const float* ours, float* external);
+void fromExternal(const ParamTensor& t, const float* external, float* ours);
 
 class ParamLayout {
 public:
     // Appends a tensor and returns its index.
-    int add(std::string name, int64_t rows, int64_t cols, bool quantized, bool decay = true) {
-        ParamTensor t{std::move(name), rows, cols, m_size, quantized, decay};
+    int add(std::string name, int64_t rows, int64_t cols, bool quantized, bool decay = true,
+            bool embedding = false) {
+        ParamTensor t{std::move(name), rows, cols, m_size, quantized, decay, embedding};
         m_size += t.size();
         m_tensors.push_back(std::move(t));
         return int(m_tensors.size()) - 1;

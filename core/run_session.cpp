@@ -6,26 +6,13 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/file_io.h"
 #include "core/h158_export.h"
 
 namespace h158 {
 namespace fs = std::filesystem;
 
 namespace {
-
-void writeAtomically(const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw FileError(tmp.string() + ": cannot write");
-        out << text;
-        out.flush();
-        if (!out) throw FileError(tmp.string() + ": write failed");
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw FileError(path.string() + ": cannot replace: " + ec.message());
-}
 
 std::string header() {
     std::string h;
@@ -42,7 +29,7 @@ RunSession::RunSession(const Config& cfg, const std::string& dir)
     if (ec) throw FileError(dir + ": cannot create the run directory: " + ec.message());
     if (fs::exists(fs::path(dir) / "metrics.csv"))
         throw FileError(dir + ": already holds a run (metrics.csv exists); choose another --out");
-    writeAtomically(fs::path(dir) / "config.json", toJson(cfg).dump(2) + "\n");
+    writeFileAtomically((fs::path(dir) / "config.json").string(), toJson(cfg).dump(2) + "\n");
     m_metrics.open(fs::path(dir) / "metrics.csv", std::ios::binary);
     m_snapshots.open(fs::path(dir) / "snapshots.jsonl", std::ios::binary);
     if (!m_metrics || !m_snapshots) throw FileError(dir + ": cannot create the run files");
@@ -107,7 +94,7 @@ void RunSession::writeSummary() {
             j["weights_error"] = e.what();
         }
     }
-    writeAtomically(fs::path(m_dir) / "summary.json", j.dump(2) + "\n");
+    writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
 }
 
 std::string newRunDirectory(const std::string& workspace, const std::string& name) {

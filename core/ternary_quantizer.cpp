@@ -205,7 +205,7 @@ LevelFractions levelFractions(std::span<const int8_t> codes) {
 
 namespace {
 
-// One column: s = 127 / max(max|x|, 1e-5) and code = clip(round(x * s), -128, 127), all in
+// One column: s = 127 / max(max|x|, 1e-5) and code = clip(roundTieStable(x s), -128, 127), all in
 // float like the reference (torch: 127.0 / amax.clamp(min=1e-5); (x * s).round().clamp()).
 // invScale = 1/s, so code * invScale can differ from the reference's code / s by one ulp.
 H158_VECTOR_CLONES
@@ -219,7 +219,7 @@ void quantizeColumn(const float* x, int64_t rows, int8_t* codes, float* invScale
     const float s = 127.0f / std::max(maxAbs, 1e-5f);
     *invScale = 1.0f / s;
     for (int64_t r = 0; r < rows; ++r)
-        codes[r] = int8_t(std::min(127.0f, std::max(-128.0f, std::nearbyint(x[r] * s))));
+        codes[r] = int8_t(std::min(127.0f, std::max(-128.0f, roundTieStable(x[r] * s))));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 // latent W unchanged (dL/dW := dL/dQ(W)).
 #pragma once
 
+#include <cmath>
 #include <span>
 #include <string>
 #include <vector>
@@ -55,8 +56,24 @@ struct LevelFractions {
 };
 LevelFractions levelFractions(std::span<const int8_t> codes);
 
+// Rounding of activation codes. t = x s often sits exactly on a tie n + 1/2 in exact arithmetic:
+// a token that attends only to itself (position 0) hands W~ x~ = c (integer vector) to the next
+// BitLinear, so x s = 127 n_i / n_max there. Rounding noise of a few ulps would then pick the
+// code, differently in every implementation (float, double, integer kernel, PyTorch). So a value
+// within kTieTolerance |t| of a tie is taken as that tie and rounded half to even, as its exact
+// value would be; every other value rounds to nearest, half to even (torch.round).
+template <typename T>
+inline constexpr T kTieTolerance = sizeof(T) == 4 ? T(0x1p-19) : T(0x1p-30);  // 16 float ulps
+template <typename T>
+inline T roundTieStable(T t) {
+    const T f = std::floor(t);
+    if (std::abs(t - f - T(0.5)) <= kTieTolerance<T> * std::abs(t))
+        return std::fmod(f, T(2)) == 0 ? f : f + 1;
+    return std::nearbyint(t);
+}
+
 // Per-token (per column) 8-bit absmax activation quantization, BitNet b1.58:
-// s = 127 / max(max|x|, 1e-5); code = clip(round(x * s), -128, 127); x~ = code / s.
+// s = 127 / max(max|x|, 1e-5); code = clip(roundTieStable(x * s), -128, 127); x~ = code / s.
 // All in float as the reference; round half to even (std::nearbyint, like torch.round).
 // x is (rows, cols) column-major; codes likewise; invScale(c) = 1/s for each column.
 void quantizeActivations(const float* x, int64_t rows, int64_t cols, int8_t* codes,

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/param_file.h"
 #include "core/parallel.h"
 #include "core/schedule.h"
 #include "core/terngrad.h"
@@ -26,6 +27,13 @@ Trainer::Impl::Impl(const Config& c)
     const ParamLayout& L = model->layout();
     params.assign(size_t(L.size()), 0.0f);
     model->init(params.data(), initRng);
+    if (!cfg.model.init_file.empty()) {
+        try {
+            loadParameters(L, SafeTensors::read(cfg.model.init_file), "", params.data());
+        } catch (const FileError& e) {
+            throw FileError(std::string("model.init_file: ") + e.what());
+        }
+    }
     grad.assign(params.size(), 0.0f);
     effective = params;
     delta.assign(params.size(), 0.0f);
