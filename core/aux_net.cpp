@@ -1,12 +1,11 @@
 // The auxiliary network: training-state features, forward/backward in double, its own Adam,
-// and the hypergradient / trust-region-ratio learning signals (spec in aux_net.h).
+// and the hypergradient learning signals of both outputs (spec in aux_net.h).
 #include "core/aux_net.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <numbers>
 #include <string>
 
 #include "core/rng.h"
@@ -37,7 +36,7 @@ double logRatio(double a, double b) {
 }  // namespace
 
 AuxFeatures TrainingState::observe(double loss, double gradNorm, int cluster, int clusterCount,
-                                   int64_t step, int64_t totalSteps, bool lastConstrained) {
+                                   int64_t step, int64_t totalSteps, double lastConstrained) {
     if (!(std::isfinite(loss) && loss >= 0))
         throw Error("TrainingState: loss must be finite and >= 0, got " + num(loss));
     if (!(std::isfinite(gradNorm) && gradNorm >= 0))
@@ -49,7 +48,10 @@ AuxFeatures TrainingState::observe(double loss, double gradNorm, int cluster, in
     m_lossShort.add(loss);
     m_lossLong.add(loss);
     m_grad.add(gradNorm);
-    m_constrained.add(lastConstrained ? 1.0 : 0.0);
+    if (!(lastConstrained >= 0 && lastConstrained <= 1))
+        throw Error("TrainingState: constrained fraction must be in [0, 1], got " +
+                    num(lastConstrained));
+    m_constrained.add(lastConstrained);
     ++m_count;
 
     const double lossLong = m_lossLong.value();
@@ -130,34 +132,29 @@ AuxNet::Output AuxNet::predict(const AuxFeatures& x) {
     m_sumRadius += out.radius;
     m_prevLogM = m_lastLogM;
     m_lastLogM = out.logMultiplier;
+    m_prevLogR = m_lastLogR;
+    m_lastLogR = out.logRadius;
     return out;
 }
 
-double AuxNet::loss(const AuxFeatures& x, double dLogM, double targetLogRadius) const {
+double AuxNet::loss(const AuxFeatures& x, double dLogM, double dLogR) const {
     const Output out = evaluate(x);
-    double j = dLogM * out.logMultiplier;
-    if (!std::isnan(targetLogRadius)) {
-        const double e = out.logRadius - targetLogRadius;
-        j += 0.5 * e * e;
-    }
-    return j;
+    return dLogM * out.logMultiplier + dLogR * out.logRadius;
 }
 
-// Backward of J = γ·log m + ½(log r − τ)², by the chain rule from the outputs in:
-//   log m = log M · tanh(o₁)        ⇒ ∂J/∂o₁ = γ · log M · (1 − u₁²)
-//   log r = log r0 + log R·tanh(o₂) ⇒ ∂J/∂o₂ = (log r − τ) · log R · (1 − u₂²)   (0 if τ NaN)
+// Backward of J = γ_m·log m + γ_r·log r, by the chain rule from the outputs in:
+//   log m = log M · tanh(o₁)        ⇒ ∂J/∂o₁ = γ_m · log M · (1 − u₁²)
+//   log r = log r0 + log R·tanh(o₂) ⇒ ∂J/∂o₂ = γ_r · log R · (1 − u₂²)
 //   o = W2 h + b2                   ⇒ ∂J/∂W2 = δo hᵀ,  ∂J/∂b2 = δo,  ∂J/∂h = W2ᵀ δo
 //   h = tanh(a)                     ⇒ δa = ∂J/∂h ⊙ (1 − h²)
 //   a = W1 x + b1                   ⇒ ∂J/∂W1 = δa xᵀ,  ∂J/∂b1 = δa
-void AuxNet::gradient(const AuxFeatures& x, double dLogM, double targetLogRadius,
+void AuxNet::gradient(const AuxFeatures& x, double dLogM, double dLogR,
                       std::vector<double>& grad) const {
     Cache cache;
-    const Output out = forward(x, cache);
+    forward(x, cache);
     const int H = m_hidden;
     const double do1 = dLogM * m_logMaxMult * (1.0 - cache.u1 * cache.u1);
-    const double do2 = std::isnan(targetLogRadius) ? 0.0
-                                                   : (out.logRadius - targetLogRadius) *
-                                                         m_logRange * (1.0 - cache.u2 * cache.u2);
+    const double do2 = dLogR * m_logRange * (1.0 - cache.u2 * cache.u2);
 
     grad.assign(m_params.size(), 0.0);
     double* dW1 = grad.data();           // (H, 6)
@@ -179,12 +176,11 @@ void AuxNet::gradient(const AuxFeatures& x, double dLogM, double targetLogRadius
 }
 
 // Adam with bias correction (Kingma & Ba 2015) on the flat parameters.
-void AuxNet::learn(const AuxFeatures& x, double dLogM, double targetLogRadius) {
+void AuxNet::learn(const AuxFeatures& x, double dLogM, double dLogR) {
     if (!std::isfinite(dLogM)) throw Error("AuxNet::learn: multiplier signal is " + num(dLogM));
-    if (std::isinf(targetLogRadius))
-        throw Error("AuxNet::learn: radius target is " + num(targetLogRadius));
+    if (!std::isfinite(dLogR)) throw Error("AuxNet::learn: radius signal is " + num(dLogR));
     std::vector<double> g;
-    gradient(x, dLogM, targetLogRadius, g);
+    gradient(x, dLogM, dLogR, g);
     ++m_adamT;
     const double bc1 = 1.0 - std::pow(kAdamBeta1, double(m_adamT));
     const double bc2 = 1.0 - std::pow(kAdamBeta2, double(m_adamT));
@@ -197,56 +193,39 @@ void AuxNet::learn(const AuxFeatures& x, double dLogM, double targetLogRadius) {
 }
 
 AuxNet::Signal AuxNet::signal(const Feedback& f) const {
-    requireFinite("g_t . delta_t", f.gDotDelta);
-    requireFinite("g_{t+1} . delta_t", f.gNextDotDelta);
-    requireFinite("|g_{t+1}|", f.gNextNorm);
-    requireFinite("|delta_t|", f.deltaNorm);
-    requireFinite("the radius used", f.radiusUsed);
-
+    auto cosine = [](const char* group, const Group& g) {
+        requireFinite(group, g.dot);
+        requireFinite(group, g.gradNorm);
+        requireFinite(group, g.traceNorm);
+        if (!(g.gradNorm > 0 && g.traceNorm > 0)) return 0.0;
+        return std::clamp(g.dot / (g.gradNorm * g.traceNorm), -1.0, 1.0);
+    };
     Signal s;
-    if (!f.constrained && f.gNextNorm > 0 && f.deltaNorm > 0)
-        s.hypergradient = std::clamp(f.gNextDotDelta / (f.gNextNorm * f.deltaNorm), -1.0, 1.0);
-
-    s.rho = kNaN;
-    if (f.gDotDelta < 0) {
-        const double rho = 0.5 + 0.5 * f.gNextDotDelta / f.gDotDelta;
-        if (std::isfinite(rho)) s.rho = rho;
-    }
-
-    s.targetLogRadius = kNaN;
-    if (f.radiusUsed > 0 && !std::isnan(s.rho)) {
-        const double logR = std::log(f.radiusUsed);
-        double target = logR;
-        if (s.rho < 0.25)
-            target = logR - std::log(4.0);
-        else if (s.rho > 0.75 && f.constrained)
-            target = logR + std::numbers::ln2;
-        const double logR0 = std::log(m_r0);
-        s.targetLogRadius = std::clamp(target, logR0 - m_logRange, logR0 + m_logRange);
-    }
+    s.multiplier = cosine("the free tensors' measurement", f.free);
+    s.radius = cosine("the held tensors' measurement", f.held);
     return s;
 }
 
 AuxNet::Signal AuxNet::feedback(const AuxFeatures& xt, const Feedback& f) {
     const Signal s = signal(f);
-    if (s.hypergradient != 0) {
-        m_sumHypergradient += s.hypergradient;
+    // Did the output move the way this signal asks (up when γ < 0, down when γ > 0)?
+    auto judge = [&](double gamma, double change) {
+        if (gamma == 0 || change == 0 || m_predictions < 2) return;
+        ++m_predictionSamples;
+        if (change * gamma < 0) ++m_agree;
+    };
+    if (s.multiplier != 0) {
+        m_sumHypergradient += s.multiplier;
         ++m_hypergradientSamples;
-        const double change = m_lastLogM - m_prevLogM;
-        if (m_predictions >= 2 && change != 0) {
-            ++m_predictionSamples;
-            if (change * s.hypergradient < 0) ++m_agree;
-        }
+        judge(s.multiplier, m_lastLogM - m_prevLogM);
     }
-    if (!std::isnan(s.rho)) {
-        ++m_ratioSamples;
-        if (s.rho >= 0.25) ++m_goodSteps;
-        if (!std::isnan(s.targetLogRadius)) {
-            if (s.rho < 0.25) ++m_shrinks;
-            if (s.rho > 0.75 && f.constrained) ++m_expansions;
-        }
+    if (s.radius != 0) {
+        m_sumRadiusSignal += s.radius;
+        ++m_radiusSamples;
+        ++(s.radius < 0 ? m_expansions : m_shrinks);
+        judge(s.radius, m_lastLogR - m_prevLogR);
     }
-    learn(xt, s.hypergradient, s.targetLogRadius);
+    learn(xt, s.multiplier, s.radius);
     return s;
 }
 
@@ -259,10 +238,10 @@ AuxNet::Stats AuxNet::stats() const {
     s.meanRadius = ratio(m_sumRadius, m_predictions);
     s.meanHypergradient = ratio(m_sumHypergradient, m_hypergradientSamples);
     s.hypergradientSamples = m_hypergradientSamples;
+    s.meanRadiusSignal = ratio(m_sumRadiusSignal, m_radiusSamples);
+    s.radiusSamples = m_radiusSamples;
     s.predictionSuccessRate = ratio(double(m_agree), m_predictionSamples);
     s.predictionSamples = m_predictionSamples;
-    s.successfulStepRate = ratio(double(m_goodSteps), m_ratioSamples);
-    s.ratioSamples = m_ratioSamples;
     s.radiusExpansions = m_expansions;
     s.radiusShrinks = m_shrinks;
     return s;

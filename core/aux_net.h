@@ -9,7 +9,8 @@
 //   x₃ = clip(log(‖g_t‖ / ema_0.99(‖g‖)), ±3)            gradient norm relative to its level
 //   x₄ = 2c/(k−1) − 1 for data cluster c of k > 1 clusters; 0 when mixed (c < 0) or k ≤ 1
 //   x₅ = t/(T−1) ∈ [0, 1]                                 progress (0-based step t of T)
-//   x₆ = ema_0.9(constrained) ∈ [0, 1]                    recent trust-region activation rate
+//   x₆ = ema_0.9(constrained fraction) ∈ [0, 1]           recent trust-region activation: the
+//        fraction of the matrices' parameters whose step was shortened (0 or 1 when global)
 // (ratios use a floor of 1e-30 in numerator and denominator so a zero loss or gradient is 0.)
 //
 // Network (parameters flat, column-major, in this order; H = aux.hidden):
@@ -22,26 +23,29 @@
 // network starts exactly at m = 1, r = r0; the first update breaks the zero (W2's gradient is
 // δo hᵀ ≠ 0), after which W1 learns too.
 //
-// Learning signals, after step t applied Δ_t and the next gradient g_{t+1} is known:
-//  * Multiplier: Δ_t is proportional to m_t (optimizer.h), so the hypergradient of the next loss
-//    is dL_{t+1}/d(log m_t) = g_{t+1}·dΔ_t/d(log m_t) = g_{t+1}·Δ_t (Baydin et al. 2018,
-//    "Online learning rate adaptation with hypergradient descent", taken in log space). It is
-//    normalised to γ = cos(g_{t+1}, Δ_t) ∈ [−1, 1] so its scale does not depend on the model,
-//    and is 0 when the step was constrained (then ‖Δ_t‖ = r_t did not depend on m_t). γ < 0:
-//    the loss still falls along the step, a longer step would have helped.
-//  * Radius: the trust-region ratio ρ = actual / predicted reduction, with predicted = −g_t·Δ_t
-//    (first-order model) and actual estimated by the trapezoid rule from both end gradients,
-//    L_{t+1} − L_t ≈ ½(g_t + g_{t+1})·Δ_t (exact for a quadratic), so
-//    ρ = ½ + ½ (g_{t+1}·Δ_t)/(g_t·Δ_t). ρ is undefined (no radius signal) when g_t·Δ_t ≥ 0
-//    (the model predicts no decrease). The classic rule (Nocedal & Wright, Alg. 4.1) gives the
-//    target τ = log r_t − log 4 if ρ < ¼;  log r_t + log 2 if ρ > ¾ and the step was
-//    constrained;  log r_t otherwise; clamped to [log r0 − log R, log r0 + log R]. r_t is the
-//    radius actually applied.
-//  Both become one loss on the network, minimised by Adam at aux.lr (β = 0.9, 0.999, ε = 1e-8):
-//    J(θ) = γ · log m(x_t; θ) + ½ (log r(x_t; θ) − τ)²
-//  with γ and τ held fixed (the first term's gradient w.r.t. log m is γ, i.e. hypergradient
-//  descent on log m through the network; the second regresses log r towards τ). A missing
-//  signal is γ = 0 or τ = NaN (that term drops out).
+// Learning signals. Both outputs set step lengths: the multiplier scales the step of every tensor
+// the trust region leaves alone ("free" tensors), the radius sets the length of every tensor it
+// shortens ("held" tensors; all or none under trust.mode=global). So both learn by the same
+// rule, hypergradient descent in log space (Baydin et al. 2018, "Online learning rate adaptation
+// with hypergradient descent"): with Δ_t ∝ m_t on free tensors and ∝ r_t on held ones,
+//   dL_{t+1}/d(log m_t) = g_{t+1}·Δ_t over the free tensors,  dL_{t+1}/d(log r_t) = the same over
+//   the held tensors,
+// where g_{t+1} is the next step's gradient, on a batch drawn independently of Δ_t, so the dot
+// product is an unbiased estimate of the full loss's slope along the step (a ratio measured on
+// the step's own batch is not: Δ_t follows that batch's noise). One step is a short horizon:
+// consecutive steps' noise is independent, and the one-step signal mostly says "the last step
+// overshot along its own noise", which shrinks the step size greedily (Wu et al. 2018,
+// "Understanding short-horizon bias in stochastic meta-optimization"). So the signal uses the
+// trace of recent steps instead of Δ_t alone,
+//   D_t = λ D_{t−1} + Δ_t,  λ = 1 − 1/aux.horizon  (aux.horizon = 1: D_t = Δ_t),
+// the derivative of L_{t+1} w.r.t. a log-multiplier held over the last ~horizon steps, in which
+// the consistent direction of progress accumulates and the noise of single steps averages out.
+// Each is normalised to a cosine so its scale does not depend on the model:
+//   γ_m = cos(g_{t+1}, D_t) over the free tensors,  γ_r = cos(g_{t+1}, D_t) over the held ones
+// (0 where the group is empty). γ < 0: the loss still falls along the recent steps, longer steps
+// would have helped. Both become one loss on the network, minimised by Adam at aux.lr
+// (β = 0.9, 0.999, ε = 1e-8):  J(θ) = γ_m · log m(x_t; θ) + γ_r · log r(x_t; θ),
+// with γ_m and γ_r held fixed (so ∂J/∂log m = γ_m, ∂J/∂log r = γ_r).
 #pragma once
 
 #include <array>
@@ -60,10 +64,11 @@ class TrainingState {
   public:
     // Call once per step, before predicting for it. step is 0-based of totalSteps; cluster is
     // the batch's data cluster (-1 when mixed) of clusterCount (0 when clustering is off);
-    // lastConstrained is whether the previous step's projection shortened it. Throws Error when
-    // loss or gradNorm is negative or not finite, or cluster ≥ clusterCount.
+    // lastConstrained is the fraction in [0, 1] of the previous step that the projection
+    // shortened. Throws Error when loss or gradNorm is negative or not finite, or cluster ≥
+    // clusterCount.
     AuxFeatures observe(double loss, double gradNorm, int cluster, int clusterCount, int64_t step,
-                        int64_t totalSteps, bool lastConstrained);
+                        int64_t totalSteps, double lastConstrained);
     const AuxFeatures& features() const { return m_features; }
     int64_t observations() const { return m_count; }
 
@@ -99,36 +104,36 @@ class AuxNet {
     Output predict(const AuxFeatures& x);
     Output evaluate(const AuxFeatures& x) const;
 
-    // What step t measured, known once g_{t+1} is. Δ_t is the step as applied (after update
-    // quantization and projection). g is the loss gradient before any clipping: clipping g_t and
-    // g_{t+1} by different factors would bias ρ, and gNextDotDelta and gNextNorm must in any
-    // case come from the same vector or γ is not a cosine.
+    // What step t measured, known once g_{t+1} is, over the free tensors (the trust region left
+    // their step as proposed) and over the held ones (it shortened them). D_t is the trace of
+    // steps as applied (after update quantization and projection); g is the loss gradient
+    // before any clipping (dot and norm must come from the same vector or γ is not a cosine).
+    struct Group {
+        double dot = 0;        // g_{t+1} · D_t
+        double gradNorm = 0;   // ‖g_{t+1}‖₂
+        double traceNorm = 0;  // ‖D_t‖₂
+    };
     struct Feedback {
-        double gDotDelta = 0;      // g_t · Δ_t
-        double gNextDotDelta = 0;  // g_{t+1} · Δ_t
-        double gNextNorm = 0;      // ‖g_{t+1}‖₂
-        double deltaNorm = 0;      // ‖Δ_t‖₂
-        bool constrained = false;  // the projection shortened Δ_t
-        double radiusUsed = 0;     // r_t applied; 0 when the trust region is off (no radius signal)
+        Group free, held;
     };
     struct Signal {
-        double hypergradient = 0;    // γ = cos(g_{t+1}, Δ_t), 0 when constrained or undefined
-        double rho = 0;              // trust-region ratio ρ (NaN when undefined)
-        double targetLogRadius = 0;  // τ (NaN when there is no radius signal)
+        double multiplier = 0;  // γ_m: cosine over the free tensors (0 when none or undefined)
+        double radius = 0;      // γ_r: cosine over the held tensors (0 when none or undefined)
     };
     // The learning signals from one step's measurements (pure; formulas in the file comment).
     // Throws Error when a measurement is not finite.
     Signal signal(const Feedback& f) const;
-    // signal(f), then learn(x_t, γ, τ), and statistics. x_t is the input that predicted step t.
-    // Per step the order is: observe → feedback(x_{t−1}, step t−1's measurements) → predict(x_t)
-    // (the prediction success rate compares the last two predictions with this feedback).
+    // signal(f), then learn(x_t, γ_m, γ_r), and statistics. x_t is the input that predicted
+    // step t. Per step the order is: observe → feedback(x_{t−1}, step t−1's measurements) →
+    // predict(x_t) (the prediction success rate compares the last two predictions with this
+    // feedback).
     Signal feedback(const AuxFeatures& xt, const Feedback& f);
 
-    // One Adam step on J(θ) at x (see the file comment). dLogM = γ; targetLogRadius = τ or NaN.
-    void learn(const AuxFeatures& x, double dLogM, double targetLogRadius);
+    // One Adam step on J(θ) at x (see the file comment): dLogM = γ_m, dLogR = γ_r.
+    void learn(const AuxFeatures& x, double dLogM, double dLogR);
     // J(θ) and its gradient (size params().size()), for the finite-difference check.
-    double loss(const AuxFeatures& x, double dLogM, double targetLogRadius) const;
-    void gradient(const AuxFeatures& x, double dLogM, double targetLogRadius,
+    double loss(const AuxFeatures& x, double dLogM, double dLogR) const;
+    void gradient(const AuxFeatures& x, double dLogM, double dLogR,
                   std::vector<double>& grad) const;
 
     // Flat parameters [W1, b1, W2, b2] (layout in the file comment); writable for checks.
@@ -141,20 +146,19 @@ class AuxNet {
         int64_t updates = 0;           // learn() calls (feedback() included)
         double meanMultiplier = 0;     // over predict() calls (NaN when none)
         double meanRadius = 0;         // over predict() calls (NaN when none)
-        double meanHypergradient = 0;  // mean γ over feedbacks with γ ≠ 0 (< 0: steps too short)
+        double meanHypergradient = 0;  // mean γ_m over feedbacks with γ_m ≠ 0 (< 0: too short)
         int64_t hypergradientSamples = 0;
-        // Prediction success rate: among feedbacks with γ ≠ 0 where the multiplier had changed
+        double meanRadiusSignal = 0;   // mean γ_r over feedbacks with γ_r ≠ 0
+        int64_t radiusSamples = 0;
+        // Prediction success rate: among signals (γ_m and γ_r) ≠ 0 whose output had changed
         // since the previous prediction, the fraction whose change had the sign the subsequent
-        // hypergradient recommends (log m went up and γ < 0, or down and γ > 0). 0.5 is chance;
-        // near an equilibrium it tends to 0.5 or below, since m then oscillates around the best
-        // value. It is a first-order (linearised) judgement, not a re-run of the step.
+        // signal recommends (log m or log r went up and γ < 0, or down and γ > 0). 0.5 is
+        // chance; near an equilibrium it tends to 0.5 or below, since the outputs then oscillate
+        // around the best value. A first-order judgement, not a re-run of the step.
         double predictionSuccessRate = 0;  // NaN when no samples
         int64_t predictionSamples = 0;
-        // Trust-region "successful steps": fraction of defined ρ with ρ ≥ ¼.
-        double successfulStepRate = 0;  // NaN when no samples
-        int64_t ratioSamples = 0;
-        int64_t radiusExpansions = 0;  // radius signals asking to grow (ρ > ¾, constrained)
-        int64_t radiusShrinks = 0;     // radius signals asking to shrink (ρ < ¼)
+        int64_t radiusExpansions = 0;  // radius signals asking to grow (γ_r < 0)
+        int64_t radiusShrinks = 0;     // radius signals asking to shrink (γ_r > 0)
     };
     Stats stats() const;
 
@@ -176,10 +180,10 @@ class AuxNet {
     int64_t m_predictions = 0, m_updates = 0;
     double m_sumMultiplier = 0, m_sumRadius = 0;
     double m_lastLogM = 0, m_prevLogM = 0;
-    double m_sumHypergradient = 0;
-    int64_t m_hypergradientSamples = 0;
+    double m_lastLogR = 0, m_prevLogR = 0;
+    double m_sumHypergradient = 0, m_sumRadiusSignal = 0;
+    int64_t m_hypergradientSamples = 0, m_radiusSamples = 0;
     int64_t m_agree = 0, m_predictionSamples = 0;
-    int64_t m_goodSteps = 0, m_ratioSamples = 0;
     int64_t m_expansions = 0, m_shrinks = 0;
 };
 

@@ -15,6 +15,8 @@ struct Batch {
     int64_t size = 0;              // B
     int64_t seqLen = 0;            // T (gpt)
     int cluster = -1;              // data cluster the batch came from, -1 when mixed
+    std::vector<int64_t> origins;  // (B) where each row came from: the sample's index in the
+                                   // data (tabular), the window's first byte in the text (gpt)
 };
 
 }  // namespace h158

@@ -83,6 +83,7 @@ std::vector<FieldSpec> buildSchema() {
     b.integer(&RunConfig::eval_every, &C::run, "eval_every", 0, 1e9, "Validation loss every N steps (0 = never)");
     b.integer(&RunConfig::snapshot_every, &C::run, "snapshot_every", 0, 1e9, "Cluster/weight/boundary snapshots every N steps (0 = never)");
     b.real(&RunConfig::diverge_ratio, &C::run, "diverge_ratio", 0, 1e30, false, true, "Stop as diverged when the loss exceeds this multiple of the first loss (0 = only non-finite values stop)");
+    b.flag(&RunConfig::record_batches, &C::run, "record_batches", "Write batches.csv to the run directory: what every step trained on (sample index, or the first byte of each text window), to replay the run elsewhere");
 
     b.section = "data";
     b.choice(&DataConfig::kind, &C::data, "kind", {"regression", "spirals", "moons", "blobs", "xor", "csv", "text"}, "Data set: synthetic regression, 2-D classification, a CSV file, or text (gpt)");
@@ -134,10 +135,12 @@ std::vector<FieldSpec> buildSchema() {
     b.real(&AuxConfig::max_multiplier, &C::aux, "max_multiplier", 1, 1000, false, true, "Multiplier range: [1/max, max]");
     b.real(&AuxConfig::radius_range, &C::aux, "radius_range", 1, 1e6, false, true, "Radius range: [r0/range, r0*range]");
     b.integer(&AuxConfig::warmup, &C::aux, "warmup", 0, 1e9, "Steps before the auxiliary NN's outputs are used");
+    b.integer(&AuxConfig::horizon, &C::aux, "horizon", 1, 10000, "Steps the auxiliary NN's learning signals look back over (1 = the last step only, a greedy short horizon)");
 
     b.section = "trust";
     b.flag(&TrustConfig::enabled, &C::trust, "enabled", "Trust region: project each step onto ||step|| <= r_t");
-    b.real(&TrustConfig::radius, &C::trust, "radius", 0, 1e9, true, true, "Initial / fixed trust radius r0");
+    b.choice(&TrustConfig::mode, &C::trust, "mode", {"tensor", "global"}, "tensor: every weight matrix's step at most r_t times its norm (vectors free); global: the whole step's norm at most r_t");
+    b.real(&TrustConfig::radius, &C::trust, "radius", 0, 1e9, true, true, "Initial / fixed trust radius r0 (relative to each matrix's norm with mode tensor, absolute with global)");
 
     b.section = "optim";
     b.choice(&OptimConfig::kind, &C::optim, "kind", {"sgd", "adamw"}, "Optimizer");

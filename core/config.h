@@ -23,6 +23,7 @@ struct RunConfig {
     int64_t eval_every = 25;       // validation loss every N steps (0 = never)
     int64_t snapshot_every = 25;   // snapshots every N steps (0 = never)
     double diverge_ratio = 1e4;    // stop as diverged when loss > ratio x first loss (0 = off)
+    bool record_batches = false;   // write DIR/batches.csv (run_session.h)
 };
 
 struct DataConfig {
@@ -79,11 +80,13 @@ struct AuxConfig {
     double max_multiplier = 4.0;  // m_t in [1/max, max]
     double radius_range = 4.0;    // r_t in [r0/range, r0*range]
     int64_t warmup = 5;           // steps before its outputs are used (m=1, r=r0 before)
+    int64_t horizon = 10;         // steps the learning signals look back over (aux_net.h)
 };
 
 struct TrustConfig {
     bool enabled = true;
-    double radius = 0.05;  // r0
+    std::string mode = "tensor";  // tensor (relative, per matrix) | global (trust_region.h)
+    double radius = 0.05;         // r0: relative (tensor) or absolute (global)
 };
 
 struct OptimConfig {

@@ -37,7 +37,7 @@ void attentionForward(T* out, T* att, const T* qkv, int64_t B, int64_t Tlen, int
     const int64_t hd = C / H, ld = 3 * C;
     const T scale = T(1) / std::sqrt(T(hd));
     parallelFor(B * H, 1, [&](int64_t bh, int64_t) {
-        thread_local std::vector<T> ktStore;
+        thread_local AlignedVector<T> ktStore;
         if (ktStore.size() < size_t(Tlen * hd)) ktStore.resize(size_t(Tlen * hd));
         T* Kt = ktStore.data();  // (T, hd)
         const int64_t b = bh / H, h = bh % H;
@@ -73,7 +73,7 @@ void attentionBackward(T* dqkv, const T* dout, const T* qkv, const T* att, int64
     const int64_t hd = C / H, ld = 3 * C;
     const T scale = T(1) / std::sqrt(T(hd));
     parallelFor(B * H, 1, [&](int64_t bh, int64_t) {
-        thread_local std::vector<T> scratch;
+        thread_local AlignedVector<T> scratch;
         const size_t need = size_t(Tlen * kQueryBlock + Tlen * hd);
         if (scratch.size() < need) scratch.resize(need);
         T* dS = scratch.data();           // (q1, nq): dP, then dS

@@ -102,7 +102,7 @@ void layernormBackward(T* dinp, T* dweight, T* dbias, const T* dout, const T* in
                        const T* mean, const T* rstd, int64_t N, int64_t C) {
     CMapArr<T> w(weight, C);
     const int64_t chunks = (N + kColChunk - 1) / kColChunk;
-    thread_local std::vector<T> partial;  // (2C, chunks): dw then db per chunk
+    thread_local AlignedVector<T> partial;  // (2C, chunks): dw then db per chunk
     if (partial.size() < size_t(2 * C * chunks)) partial.resize(size_t(2 * C * chunks));
     T* part = partial.data();
     parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
@@ -205,7 +205,7 @@ template <typename T>
 void linearBackwardFused(T* dinp, T* dweight, const T* dout, const T* inp, const T* weight,
                          int64_t N, int64_t C, int64_t OC, const T* rmsInp, const T* rmsRstd,
                          const T* geluInp) {
-    thread_local std::vector<T> wtStore;  // (C, OC) = Wᵀ, grown once
+    thread_local AlignedVector<T> wtStore;  // (C, OC) = Wᵀ, grown once
     if (dinp) {
         if (wtStore.size() < size_t(C * OC)) wtStore.resize(size_t(C * OC));
         MapMat<T> Wt(wtStore.data(), C, OC);

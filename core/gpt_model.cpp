@@ -24,32 +24,32 @@ namespace h158 {
 template <typename T>
 struct GptModel::Acts {
     struct Layer {
-        std::vector<T> ln1, ln1Mean, ln1Rstd;  // (C, N), (N), (N)
-        std::vector<T> xq1, r1;                // BitLinear qkv: x~ (C, N), rstd (N)
-        std::vector<T> qkv;                    // (3C, N)
-        std::vector<T> att;                    // (B, H, T, T) attention probabilities
-        std::vector<T> atty;                   // (C, N) attention output, heads stacked
-        std::vector<T> xq2, r2;                // BitLinear proj: (C, N), (N)
-        std::vector<T> res1;                   // (C, N) x + proj(...)
-        std::vector<T> ln2, ln2Mean, ln2Rstd;  // (C, N), (N), (N)
-        std::vector<T> xq3, r3;                // BitLinear fc: (C, N), (N)
-        std::vector<T> fc, gelu;               // (4C, N) pre- and post-activation
-        std::vector<T> xq4, r4;                // BitLinear out: (4C, N), (N)
-        std::vector<T> res2;                   // (C, N) block output
+        AlignedVector<T> ln1, ln1Mean, ln1Rstd;  // (C, N), (N), (N)
+        AlignedVector<T> xq1, r1;                // BitLinear qkv: x~ (C, N), rstd (N)
+        AlignedVector<T> qkv;                    // (3C, N)
+        AlignedVector<T> att;                    // (B, H, T, T) attention probabilities
+        AlignedVector<T> atty;                   // (C, N) attention output, heads stacked
+        AlignedVector<T> xq2, r2;                // BitLinear proj: (C, N), (N)
+        AlignedVector<T> res1;                   // (C, N) x + proj(...)
+        AlignedVector<T> ln2, ln2Mean, ln2Rstd;  // (C, N), (N), (N)
+        AlignedVector<T> xq3, r3;                // BitLinear fc: (C, N), (N)
+        AlignedVector<T> fc, gelu;               // (4C, N) pre- and post-activation
+        AlignedVector<T> xq4, r4;                // BitLinear out: (4C, N), (N)
+        AlignedVector<T> res2;                   // (C, N) block output
     };
     int64_t capN = 0, capAtt = 0;
     int64_t n = 0;      // columns of the last forward pass
     bool int8 = false;  // its BitLinear inputs were int8-quantized
     std::vector<int32_t> inputs, targets, argmax;  // (N)
-    std::vector<T> res0;                           // (C, N) embeddings
+    AlignedVector<T> res0;                           // (C, N) embeddings
     std::vector<Layer> layers;
-    std::vector<T> lnf, lnfMean, lnfRstd;  // (C, N), (N), (N)
-    std::vector<T> probs, losses;          // (V, N) logits then probabilities, (N)
+    AlignedVector<T> lnf, lnfMean, lnfRstd;  // (C, N), (N), (N)
+    AlignedVector<T> probs, losses;          // (V, N) logits then probabilities, (N)
     // gradient scratch, reused by every layer
-    std::vector<T> dres;        // (C, N) gradient of the residual stream
-    std::vector<T> dln, datty;  // (C, N)
-    std::vector<T> dqkv;        // (3C, N)
-    std::vector<T> dfc;         // (4C, N)
+    AlignedVector<T> dres;        // (C, N) gradient of the residual stream
+    AlignedVector<T> dln, datty;  // (C, N)
+    AlignedVector<T> dqkv;        // (3C, N)
+    AlignedVector<T> dfc;         // (4C, N)
 };
 
 // The integer BitLinear forward: weights repacked for bit_kernels, activation codes.
@@ -177,7 +177,7 @@ GptModel::Acts<T>& GptModel::acts(int64_t B, int64_t Tlen) {
     const int64_t n = std::max(N, A.capN), att = std::max(B * H * Tlen * Tlen, A.capAtt);
     A.capN = n;
     A.capAtt = att;
-    auto sz = [](std::vector<T>& v, int64_t count) { v.assign(size_t(count), T(0)); };
+    auto sz = [](AlignedVector<T>& v, int64_t count) { v.assign(size_t(count), T(0)); };
     A.inputs.assign(size_t(n), 0);
     A.targets.assign(size_t(n), 0);
     A.argmax.assign(size_t(n), 0);
@@ -398,7 +398,7 @@ MatF GptModel::representation(const float* w, const QuantState*, const Dataset& 
     MatF R(C, n);  // (C, n)
     parallelFor(n, 16, [&](int64_t k0, int64_t k1) {
         std::vector<int32_t> tokens;
-        std::vector<float> emb, ln, mean, rstd;
+        FloatBuffer emb, ln, mean, rstd;
         Rng rng(0);  // fixed jitter for datasets without un-jittered windows
         for (int64_t k = k0; k < k1; ++k) {
             if (text) {
@@ -433,7 +433,7 @@ std::vector<int8_t> GptModel::activationCodes() const {
     if (!slot || !slot->int8) return out;
     const int64_t N = slot->n, C = m_shape.dModel;
     for (const auto& L : slot->layers) {
-        const std::pair<const std::vector<T>*, int64_t> inputs[] = {
+        const std::pair<const AlignedVector<T>*, int64_t> inputs[] = {
             {&L.xq1, C}, {&L.xq2, C}, {&L.xq3, C}, {&L.xq4, 4 * C}};
         for (const auto& [xq, rows] : inputs) {
             for (int64_t j = 0; j < N; ++j) {

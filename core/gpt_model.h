@@ -115,10 +115,10 @@ class GptModel : public Model {
     struct IntKernel;
     // generateText's state: keys/values of the bytes seen so far and one token's activations.
     struct Infer {
-        std::vector<float> qkv;                    // (layers, 3C, context) per-layer cache
-        std::vector<float> x, ln, atty, fc, gelu;  // (C | 4C, context) current columns
-        std::vector<float> mean, rstd, xq, xrstd;  // per-column statistics, BitLinear caches
-        std::vector<float> logits;                 // (256)
+        FloatBuffer qkv;                    // (layers, 3C, context) per-layer cache
+        FloatBuffer x, ln, atty, fc, gelu;  // (C | 4C, context) current columns
+        FloatBuffer mean, rstd, xq, xrstd;  // per-column statistics, BitLinear caches
+        FloatBuffer logits;                 // (256)
     };
 
     template <typename T>

@@ -11,6 +11,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace h158 {
 
@@ -31,6 +32,16 @@ using MatF = Mat<float>;
 using VecF = Vec<float>;
 using MatD = Mat<double>;
 using VecD = Vec<double>;
+
+// A heap vector whose data starts on Eigen's widest alignment (64 bytes with AVX-512). Eigen's
+// vectorized reductions (sums, dot products, small products) peel a scalar head up to the first
+// aligned element, so the order of their additions, and the bits of the result, depend on where
+// a buffer starts. Every buffer that numbers are reduced over is one of these (and Eigen's own
+// matrices are aligned too), so a result depends on the values and the shapes alone: not on the
+// heap's history (a second run in the same process gives the same bits as the first).
+template <typename T>
+using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
+using FloatBuffer = AlignedVector<float>;
 
 // The core reports every problem by throwing one of these; the message says what and where.
 struct Error : std::runtime_error {

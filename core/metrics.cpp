@@ -33,7 +33,7 @@ std::vector<std::string> metricsColumns() {
     return {"step",         "loss",       "val_loss",  "lr",        "trust_radius",
             "step_norm",    "constrained", "quant_error", "update_quant_error", "cluster",
             "grad_norm",    "elapsed_ms", "lr_multiplier", "frac_neg", "frac_zero",
-            "frac_pos",     "accuracy",   "val_accuracy"};
+            "frac_pos",     "accuracy",   "val_accuracy", "constrained_fraction"};
 }
 
 std::string metricsCsvRow(const StepMetrics& m) {
@@ -60,8 +60,9 @@ std::string metricsCsvRow(const StepMetrics& m) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", m.elapsed_ms);
     s += buf;
-    const double extra[] = {m.lr_multiplier, m.frac_neg, m.frac_zero,
-                            m.frac_pos,      m.accuracy, m.val_accuracy};
+    const double extra[] = {m.lr_multiplier, m.frac_neg,     m.frac_zero,
+                            m.frac_pos,      m.accuracy,     m.val_accuracy,
+                            m.constrained_fraction};
     for (double v : extra) {
         s += ',';
         appendNumber(s, v);
@@ -98,6 +99,7 @@ StepMetrics parseMetricsCsvRow(const std::string& line) {
     m.frac_pos = parseCell(cells[15]);
     m.accuracy = parseCell(cells[16]);
     m.val_accuracy = parseCell(cells[17]);
+    m.constrained_fraction = parseCell(cells[18]);
     return m;
 }
 

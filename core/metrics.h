@@ -32,6 +32,8 @@ struct StepMetrics {
     double frac_pos = kNoValue;
     double accuracy = kNoValue;       // batch accuracy (classification, next byte)
     double val_accuracy = kNoValue;
+    double constrained_fraction = kNoValue;  // trust region: share of the matrices' parameters
+                                             // whose step it shortened (1 or 0 when global)
 };
 
 std::vector<std::string> metricsColumns();

@@ -34,6 +34,11 @@ RunSession::RunSession(const Config& cfg, const std::string& dir)
     m_snapshots.open(fs::path(dir) / "snapshots.jsonl", std::ios::binary);
     if (!m_metrics || !m_snapshots) throw FileError(dir + ": cannot create the run files");
     m_metrics << header() << "\n" << std::flush;
+    if (cfg.run.record_batches) {
+        m_batches.open(fs::path(dir) / "batches.csv", std::ios::binary);
+        if (!m_batches) throw FileError(dir + ": cannot create batches.csv");
+        m_batches << "step,row,origin\n" << std::flush;
+    }
     writeSnapshots(m_trainer->takeSnapshots());
 }
 
@@ -60,6 +65,12 @@ StepMetrics RunSession::step() {
         throw;
     }
     m_metrics << metricsCsvRow(row) << "\n" << std::flush;
+    if (m_batches.is_open()) {
+        const auto& o = m_trainer->lastBatchOrigins();
+        for (size_t r = 0; r < o.size(); ++r)
+            m_batches << row.step << ',' << r << ',' << o[r] << '\n';
+        m_batches.flush();
+    }
     writeSnapshots(m_trainer->takeSnapshots());
     if (m_trainer->finished()) writeSummary();
     return row;

@@ -1,8 +1,10 @@
 // A training run bound to its run directory (the DESIGN.md contract): config.json, metrics.csv
 // (header first, one row per step, flushed as it goes), snapshots.jsonl (one JSON object per
 // line) and summary.json (written atomically at the end), and weights.h158, the trained model
-// (h158_export.h), just before summary.json when the run completed or was stopped. Used by the
-// CLI and the GUI alike, so both write the same files.
+// (h158_export.h), just before summary.json when the run completed or was stopped. With
+// run.record_batches, batches.csv too: header "step,row,origin", one line per batch row, flushed
+// with each step; origin is Batch::origins (the sample's index, or the text window's first byte).
+// Used by the CLI and the GUI alike, so both write the same files.
 #pragma once
 
 #include <fstream>
@@ -40,7 +42,7 @@ private:
 
     std::unique_ptr<Trainer> m_trainer;
     std::string m_dir;
-    std::ofstream m_metrics, m_snapshots;
+    std::ofstream m_metrics, m_snapshots, m_batches;
     std::vector<Snapshot> m_pending;
     bool m_summaryWritten = false;
 };

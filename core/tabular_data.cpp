@@ -57,7 +57,9 @@ Batch TabularDataset::trainBatch(std::span<const int64_t> indices, Rng&) const {
     std::vector<int64_t> cols;
     cols.reserve(indices.size());
     for (int64_t i : indices) cols.push_back(m_train[size_t(i)]);
-    return gather(cols);
+    Batch b = gather(cols);
+    b.origins = std::move(cols);
+    return b;
 }
 
 Batch TabularDataset::valBatch(int64_t begin, int64_t count) const {

@@ -107,6 +107,7 @@ Batch TextDataset::trainBatch(std::span<const int64_t> indices, Rng& rng) const 
         const int64_t jitterRange = std::min(m_stride, lastStart - base + 1);
         const int64_t start = base + int64_t(rng.below(uint64_t(jitterRange)));
         copyWindow(start, b.tokens.data() + r * (m_T + 1));
+        b.origins.push_back(start);
     }
     return b;
 }

@@ -37,7 +37,8 @@ Trainer::Impl::Impl(const Config& c)
     grad.assign(params.size(), 0.0f);
     effective = params;
     delta.assign(params.size(), 0.0f);
-    prevDelta.assign(params.size(), 0.0f);
+    trace.assign(params.size(), 0.0f);
+    prevHeld.assign(size_t(L.count()), 0);
     optimizer = Optimizer::make(cfg.optim, L);
 
     levels = parseQuantLevels(cfg.quant.weights);
@@ -119,77 +120,84 @@ LossInfo Trainer::Impl::evaluate() {
     return out;
 }
 
-StepMetrics Trainer::Impl::runStep() {
-    const int64_t t = step;  // 0-based index of this step
-    StepMetrics m;
-    m.step = t + 1;
-    const ParamLayout& L = model->layout();
-    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
-
-    // 1. batch from the cluster-stratified sampler
+// 1. A batch from the cluster-stratified sampler; the row starts with what the batch meets.
+Batch Trainer::Impl::nextBatch(StepMetrics& m, std::vector<int64_t>& idx) {
     int cluster = -1;
-    const auto idx = sampler->next(cfg.run.batch_size, &cluster);
-    const Batch batch = data->trainBatch(idx, jitterRng);
+    idx = sampler->next(cfg.run.batch_size, &cluster);
+    Batch batch = data->trainBatch(idx, jitterRng);
+    batch.cluster = cluster;
+    lastOrigins = batch.origins;
     m.cluster = cluster;
     m.quant_error = quantError;  // of the weights this forward pass uses
     m.frac_neg = fractions.neg;
     m.frac_zero = fractions.zero;
     m.frac_pos = fractions.pos;
+    return batch;
+}
 
-    // 2. forward with quantized weights (prepared after the previous update), backward
-    const bool perSample = cfg.cluster.data_k > 0 && cluster < 0;
-    const LossInfo li = model->forwardBackward(effective.data(), q, batch, grad.data(), perSample);
-    m.loss = li.loss;
-    if (li.accuracy >= 0) m.accuracy = li.accuracy;
-    m.grad_norm = l2Norm(grad);
-    if (!std::isfinite(li.loss) || !std::isfinite(m.grad_norm)) {
-        endRun(RunStatus::Diverged, "diverged at step " + std::to_string(m.step) + ": " +
-                                        (std::isfinite(li.loss) ? "the gradient" : "the loss") +
-                                        " is not finite");
-        return m;
+// Ends the run as diverged when the loss or the gradient is not finite, or the loss exceeds
+// run.diverge_ratio times the first one. Returns whether the run goes on.
+bool Trainer::Impl::checkFinite(const StepMetrics& m) {
+    const auto stopAt = [&](const std::string& why) {
+        endRun(RunStatus::Diverged, "diverged at step " + std::to_string(m.step) + ": " + why);
+        return false;
+    };
+    if (!std::isfinite(m.loss) || !std::isfinite(m.grad_norm))
+        return stopAt(std::string(std::isfinite(m.loss) ? "the gradient" : "the loss") +
+                      " is not finite");
+    if (std::isnan(firstLoss)) firstLoss = m.loss;
+    if (cfg.run.diverge_ratio > 0 && m.loss > cfg.run.diverge_ratio * std::max(firstLoss, 1e-12))
+        return stopAt("loss " + std::to_string(m.loss) + " exceeds run.diverge_ratio x the first loss " +
+                      std::to_string(firstLoss));
+    return true;
+}
+
+// The EMA of the loss per data cluster, for the cluster view and the summary.
+void Trainer::Impl::recordClusterLoss(const Batch& batch, std::span<const int64_t> idx,
+                                      const LossInfo& li) {
+    auto blend = [&](int c, double v) {
+        double& e = clusterLoss[size_t(c)];
+        e = std::isnan(e) ? v : 0.9 * e + 0.1 * v;
+    };
+    if (batch.cluster >= 0) return blend(batch.cluster, li.loss);
+    std::vector<double> s(clusterLoss.size(), 0.0), n(clusterLoss.size(), 0.0);
+    for (size_t j = 0; j < idx.size(); ++j) {
+        const int c = clusterLabels[size_t(idx[j])];
+        s[size_t(c)] += li.sampleLoss[j];
+        n[size_t(c)] += 1;
     }
-    if (std::isnan(firstLoss)) firstLoss = li.loss;
-    if (cfg.run.diverge_ratio > 0 && li.loss > cfg.run.diverge_ratio * std::max(firstLoss, 1e-12)) {
-        endRun(RunStatus::Diverged, "diverged at step " + std::to_string(m.step) + ": loss " +
-                                        std::to_string(li.loss) + " exceeds run.diverge_ratio x " +
-                                        "the first loss " + std::to_string(firstLoss));
-        return m;
-    }
-    // per-cluster loss (EMA), for the cluster view and the summary
-    if (cfg.cluster.data_k > 0) {
-        auto blend = [&](int c, double v) {
-            double& e = clusterLoss[size_t(c)];
-            e = std::isnan(e) ? v : 0.9 * e + 0.1 * v;
-        };
-        if (cluster >= 0) {
-            blend(cluster, li.loss);
-        } else {
-            std::vector<double> s(clusterLoss.size(), 0.0), n(clusterLoss.size(), 0.0);
-            for (size_t j = 0; j < idx.size(); ++j) {
-                const int c = clusterLabels[size_t(idx[j])];
-                s[size_t(c)] += li.sampleLoss[j];
-                n[size_t(c)] += 1;
-            }
-            for (size_t c = 0; c < s.size(); ++c)
-                if (n[c] > 0) blend(int(c), s[c] / n[c]);
-        }
-    }
-    // 3. auxiliary NN: learn from what the previous step did, then predict m_t and r_t
-    const int k = std::max(1, int(cfg.cluster.data_k));
-    const AuxFeatures features = state.observe(li.loss, m.grad_norm, cluster,
-                                               cfg.cluster.data_k > 0 ? k : 0, t, cfg.run.steps,
-                                               prevConstrained);
+    for (size_t c = 0; c < s.size(); ++c)
+        if (n[c] > 0) blend(int(c), s[c] / n[c]);
+}
+
+// 3. The auxiliary NN learns from what the previous steps did (its signals, aux_net.h, from
+// this step's gradient g_{t+1} against the trace D_t, split into the tensors the trust region
+// left alone and those it shortened), then predicts m_t and r_t.
+void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
+    const int64_t t = step;
+    const AuxFeatures features =
+        state.observe(m.loss, m.grad_norm, cluster, cfg.cluster.data_k > 0 ? int(cfg.cluster.data_k) : 0,
+                      t, cfg.run.steps, prevConstrainedFraction);
     multiplier = 1;
     radius = cfg.trust.radius;
     if (aux) {
         if (havePrev) {
             AuxNet::Feedback fb;
-            fb.gDotDelta = prevGradDotDelta;
-            fb.gNextDotDelta = dot(grad, prevDelta);
-            fb.gNextNorm = m.grad_norm;
-            fb.deltaNorm = l2Norm(prevDelta);
-            fb.constrained = prevConstrained;
-            fb.radiusUsed = prevRadius;
+            const ParamLayout& L = model->layout();
+            double gg[2] = {0, 0}, dd[2] = {0, 0};
+            for (int i = 0; i < L.count(); ++i) {
+                const ParamTensor& tensor = L[i];
+                const std::span<const float> g(grad.data() + tensor.offset, size_t(tensor.size()));
+                const std::span<const float> d(trace.data() + tensor.offset, size_t(tensor.size()));
+                const int held = prevHeld[size_t(i)] ? 1 : 0;
+                (held ? fb.held : fb.free).dot += dot(g, d);
+                gg[held] += squaredNorm(g);
+                dd[held] += squaredNorm(d);
+            }
+            fb.free.gradNorm = std::sqrt(gg[0]);
+            fb.free.traceNorm = std::sqrt(dd[0]);
+            fb.held.gradNorm = std::sqrt(gg[1]);
+            fb.held.traceNorm = std::sqrt(dd[1]);
             aux->feedback(prevFeatures, fb);
         }
         const AuxNet::Output out = aux->predict(features);
@@ -200,13 +208,55 @@ StepMetrics Trainer::Impl::runStep() {
         }
     }
     m.lr_multiplier = multiplier;
+}
 
-    // gradient clipping by norm; the auxiliary NN's dot products use the unclipped gradient
-    double clip = 1.0;
-    if (cfg.optim.grad_clip > 0) {
-        const Projection p = projectToBall(grad, cfg.optim.grad_clip);
-        if (p.constrained) clip = p.normAfter / p.normBefore;
+// 6. The trust region (trust_region.h): which tensors it shortened, into prevHeld.
+void Trainer::Impl::projectStep(StepMetrics& m) {
+    std::fill(prevHeld.begin(), prevHeld.end(), 0);
+    prevConstrainedFraction = 0;
+    if (!cfg.trust.enabled) {
+        m.step_norm = l2Norm(delta);
+        return;
     }
+    m.trust_radius = radius;
+    if (cfg.trust.mode == "global") {
+        const Projection p = projectToBall(delta, radius);
+        std::fill(prevHeld.begin(), prevHeld.end(), p.constrained ? 1 : 0);
+        m.constrained = p.constrained ? 1 : 0;
+        m.step_norm = p.normAfter;
+        prevConstrainedFraction = p.constrained ? 1.0 : 0.0;
+    } else {
+        const TensorProjection p = projectPerTensor(delta, params, model->layout(), radius);
+        prevHeld = p.constrained;
+        m.constrained = p.any ? 1 : 0;
+        m.step_norm = p.normAfter;
+        prevConstrainedFraction = p.fraction;
+    }
+    m.constrained_fraction = prevConstrainedFraction;
+}
+
+StepMetrics Trainer::Impl::runStep() {
+    const int64_t t = step;  // 0-based index of this step
+    StepMetrics m;
+    m.step = t + 1;
+    const ParamLayout& L = model->layout();
+    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+
+    // 1. batch; 2. forward with the quantized weights (prepared after the previous update),
+    // backward into the flat gradient
+    std::vector<int64_t> idx;
+    const Batch batch = nextBatch(m, idx);
+    const bool perSample = cfg.cluster.data_k > 0 && batch.cluster < 0;
+    const LossInfo li = model->forwardBackward(effective.data(), q, batch, grad.data(), perSample);
+    m.loss = li.loss;
+    if (li.accuracy >= 0) m.accuracy = li.accuracy;
+    m.grad_norm = l2Norm(grad);
+    if (!checkFinite(m)) return m;
+    if (cfg.cluster.data_k > 0) recordClusterLoss(batch, idx, li);
+
+    // 3. auxiliary NN (from the unclipped gradient), then gradient clipping by norm
+    consultAux(m, batch.cluster);
+    if (cfg.optim.grad_clip > 0) projectToBall(grad, cfg.optim.grad_clip);
 
     // 4. optimizer proposal at lr = base x schedule x m_t
     const ScheduleFactors sf = scheduleAt(cfg.optim, t, cfg.run.steps);
@@ -225,27 +275,20 @@ StepMetrics Trainer::Impl::runStep() {
         m.update_quant_error = n2 > 0 ? std::sqrt(d2 / n2) : 0.0;
     }
 
-    // 6. trust region ||Δ|| <= r_t
-    if (cfg.trust.enabled) {
-        const Projection p = projectToBall(delta, radius);
-        m.trust_radius = radius;
-        m.constrained = p.constrained ? 1 : 0;
-        m.step_norm = p.normAfter;
-    } else {
-        m.step_norm = l2Norm(delta);
-    }
+    // 6. trust region
+    projectStep(m);
     if (!std::isfinite(m.step_norm)) {
         endRun(RunStatus::Diverged,
                "diverged at step " + std::to_string(m.step) + ": the step is not finite");
         return m;
     }
 
-    // 7. apply; remember what the auxiliary NN needs to learn from this step
-    for (size_t i = 0; i < params.size(); ++i) params[i] += delta[i];
-    prevGradDotDelta = dot(grad, delta) / clip;
-    std::swap(prevDelta, delta);
-    prevConstrained = m.constrained == 1;
-    prevRadius = cfg.trust.enabled ? radius : 0.0;
+    // 7. apply; the trace D_t = λ D_{t-1} + Δ_t for the auxiliary NN's signals
+    const float lambda = float(1.0 - 1.0 / double(cfg.aux.horizon));
+    for (size_t i = 0; i < params.size(); ++i) {
+        params[i] += delta[i];
+        trace[i] = lambda * trace[i] + delta[i];
+    }
     havePrev = true;
 
     // 8. re-clustering, then quantize the new weights for the next forward pass and metrics
@@ -322,8 +365,9 @@ Snapshot Trainer::snapshotNow(const std::string& kind) {
 }
 
 const std::vector<StepMetrics>& Trainer::history() const { return m->history; }
-const std::vector<float>& Trainer::parameters() const { return m->params; }
-const std::vector<float>& Trainer::effectiveParameters() const { return m->effective; }
+const FloatBuffer& Trainer::parameters() const { return m->params; }
+const std::vector<int64_t>& Trainer::lastBatchOrigins() const { return m->lastOrigins; }
+const FloatBuffer& Trainer::effectiveParameters() const { return m->effective; }
 const QuantState& Trainer::quantState() const { return m->quant; }
 
 Summary Trainer::summary() const {

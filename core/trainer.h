@@ -61,9 +61,11 @@ public:
     const std::vector<StepMetrics>& history() const;
 
     // Flat parameter vector (latent, full precision) for export and inspection.
-    const std::vector<float>& parameters() const;
+    const FloatBuffer& parameters() const;
+    // Batch::origins of the last step's batch (which samples or text windows it trained on).
+    const std::vector<int64_t>& lastBatchOrigins() const;
     // The weights the next forward pass uses (quantized tensors dequantized) and their codes.
-    const std::vector<float>& effectiveParameters() const;
+    const FloatBuffer& effectiveParameters() const;
     const QuantState& quantState() const;
 
 private:

@@ -28,7 +28,9 @@ struct Trainer::Impl {
     QuantLevels levels = QuantLevels::None;
     QuantGranularity granularity = QuantGranularity::Tensor;
 
-    std::vector<float> params, grad, effective, delta, prevDelta;  // (P) each
+    FloatBuffer params, grad, effective, delta;  // (P) each
+    FloatBuffer trace;  // (P) D_t = λ D_{t-1} + Δ_t, the auxiliary NN's signal (aux_net.h)
+    std::vector<int64_t> lastOrigins;                              // (B) of the last batch
     QuantState quant;
     double quantError = 0;                   // of the weights the next forward pass uses
     LevelFractions fractions{kNoValue, kNoValue, kNoValue};
@@ -58,9 +60,8 @@ struct Trainer::Impl {
     // auxiliary NN bookkeeping between steps
     bool havePrev = false;
     AuxFeatures prevFeatures{};
-    double prevGradDotDelta = 0;  // g_t · Δ_t of the previous step
-    bool prevConstrained = false;
-    double prevRadius = 0;        // r_t applied at the previous step (0 = trust region off)
+    std::vector<uint8_t> prevHeld;       // per tensor: the trust region shortened its last step
+    double prevConstrainedFraction = 0;  // of the last step (TrainingState's input)
     double multiplier = 1, radius = 0;
 
     explicit Impl(const Config& c);
@@ -75,6 +76,12 @@ struct Trainer::Impl {
     Snapshot samplesSnapshot();
     nlohmann::json figures() const;
     StepMetrics runStep();
+    // the stages of one step (trainer.cpp)
+    Batch nextBatch(StepMetrics& m, std::vector<int64_t>& idx);
+    bool checkFinite(const StepMetrics& m);
+    void recordClusterLoss(const Batch& batch, std::span<const int64_t> idx, const LossInfo& li);
+    void consultAux(StepMetrics& m, int cluster);
+    void projectStep(StepMetrics& m);
     void endRun(RunStatus s, std::string why) {
         status = s;
         message = std::move(why);

@@ -346,14 +346,17 @@ nlohmann::json Trainer::Impl::figures() const {
         a["mean_hypergradient"] = num(st.meanHypergradient);
         a["prediction_success_rate"] = num(st.predictionSuccessRate);
         a["prediction_samples"] = st.predictionSamples;
-        a["successful_step_rate"] = num(st.successfulStepRate);
+        a["mean_radius_signal"] = num(st.meanRadiusSignal);
+        a["radius_signals"] = st.radiusSamples;
         a["radius_expansions"] = st.radiusExpansions;
         a["radius_shrinks"] = st.radiusShrinks;
     }
     c["aux"] = a;
     c["trust_region"] = {
         {"enabled", cfg.trust.enabled},
+        {"mode", cfg.trust.mode},
         {"constraint_activation_rate", f["constraint_activation_rate"]},
+        {"mean_constrained_fraction", mean([](const StepMetrics& h) { return h.constrained_fraction; })},
         {"mean_radius", mean([](const StepMetrics& h) { return h.trust_radius; })},
         {"mean_step_norm", mean([](const StepMetrics& h) { return h.step_norm; })}};
     c["optimizer"] = {{"kind", cfg.optim.kind},

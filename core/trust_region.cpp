@@ -26,6 +26,48 @@ void scaleInPlace(std::span<float> x, float s) {
 
 }  // namespace
 
+TensorProjection projectPerTensor(std::span<float> delta, std::span<const float> params,
+                                  const ParamLayout& layout, double radius) {
+    if (!(radius > 0)) throw Error("projectPerTensor: radius must be > 0, got " + num(radius));
+    if (delta.size() != size_t(layout.size()) || params.size() != size_t(layout.size()))
+        throw Error("projectPerTensor: vectors of " + std::to_string(delta.size()) + " and " +
+                    std::to_string(params.size()) + " values for a layout of " +
+                    std::to_string(layout.size()));
+    TensorProjection p;
+    p.constrained.assign(size_t(layout.count()), 0);
+    double before2 = 0, after2 = 0;
+    int64_t matrices = 0, shortened = 0;
+    for (int i = 0; i < layout.count(); ++i) {
+        const ParamTensor& t = layout[i];
+        const std::span<float> d = delta.subspan(size_t(t.offset), size_t(t.size()));
+        if (t.cols == 1) {
+            const double n = l2Norm(d);
+            before2 += n * n;
+            after2 += n * n;
+            continue;
+        }
+        matrices += t.size();
+        const double bound = radius * l2Norm(params.subspan(size_t(t.offset), size_t(t.size())));
+        Projection q;
+        if (bound > 0) {
+            q = projectToBall(d, bound);
+        } else {
+            q.normBefore = q.normAfter = l2Norm(d);
+        }
+        before2 += q.normBefore * q.normBefore;
+        after2 += q.normAfter * q.normAfter;
+        if (q.constrained) {
+            p.constrained[size_t(i)] = 1;
+            p.any = true;
+            shortened += t.size();
+        }
+    }
+    p.normBefore = std::sqrt(before2);
+    p.normAfter = std::sqrt(after2);
+    p.fraction = matrices > 0 ? double(shortened) / double(matrices) : 0.0;
+    return p;
+}
+
 Projection projectToBall(std::span<float> delta, double radius) {
     if (!(radius > 0)) throw Error("projectToBall: radius must be > 0, got " + num(radius));
     Projection p;

@@ -1,8 +1,21 @@
 // The trust-region projection of one step: Δ is kept when ‖Δ‖₂ ≤ r and otherwise scaled back
 // onto the sphere of radius r, which is the exact solution of min ‖Δ' − Δ‖₂ s.t. ‖Δ'‖₂ ≤ r.
+// Two regions (trust.mode):
+//   global  ‖ΔΘ‖₂ ≤ r over the whole parameter vector, r absolute (the original system's);
+//   tensor  ‖ΔΘ_i‖₂ ≤ r ‖Θ_i‖₂ for every matrix i, r relative. One r then means the same for
+//           every layer and every model size (a global ball of radius r allows each of n
+//           parameters about r/√n, so its r must change with the model), and a binding region
+//           shortens only the tensors that would move too far: the others keep the step that
+//           the learning rate, its schedule and the multiplier gave them. Vectors (biases,
+//           LayerNorm gains and biases) are not constrained: their norm is no measure of their
+//           scale (a bias starts at zero).
 #pragma once
 
+#include <cstdint>
 #include <span>
+#include <vector>
+
+#include "core/params.h"
 
 namespace h158 {
 
@@ -21,5 +34,18 @@ struct Projection {
 // (normBefore is not finite) and stops the run. Throws Error when r is NaN or ≤ 0.
 // Also serves as gradient clipping by norm (projectToBall(g, optim.grad_clip)).
 Projection projectToBall(std::span<float> delta, double radius);
+
+// The per-tensor region: each matrix of `layout` (cols > 1) is projected with projectToBall
+// onto ‖Δ_i‖ ≤ r ‖Θ_i‖ (Θ = params before the step). A matrix with ‖Θ_i‖ = 0 is not
+// constrained. Throws Error when r is NaN or ≤ 0.
+struct TensorProjection {
+    std::vector<uint8_t> constrained;  // per tensor of the layout: its step was shortened
+    double normBefore = 0;             // ‖Δ‖₂ of the whole step, as proposed
+    double normAfter = 0;              // and as returned
+    double fraction = 0;               // parameters of shortened tensors / of all matrices
+    bool any = false;                  // some tensor was shortened
+};
+TensorProjection projectPerTensor(std::span<float> delta, std::span<const float> params,
+                                  const ParamLayout& layout, double radius);
 
 }  // namespace h158
