@@ -1,11 +1,16 @@
-// `bench gpt`: training-step throughput of the GPT presets on uniform random bytes, the same
-// work as shared/peers/torch_tinygpt.py (quantize, forward, backward, AdamW), as one JSON line.
+// `bench gpt`: training-step throughput of the GPT presets as one JSON line. Two paths:
+//   trainer  the real training step, Trainer::step() of the preset as shipped (every hybrid part
+//            it turns on: data clustering and its refreshes, auxiliary NN, trust region), on the
+//            preset's text; validation, snapshots and text samples off;
+//   kernel   the bare step on uniform random bytes, the same work as
+//            shared/peers/torch_tinygpt.py (quantize, forward, backward, AdamW).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -17,13 +22,15 @@
 #include "core/gpt_model.h"
 #include "core/parallel.h"
 #include "core/sgemm.h"
+#include "core/trainer.h"
 
 namespace h158::cli {
 namespace {
 
 constexpr const char* kUsage =
     "usage: hybrid158-cli bench gpt --preset gpt-s|gpt-m --mode fp32|ternary --steps N\n"
-    "                               [--threads N] [--seed S] [--kernel auto|reference|float]\n";
+    "                               [--path trainer|kernel] [--threads N] [--seed S]\n"
+    "                               [--kernel auto|avx512_vnni|avx2|reference|float]\n";
 
 int fail(int code, const std::string& msg) {
     std::fprintf(stderr, "hybrid158-cli bench: %s\n", msg.c_str());
@@ -40,9 +47,29 @@ double processCpuMs() {
 }
 
 struct BenchSetup {
-    std::string preset, mode, kernel;
+    std::string preset, mode, kernel, path;
     int64_t steps = 0, threads = 0, seed = 0;
 };
+
+// The preset's config for the trainer path: fp32 switches quantization off; nothing is
+// evaluated, snapshotted or sampled, and the run is one step longer than the timed steps (the
+// last step evaluates).
+Config trainerConfig(const BenchSetup& s) {
+    Config c = presetConfig(s.preset);
+    if (s.mode == "fp32") {
+        c.quant.weights = "none";
+        c.quant.activations = "none";
+        c.quant.granularity = "tensor";
+    }
+    c.quant.kernel = s.kernel;
+    c.run.seed = s.seed;
+    c.run.threads = s.threads;
+    c.run.steps = 3 + s.steps + 1;
+    c.run.eval_every = 0;
+    c.run.snapshot_every = 0;
+    c.sample.every = 0;
+    return c;
+}
 
 // One training step as the reference does it: (ternary) quantize the block weights into the
 // effective vector, forward + backward, then AdamW on the latent weights, written here as one
@@ -101,8 +128,6 @@ class GptBench {
     std::string kernel() const {
         return m_model.kernelPath(m_model.bitLinear() ? &m_quant : nullptr);
     }
-    int64_t tokensPerStep() const { return m_batch.size * m_batch.seqLen; }
-    int64_t batch() const { return m_batch.size; }
 
   private:
     // m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g²;  θ <- θ - lr (m̂ / (sqrt(v̂) + eps) + wd θ)
@@ -136,14 +161,25 @@ nlohmann::json runBench(const BenchSetup& s) {
     const Config cfg = presetConfig(s.preset);
     if (cfg.model.kind != "gpt") throw UsageError("--preset " + s.preset + " is not a gpt preset");
     setThreadCount(int(s.threads));
-    GptBench bench(cfg, s);
+    std::unique_ptr<GptBench> bare;
+    std::unique_ptr<Trainer> trainer;
+    std::function<double()> step;
+    if (s.path == "kernel") {
+        bare = std::make_unique<GptBench>(cfg, s);
+        step = [&] { return bare->step(); };
+    } else {
+        trainer = std::make_unique<Trainer>(trainerConfig(s));
+        step = [&] { return trainer->step().loss; };
+    }
+    const GptModel& m = bare ? bare->model() : dynamic_cast<const GptModel&>(trainer->model());
+    const int64_t tokensPerStep = cfg.run.batch_size * cfg.model.context;
     double first = 0, last = 0;
-    for (int i = 0; i < 3; ++i) first = bench.step();
+    for (int i = 0; i < 3; ++i) first = step();
     std::vector<double> ms;
     const double cpu0 = processCpuMs();
     for (int64_t i = 0; i < s.steps; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        last = bench.step();
+        last = step();
         ms.push_back(
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count());
@@ -154,20 +190,36 @@ nlohmann::json runBench(const BenchSetup& s) {
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
     const double median = sorted[sorted.size() / 2];
-    const GptModel& m = bench.model();
     const ParamLayout& L = m.layout();
     const int64_t embedding = L[0].size() + L[1].size();  // tok.weight, pos.weight
-    const double tokPerS = double(bench.tokensPerStep()) / (mean / 1e3);
+    const double tokPerS = double(tokensPerStep) / (mean / 1e3);
     const int64_t flops = m.flopsPerToken();
     auto round2 = [](double v) { return std::round(v * 100.0) / 100.0; };
+    nlohmann::json hybrid = nullptr;
+    if (trainer) {
+        const Config& c = trainer->config();
+        hybrid = {{"data_k", c.cluster.data_k},
+                  {"cluster_refresh_every", c.cluster.refresh_every},
+                  {"aux", c.aux.enabled},
+                  {"trust", c.trust.enabled ? c.trust.mode : "off"}};
+    }
+    const QuantState* q = trainer && m.bitLinear() ? &trainer->quantState() : nullptr;
     return {{"bench", "gpt"},
+            {"path", s.path},
+            {"path_means", s.path == "kernel"
+                               ? "quantize, forward, backward, AdamW on random bytes (the "
+                                 "reference's work)"
+                               : "Trainer::step of the preset: batch, quantize, forward, "
+                                 "backward, auxiliary NN, AdamW, trust region, clustering "
+                                 "refreshes; no validation"},
+            {"hybrid", hybrid},
             {"preset", s.preset},
             {"mode", s.mode},
             {"layers", m.shape().layers},
             {"d_model", m.shape().dModel},
             {"heads", m.shape().heads},
             {"context", m.shape().context},
-            {"batch", bench.batch()},
+            {"batch", cfg.run.batch_size},
             {"threads", threadCount()},
             {"timed_steps", s.steps},
             {"tokens_per_s", std::round(tokPerS * 10.0) / 10.0},
@@ -180,7 +232,7 @@ nlohmann::json runBench(const BenchSetup& s) {
             {"gflops", round2(double(flops) * tokPerS / 1e9)},
             {"params", L.size()},
             {"params_nonembedding", L.size() - embedding},
-            {"kernel", bench.kernel()},
+            {"kernel", bare ? bare->kernel() : m.kernelPath(q)},
             {"gemm", std::string("h158 sgemm (") + sgemmPath() + ")"},
             {"blas", "eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
                          std::to_string(EIGEN_MAJOR_VERSION) + "." +
@@ -197,7 +249,8 @@ int benchCommand(int argc, char** argv) {
         if (argc < 2 || std::string(argv[1]) != "gpt")
             throw UsageError(argc < 2 ? "missing benchmark name (gpt)"
                                       : "unknown benchmark '" + std::string(argv[1]) + "'");
-        const Args a(argc - 1, argv + 1, {"preset", "mode", "steps", "threads", "seed", "kernel"});
+        const Args a(argc - 1, argv + 1,
+                     {"preset", "mode", "steps", "threads", "seed", "kernel", "path"});
         s.preset = a.require("preset");
         s.mode = a.require("mode");
         if (s.mode != "fp32" && s.mode != "ternary")
@@ -208,8 +261,14 @@ int benchCommand(int argc, char** argv) {
         if (s.threads < 0) throw UsageError("--threads must be >= 0");
         s.seed = a.getInt("seed", 0);
         s.kernel = a.get("kernel", "auto");
-        if (s.kernel != "auto" && s.kernel != "reference" && s.kernel != "float")
-            throw UsageError("--kernel must be auto, reference or float, got '" + s.kernel + "'");
+        if (s.kernel != "auto" && s.kernel != "avx512_vnni" && s.kernel != "avx2" &&
+            s.kernel != "reference" && s.kernel != "float")
+            throw UsageError(
+                "--kernel must be auto, avx512_vnni, avx2, reference or float, got '" + s.kernel +
+                "'");
+        s.path = a.get("path", "trainer");
+        if (s.path != "trainer" && s.path != "kernel")
+            throw UsageError("--path must be trainer or kernel, got '" + s.path + "'");
     } catch (const UsageError& e) {
         return fail(2, e.what());
     }

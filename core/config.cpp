@@ -107,7 +107,7 @@ std::vector<FieldSpec> buildSchema() {
     b.integer(&ModelConfig::d_model, &C::model, "d_model", 8, 4096, "GPT: model width");
     b.integer(&ModelConfig::heads, &C::model, "heads", 1, 64, "GPT: attention heads (must divide d_model)");
     b.integer(&ModelConfig::context, &C::model, "context", 4, 4096, "GPT: context length in bytes");
-    b.choice(&ModelConfig::init, &C::model, "init", {"gpt2", "torch"}, "GPT: initial weights as GPT-2 (N(0, 0.02), residual projections scaled by 1/sqrt(2 layers)) or PyTorch's defaults (embeddings N(0, 1), linears U(+-1/sqrt(fan_in)))");
+    b.choice(&ModelConfig::init, &C::model, "init", {"torch", "gpt2"}, "GPT: initial weights as PyTorch's defaults (embeddings N(0, 1), linears U(+-1/sqrt(fan_in))) or GPT-2's (N(0, 0.02), residual projections scaled by 1/sqrt(2 layers)); ternary models learn far better from the first");
     b.text(&ModelConfig::init_file, &C::model, "init_file", FieldType::Path, "Start from these weights: a safetensors file with every tensor of the model, named and shaped as in PyTorch (empty = model.init)");
 
     b.section = "quant";

@@ -49,7 +49,7 @@ struct ModelConfig {
     int64_t d_model = 128;
     int64_t heads = 4;
     int64_t context = 128;
-    std::string init = "gpt2";    // gpt2 | torch (gpt_model.h)
+    std::string init = "torch";   // torch | gpt2 (gpt_model.h)
     std::string init_file;        // safetensors file of starting weights (empty = init)
 };
 

@@ -50,7 +50,7 @@ class GptModel : public Model {
     static constexpr int64_t kVocab = 256;
 
     // bitLinear: block linears are BitLinear (quantized weights) instead of plain Linear.
-    GptModel(const GptShape& shape, bool bitLinear, GptInit init = GptInit::Gpt2);
+    GptModel(const GptShape& shape, bool bitLinear, GptInit init = GptInit::Torch);
     ~GptModel() override;
 
     std::string describe() const override;
@@ -141,7 +141,7 @@ class GptModel : public Model {
 
     GptShape m_shape;
     bool m_bit = false;
-    GptInit m_init = GptInit::Gpt2;
+    GptInit m_init = GptInit::Torch;
     int m_tok = 0, m_pos = 0, m_lnfW = 0, m_lnfB = 0, m_head = 0;
     std::vector<BlockParams> m_blocks;
     std::unique_ptr<Acts<float>> m_actsF;

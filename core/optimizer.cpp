@@ -7,6 +7,8 @@
 #include <experimental/simd>
 #include <string>
 
+#include "core/parallel.h"
+
 namespace h158 {
 
 namespace {
@@ -86,8 +88,11 @@ class Sgd final : public Optimizer {
         ++m_steps;
         float* v = m_state.data();
         for (const Segment& s : m_segments)
-            sgdChunk(s.end - s.begin, params + s.begin, grad + s.begin, v + s.begin,
-                     delta + s.begin, float(m_momentum), float(lr), decayFactor(s, lr, wdScale));
+            parallelFor(s.end - s.begin, kChunk * 16, [&](int64_t i0, int64_t i1) {
+                const int64_t b = s.begin + i0;
+                sgdChunk(i1 - i0, params + b, grad + b, v + b, delta + b, float(m_momentum),
+                         float(lr), decayFactor(s, lr, wdScale));
+            });
     }
 
   private:
@@ -100,8 +105,7 @@ class AdamW final : public Optimizer {
         : Optimizer(layout, cfg.weight_decay, 2),
           m_beta1(cfg.beta1),
           m_beta2(cfg.beta2),
-          m_eps(cfg.eps),
-          m_root(size_t(kChunk)) {
+          m_eps(cfg.eps) {
         checkUnit("optim.beta1", cfg.beta1);
         checkUnit("optim.beta2", cfg.beta2);
         if (!(cfg.eps > 0)) throw ConfigError("optim.eps must be > 0, got " + num(cfg.eps));
@@ -125,16 +129,19 @@ class AdamW final : public Optimizer {
         float* v = m_state.data() + m_size;
         for (const Segment& s : m_segments) {
             c.decay = decayFactor(s, lr, wdScale);
-            for (int64_t b = s.begin; b < s.end; b += kChunk) {
-                const int64_t n = std::min(kChunk, s.end - b);
-                adamChunk(n, params + b, grad + b, m + b, v + b, m_root.data(), delta + b, c);
-            }
+            // elementwise, so splitting over threads cannot change a bit
+            parallelFor(s.end - s.begin, kChunk * 16, [&](int64_t i0, int64_t i1) {
+                alignas(64) float root[kChunk];
+                for (int64_t b = s.begin + i0; b < s.begin + i1; b += kChunk) {
+                    const int64_t n = std::min(kChunk, s.begin + i1 - b);
+                    adamChunk(n, params + b, grad + b, m + b, v + b, root, delta + b, c);
+                }
+            });
         }
     }
 
   private:
     double m_beta1, m_beta2, m_eps;
-    std::vector<float> m_root;  // (kChunk) scratch for √v
 };
 
 }  // namespace

@@ -71,26 +71,33 @@ void Trainer::Impl::quantizeAll() {
         quantError = 0;
         return;
     }
-    double diff2 = 0, norm2 = 0;
-    int64_t neg = 0, zero = 0, pos = 0, total = 0;
-    for (int i = 0; i < L.count(); ++i) {
-        const ParamTensor& t = L[i];
+    // Tensors are independent: one task each, their figures added in tensor order.
+    std::vector<QuantErrorParts> err(size_t(L.count()));
+    std::vector<LevelFractions> frac(size_t(L.count()));
+    parallelFor(L.count(), 1, [&](int64_t i, int64_t) {
+        const ParamTensor& t = L[int(i)];
         float* eff = effective.data() + t.offset;
         const float* w = params.data() + t.offset;
         if (!t.quantized) {
             std::copy(w, w + t.size(), eff);
-            continue;
+            return;
         }
         auto& q = quant.tensors[size_t(i)];
         quantizeWeights(w, t.rows, t.cols, levels, granularity, rowCluster[size_t(i)], q, eff);
-        const auto e = quantErrorParts(w, eff, t.size());
-        diff2 += e.diff2;
-        norm2 += e.norm2;
-        const auto f = levelFractions(q.codes);
+        err[size_t(i)] = quantErrorParts(w, eff, t.size());
+        frac[size_t(i)] = levelFractions(q.codes);
+    });
+    double diff2 = 0, norm2 = 0;
+    int64_t neg = 0, zero = 0, pos = 0, total = 0;
+    for (int i = 0; i < L.count(); ++i) {
+        const ParamTensor& t = L[i];
+        if (!t.quantized) continue;
+        diff2 += err[size_t(i)].diff2;
+        norm2 += err[size_t(i)].norm2;
         const double n = double(t.size());
-        neg += std::llround(f.neg * n);
-        zero += std::llround(f.zero * n);
-        pos += std::llround(f.pos * n);
+        neg += std::llround(frac[size_t(i)].neg * n);
+        zero += std::llround(frac[size_t(i)].zero * n);
+        pos += std::llround(frac[size_t(i)].pos * n);
         total += t.size();
     }
     quantError = norm2 > 0 ? std::sqrt(diff2 / norm2) : 0.0;
@@ -285,10 +292,12 @@ StepMetrics Trainer::Impl::runStep() {
 
     // 7. apply; the trace D_t = λ D_{t-1} + Δ_t for the auxiliary NN's signals
     const float lambda = float(1.0 - 1.0 / double(cfg.aux.horizon));
-    for (size_t i = 0; i < params.size(); ++i) {
-        params[i] += delta[i];
-        trace[i] = lambda * trace[i] + delta[i];
-    }
+    parallelFor(int64_t(params.size()), int64_t(1) << 16, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+            params[size_t(i)] += delta[size_t(i)];
+            trace[size_t(i)] = lambda * trace[size_t(i)] + delta[size_t(i)];
+        }
+    });
     havePrev = true;
 
     // 8. re-clustering, then quantize the new weights for the next forward pass and metrics

@@ -1,10 +1,13 @@
 // Fixed-order double reductions over float vectors (see vector_ops.h for the order).
 #include "core/vector_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "core/layout.h"
+#include "core/parallel.h"
 
 namespace h158 {
 
@@ -25,17 +28,31 @@ double dotImpl(const float* a, const float* b, size_t n) {
     return s;
 }
 
+// Chunks of kReduceChunk reduced in parallel, their sums added in chunk order.
+double chunkedDot(const float* a, const float* b, size_t n) {
+    if (n <= kReduceChunk) return dotImpl(a, b, n);
+    const size_t chunks = (n + kReduceChunk - 1) / kReduceChunk;
+    std::vector<double> part(chunks);
+    parallelFor(int64_t(chunks), 1, [&](int64_t c, int64_t) {
+        const size_t i = size_t(c) * kReduceChunk;
+        part[size_t(c)] = dotImpl(a + i, b + i, std::min(kReduceChunk, n - i));
+    });
+    double s = 0;
+    for (double p : part) s += p;
+    return s;
+}
+
 }  // namespace
 
 double dot(std::span<const float> a, std::span<const float> b) {
     if (a.size() != b.size())
         throw Error("dot: sizes differ (" + std::to_string(a.size()) + " vs " +
                     std::to_string(b.size()) + ")");
-    return dotImpl(a.data(), b.data(), a.size());
+    return chunkedDot(a.data(), b.data(), a.size());
 }
 
 double squaredNorm(std::span<const float> a) {
-    return dotImpl(a.data(), a.data(), a.size());
+    return chunkedDot(a.data(), a.data(), a.size());
 }
 
 double l2Norm(std::span<const float> a) {
