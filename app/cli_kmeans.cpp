@@ -83,6 +83,7 @@ int kmeansCommand(int argc, char** argv) {
         const nlohmann::json line = {
             {"k", opt.k},
             {"inertia", r.inertia},
+            {"inertias", r.runInertias},
             {"iterations", r.iterations},
             {"seconds", r.lloydSeconds},
             {"n", data.values.cols()},

@@ -76,11 +76,11 @@ struct ClusterConfig {
 struct AuxConfig {
     bool enabled = true;
     int64_t hidden = 16;
-    double lr = 0.01;             // the auxiliary network's own (Adam) learning rate
-    double max_multiplier = 4.0;  // m_t in [1/max, max]
+    double lr = 0.001;            // the auxiliary network's own (Adam) learning rate
+    double max_multiplier = 2.0;  // m_t in [1/max, max]
     double radius_range = 4.0;    // r_t in [r0/range, r0*range]
     int64_t warmup = 5;           // steps before its outputs are used (m=1, r=r0 before)
-    int64_t horizon = 10;         // steps the learning signals look back over (aux_net.h)
+    int64_t horizon = 100;        // steps the learning signals look back over (aux_net.h)
 };
 
 struct TrustConfig {

@@ -186,6 +186,7 @@ KMeansResult kmeans(const MatF& x, const KMeansOptions& opt) {
     int total = 0;
     double seedSeconds = 0.0, lloydSeconds = 0.0;
     const int runs = opt.init ? 1 : opt.nInit;
+    std::vector<double> inertias;
     for (int run = 0; run < runs; ++run) {
         auto t0 = Clock::now();
         MatF c = init;
@@ -199,8 +200,10 @@ KMeansResult kmeans(const MatF& x, const KMeansOptions& opt) {
         lloyd(d, std::move(c), opt.maxIter, tolAbs, r);
         lloydSeconds += secondsSince(t0);
         total += r.iterations;
+        inertias.push_back(r.inertia);
         if (run == 0 || r.inertia < best.inertia) best = std::move(r);
     }
+    best.runInertias = std::move(inertias);
     uncentre(best.centroids, d.mean);
     best.totalIterations = total;
     best.seedSeconds = seedSeconds;

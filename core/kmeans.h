@@ -30,6 +30,7 @@ struct KMeansResult {
                                          // centroids it started from; non-increasing for Lloyd
     int reseeded = 0;                    // empty clusters re-seeded during the kept run
     int totalIterations = 0;             // over all nInit restarts
+    std::vector<double> runInertias;     // (nInit) final inertia of each restart, in order
     double seedSeconds = 0.0;            // wall time of k-means++ seeding, all restarts
     double lloydSeconds = 0.0;           // wall time of the Lloyd loops (final assignment and
                                          // inertia included), all restarts

@@ -34,6 +34,8 @@ struct StepMetrics {
     double val_accuracy = kNoValue;
     double constrained_fraction = kNoValue;  // trust region: share of the matrices' parameters
                                              // whose step it shortened (1 or 0 when global)
+    double step_ratio = kNoValue;  // trust.mode=tensor: max over matrices of ‖Δ_i‖/‖Θ_i‖ as
+                                   // the optimizer proposed it (the region binds when > r_t)
 };
 
 std::vector<std::string> metricsColumns();

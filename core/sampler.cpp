@@ -24,26 +24,38 @@ ClusterSampler::ClusterSampler(int64_t n, SamplerPolicy policy, uint64_t seed)
 }
 
 void ClusterSampler::setClusters(std::span<const int> labels, int k) {
-    m_members.assign(size_t(std::max(1, k)), {});
-    if (labels.empty()) {
-        m_members[0].resize(size_t(m_n));
-        std::iota(m_members[0].begin(), m_members[0].end(), 0);
-    } else {
-        if (int64_t(labels.size()) != m_n) throw Error("sampler: one label per sample expected");
-        for (int64_t i = 0; i < m_n; ++i) m_members[size_t(labels[size_t(i)])].push_back(i);
+    if (!labels.empty() && int64_t(labels.size()) != m_n)
+        throw Error("sampler: one label per sample expected");
+    m_drawn.resize(size_t(m_n), 0);
+    // Each cluster's new cycle: its members not drawn yet, shuffled, then the drawn ones,
+    // shuffled; the cycle goes on from its start.
+    std::vector<std::vector<int64_t>> fresh(size_t(std::max(1, k))), drawn(fresh.size());
+    for (int64_t i = 0; i < m_n; ++i) {
+        const size_t c = labels.empty() ? 0 : size_t(labels[size_t(i)]);
+        (m_drawn[size_t(i)] ? drawn : fresh)[c].push_back(i);
     }
-    // a cycle position at the end makes the first draw from each cluster shuffle it
-    m_pos.resize(m_members.size());
-    for (size_t c = 0; c < m_members.size(); ++c) m_pos[c] = m_members[c].size();
+    auto shuffle = [&](std::vector<int64_t>& v) {
+        for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[m_rng.below(i)]);
+    };
+    m_members.assign(fresh.size(), {});
+    m_pos.assign(fresh.size(), 0);
+    for (size_t c = 0; c < fresh.size(); ++c) {
+        shuffle(fresh[c]);
+        shuffle(drawn[c]);
+        m_members[c] = std::move(fresh[c]);
+        m_members[c].insert(m_members[c].end(), drawn[c].begin(), drawn[c].end());
+    }
 }
 
 int64_t ClusterSampler::draw(int c) {
     auto& m = m_members[size_t(c)];
     auto& p = m_pos[size_t(c)];
-    if (p >= m.size()) {
+    if (p >= m.size()) {  // the cluster's cycle is used up: a new one
         for (size_t i = m.size() - 1; i > 0; --i) std::swap(m[i], m[m_rng.below(i + 1)]);
+        for (int64_t x : m) m_drawn[size_t(x)] = 0;
         p = 0;
     }
+    m_drawn[size_t(m[p])] = 1;
     return m[p++];
 }
 

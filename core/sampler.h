@@ -5,7 +5,11 @@
 //                   batch mirrors the data, with the variance of each stratum's share removed
 //   balanced        every cluster contributes ≈ B/K samples: small clusters are over-sampled
 // Within a cluster, samples are drawn without replacement from a shuffled cycle, reshuffled
-// when used up (an epoch per cluster). Without clustering: epochs over all samples.
+// when used up (an epoch per cluster). Without clustering: epochs over all samples. A
+// re-clustering keeps the epochs going: each new cluster's cycle starts with its members not yet
+// drawn in the current cycle of their old cluster, so no sample comes back before the others
+// have had their turn (restarting every cycle at each refresh would draw some samples twice and
+// others never, costing held-out loss).
 #pragma once
 
 #include <span>
@@ -36,6 +40,7 @@ private:
     Rng m_rng;
     std::vector<std::vector<int64_t>> m_members;  // per cluster: shuffled cycle of its samples
     std::vector<size_t> m_pos;
+    std::vector<uint8_t> m_drawn;  // (n) drawn in the current cycle of its cluster
     int64_t m_turn = 0;
 };
 

@@ -237,6 +237,7 @@ void Trainer::Impl::projectStep(StepMetrics& m) {
         prevHeld = p.constrained;
         m.constrained = p.any ? 1 : 0;
         m.step_norm = p.normAfter;
+        m.step_ratio = p.maxRatio;
         prevConstrainedFraction = p.fraction;
     }
     m.constrained_fraction = prevConstrainedFraction;

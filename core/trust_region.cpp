@@ -1,6 +1,7 @@
 // The trust-region projection (see trust_region.h for the guarantees).
 #include "core/trust_region.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -51,6 +52,7 @@ TensorProjection projectPerTensor(std::span<float> delta, std::span<const float>
         Projection q;
         if (bound > 0) {
             q = projectToBall(d, bound);
+            p.maxRatio = std::max(p.maxRatio, q.normBefore / (bound / radius));
         } else {
             q.normBefore = q.normAfter = l2Norm(d);
         }

@@ -43,6 +43,7 @@ struct TensorProjection {
     double normBefore = 0;             // ‖Δ‖₂ of the whole step, as proposed
     double normAfter = 0;              // and as returned
     double fraction = 0;               // parameters of shortened tensors / of all matrices
+    double maxRatio = 0;               // max over matrices of ‖Δ_i‖ / ‖Θ_i‖ as proposed
     bool any = false;                  // some tensor was shortened
 };
 TensorProjection projectPerTensor(std::span<float> delta, std::span<const float> params,

@@ -72,7 +72,7 @@ class TestCli : public QObject {
                  QString("step,loss,val_loss,lr,trust_radius,step_norm,constrained,"
                          "quant_error,update_quant_error,cluster,grad_norm,elapsed_ms,"
                          "lr_multiplier,frac_neg,frac_zero,frac_pos,accuracy,val_accuracy,"
-                         "constrained_fraction"));
+                         "constrained_fraction,step_ratio"));
         for (int i = 1; i <= 40; ++i)
             QCOMPARE(parseMetricsCsvRow(lines[i].toStdString()).step, int64_t(i));
         const QStringList snaps = readAll(out + "/snapshots.jsonl").split('\n', Qt::SkipEmptyParts);

@@ -2,6 +2,7 @@
 #include <QtTest>
 #include <set>
 
+#include "core/rng.h"
 #include "core/sampler.h"
 
 using namespace h158;
@@ -43,6 +44,34 @@ class TestSampler : public QObject {
         const auto b = s.next(5, &c);  // cluster 0 has exactly 5 members
         QCOMPARE(c, 0);
         QCOMPARE(std::set<int64_t>(b.begin(), b.end()).size(), size_t(5));
+    }
+
+    // Re-clustering in the middle of an epoch keeps it: over 1000 samples in 10 clusters,
+    // drawn in batches of 10 with a new random clustering every 13 batches, the first 1000
+    // draws hold every sample exactly once (restarting the cycles at each refresh would repeat
+    // some and miss others).
+    void refreshKeepsTheEpoch() {
+        const int64_t n = 1000;
+        ClusterSampler s(n, SamplerPolicy::Proportional, 3);
+        Rng rng(9);
+        auto randomLabels = [&] {
+            std::vector<int> lab(static_cast<size_t>(n), 0);
+            for (auto& l : lab) l = int(rng.below(10));
+            return lab;
+        };
+        s.setClusters(randomLabels(), 10);
+        std::multiset<int64_t> seen;
+        int c;
+        for (int b = 0; b < 100; ++b) {
+            if (b % 13 == 12) s.setClusters(randomLabels(), 10);
+            for (int64_t x : s.next(10, &c)) seen.insert(x);
+        }
+        QCOMPARE(int64_t(seen.size()), n);
+        int64_t repeats = 0;
+        for (int64_t i = 0; i < n; ++i) repeats += seen.count(i) != 1;
+        // quotas follow the cluster sizes only on average, so a cluster can run out of fresh
+        // samples a few draws early: a handful at most
+        QVERIFY2(repeats <= 20, qPrintable(QString("%1 samples not seen exactly once").arg(repeats)));
     }
 
     void proportionalQuotas() {

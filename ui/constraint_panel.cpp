@@ -54,6 +54,7 @@ ConstraintPanel::ConstraintPanel(QWidget* parent) : Panel(tr("Constraint activat
     tick.lineTo(0, 4);
     m_marks->setScatterStyle(QCPScatterStyle(tick, QPen(colours::constraint, 1.2), Qt::NoBrush, 8));
     m_marks->setAdaptiveSampling(true);
+    m_fraction = addLine(p, top, tr("share held"), colours::held, 1);
 
     m_normRect = addAxisRectBelow(p);
     m_normRect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
@@ -85,13 +86,19 @@ void ConstraintPanel::setLogNorms(bool on) {
 }
 
 void ConstraintPanel::beginRun(const Config& cfg, const QColor&) {
-    for (QCPGraph* g : {m_rate, m_marks, m_radius, m_norm}) g->data()->clear();
+    for (QCPGraph* g : {m_rate, m_marks, m_fraction, m_radius, m_norm}) g->data()->clear();
     m_window.clear();
     m_windowSum = 0;
     m_steps = 0;
     m_constrained = 0;
     m_trustOn = cfg.trust.enabled;
+    m_perTensor = cfg.trust.mode == "tensor";
     m_rateLabel->setText(m_trustOn ? QString() : tr("trust region off"));
+    m_fraction->setVisible(m_perTensor);
+    m_fraction->removeFromLegend();
+    if (m_perTensor) m_fraction->addToLegend();
+    m_norm->setName(m_perTensor ? tr("largest ‖Δᵢ‖/‖Θᵢ‖ proposed") : tr("applied ‖Δ‖₂"));
+    m_normRect->axis(QCPAxis::atLeft)->setLabel(m_perTensor ? tr("relative step") : tr("norm"));
     markDirty();
 }
 
@@ -109,7 +116,10 @@ void ConstraintPanel::appendRows(const std::vector<StepMetrics>& rows) {
         m_rate->addData(x, double(m_windowSum) / double(m_window.size()));
         if (m.constrained) m_marks->addData(x, kMarkY);
         if (std::isfinite(m.trust_radius)) m_radius->addData(x, m.trust_radius);
-        if (std::isfinite(m.step_norm)) m_norm->addData(x, m.step_norm);
+        const double step = m_perTensor ? m.step_ratio : m.step_norm;
+        if (std::isfinite(step)) m_norm->addData(x, step);
+        if (m_perTensor && std::isfinite(m.constrained_fraction))
+            m_fraction->addData(x, m.constrained_fraction);
     }
     if (!rows.empty()) {
         if (m_trustOn)

@@ -1,5 +1,7 @@
-// Panel 2: how often the trust region shortens the step (rolling rate and one mark per
-// constrained step) and the trust radius r_t against the norm of the step actually applied.
+// Panel 2: how often the trust region shortens the step (rolling rate, one mark per constrained
+// step and, per tensor, the share of the parameters held) and the trust radius r_t against the
+// step: the applied ‖Δ‖₂ (trust.mode=global) or the largest relative step ‖Δᵢ‖/‖Θᵢ‖ that the
+// optimizer proposed (tensor: the region binds where it exceeds r_t).
 #pragma once
 
 #include <deque>
@@ -36,13 +38,15 @@ class ConstraintPanel : public Panel {
     QCPAxisRect* m_normRect = nullptr;
     QCPGraph* m_rate = nullptr;
     QCPGraph* m_marks = nullptr;
+    QCPGraph* m_fraction = nullptr;  // tensor mode: share of the matrices' parameters held
     QCPGraph* m_radius = nullptr;
-    QCPGraph* m_norm = nullptr;
+    QCPGraph* m_norm = nullptr;      // global: ‖Δ‖ applied; tensor: largest ‖Δᵢ‖/‖Θᵢ‖ proposed
     std::deque<int> m_window;
     int m_windowSum = 0;
     int64_t m_steps = 0;
     int64_t m_constrained = 0;
     bool m_trustOn = true;
+    bool m_perTensor = true;
 };
 
 }  // namespace h158::ui

@@ -26,6 +26,7 @@ inline const QColor validation{214, 39, 40};
 inline const QColor constraint{148, 103, 189};
 inline const QColor radius{44, 160, 44};
 inline const QColor stepNorm{255, 127, 14};
+inline const QColor held{23, 190, 207};
 inline const QColor quantError{31, 119, 180};
 inline const QColor updateError{255, 127, 14};
 inline const QColor levelNeg{214, 96, 77};
