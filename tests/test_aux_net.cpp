@@ -9,8 +9,9 @@
 #include <numbers>
 #include <vector>
 
-#include "core/aux_net.h"
-#include "core/rng.h"
+#include "core/optim/aux_net.h"
+#include "core/base/errors.h"
+#include "core/base/rng.h"
 
 using namespace h158;
 

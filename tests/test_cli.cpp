@@ -4,9 +4,9 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
-#include "core/config.h"
-#include "core/metrics.h"
-#include "core/run_session.h"
+#include "core/config/config.h"
+#include "core/train/metrics.h"
+#include "core/train/run_session.h"
 
 using namespace h158;
 

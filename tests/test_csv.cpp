@@ -6,8 +6,9 @@
 #include <functional>
 #include <limits>
 
-#include "core/csv.h"
-#include "core/rng.h"
+#include "core/data/csv.h"
+#include "core/base/errors.h"
+#include "core/base/rng.h"
 
 using namespace h158;
 

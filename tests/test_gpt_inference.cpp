@@ -9,10 +9,11 @@
 #include <cmath>
 #include <memory>
 
-#include "core/config.h"
-#include "core/gpt_inference.h"
-#include "core/memory_table.h"
-#include "core/trainer.h"
+#include "core/base/errors.h"
+#include "core/config/config.h"
+#include "core/infer/gpt_inference.h"
+#include "core/io/memory_table.h"
+#include "core/train/trainer.h"
 
 using namespace h158;
 
@@ -62,6 +63,7 @@ class TestGptInference : public QObject {
     void logitsMatchTrainer_data();
     void logitsMatchTrainer();
     void generateIsDeterministicBySeed();
+    void greedyGenerationFollowsAFreshForward();
     void fileSizeIsTheMemoryTables();
     void refusesNonGptFiles();
     void sampleTokenRule();
@@ -146,6 +148,25 @@ void TestGptInference::generateIsDeterministicBySeed() {
     z0.col(9).maxCoeff(&best);
     const std::string p(prompt.begin(), prompt.end());
     QCOMPARE(int(static_cast<unsigned char>(engine.generate(p, 1, 0.0, 0, a)[0])), int(best));
+}
+
+// Greedy generation with the key/value cache picks, at every step, the arg max of the logits of
+// the whole sequence so far encoded afresh (the trainer's text samples come from here too).
+void TestGptInference::greedyGenerationFollowsAFreshForward() {
+    auto tr = train(tinyConfig(""));
+    GptInference engine(packAndReload(*tr));
+    const std::string prompt = "12 + 7 = ";
+    Rng rng(17);
+    const std::string text = engine.generate(prompt, 20, 0.0, 0, rng);
+    QCOMPARE(int(text.size()), 20);
+    std::vector<int32_t> seq(prompt.begin(), prompt.end());
+    for (int i = 0; i < 20; ++i) {
+        const MatF logits = engine.logits(seq);
+        Eigen::Index best = 0;
+        logits.col(logits.cols() - 1).maxCoeff(&best);
+        QCOMPARE(int(static_cast<unsigned char>(text[size_t(i)])), int(best));
+        seq.push_back(int32_t(best));
+    }
 }
 
 // The memory table's figure for a configuration is the size of the file its run writes.

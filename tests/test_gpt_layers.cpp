@@ -9,9 +9,9 @@
 #include <functional>
 #include <vector>
 
-#include "core/gpt_layers.h"
-#include "core/rng.h"
-#include "core/sgemm.h"
+#include "core/model/gpt/gpt_layers.h"
+#include "core/base/rng.h"
+#include "core/base/sgemm.h"
 
 using namespace h158;
 using Vd = std::vector<double>;

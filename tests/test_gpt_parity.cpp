@@ -17,10 +17,11 @@
 #include <QTest>
 #include <cmath>
 
-#include "core/gpt_model.h"
-#include "core/optimizer.h"
-#include "core/param_file.h"
-#include "core/safetensors.h"
+#include "core/base/errors.h"
+#include "core/model/gpt/gpt_model.h"
+#include "core/optim/optimizer.h"
+#include "core/model/param_file.h"
+#include "core/model/safetensors.h"
 
 using namespace h158;
 

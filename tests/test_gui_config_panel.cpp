@@ -10,7 +10,7 @@
 #include <QTest>
 #include <nlohmann/json.hpp>
 
-#include "core/config.h"
+#include "core/config/config.h"
 #include "ui/config_panel.h"
 #include "ui/main_window.h"
 

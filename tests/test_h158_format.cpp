@@ -10,9 +10,10 @@
 #include <limits>
 #include <new>
 
-#include "core/h158_format.h"
-#include "core/rng.h"
-#include "core/ternary_quantizer.h"
+#include "core/io/h158_format.h"
+#include "core/base/errors.h"
+#include "core/base/rng.h"
+#include "core/quant/weight_quantizer.h"
 
 using namespace h158;
 

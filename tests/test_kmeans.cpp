@@ -10,11 +10,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "core/csv.h"
-#include "core/kmeans.h"
-#include "core/kmeans_kernel.h"
-#include "core/parallel.h"
-#include "core/rng.h"
+#include "core/base/errors.h"
+#include "core/data/csv.h"
+#include "core/cluster/kmeans.h"
+#include "core/cluster/kmeans_kernel.h"
+#include "core/base/parallel.h"
+#include "core/base/rng.h"
 
 using namespace h158;
 

@@ -11,7 +11,7 @@
 // text) or more fails.
 #include <QTest>
 
-#include "core/trainer.h"
+#include "core/train/trainer.h"
 
 using namespace h158;
 

@@ -2,10 +2,10 @@
 // both losses, the straight-through rule for quantized layers, and known answers.
 #include <QtTest>
 
-#include "core/config.h"
-#include "core/dataset.h"
-#include "core/mlp_model.h"
-#include "core/rng.h"
+#include "core/config/config.h"
+#include "core/data/dataset.h"
+#include "core/model/mlp_model.h"
+#include "core/base/rng.h"
 
 using namespace h158;
 
@@ -144,22 +144,22 @@ class TestMlp : public QObject {
         QVERIFY((b.x - bq.x).cwiseAbs().maxCoeff() > 0);
     }
 
+    // The shape a model is built from without data equals the generated data's.
+    void dataShapeMatchesTheData() {
+        for (const char* kind : {"regression", "spirals", "moons", "xor", "blobs", "text"}) {
+            Config c = presetConfig(std::string(kind) == "text" ? "gpt-s" : "spirals");
+            c.data.kind = kind;
+            c.data.modes = 5;
+            const DataShape a = dataShape(c), b = makeDataset(c)->shape();
+            QVERIFY2(a.task == b.task && a.inputDim == b.inputDim && a.outputDim == b.outputDim,
+                     kind);
+        }
+    }
+
     void factoryShapes() {
         Config c = presetConfig("spirals");
-        MlpShape s;
         // spirals: 2 -> 32 -> 32 -> 2 with io layers in full precision
-        class Two : public Dataset {
-          public:
-            Task task() const override { return Task::Classification; }
-            int64_t trainSize() const override { return 10; }
-            int64_t valSize() const override { return 0; }
-            int64_t inputDim() const override { return 2; }
-            int64_t outputDim() const override { return 2; }
-            MatF clusterFeatures() const override { return {}; }
-            Batch trainBatch(std::span<const int64_t>, Rng&) const override { return {}; }
-            Batch valBatch(int64_t, int64_t) const override { return {}; }
-            std::string describe() const override { return "two"; }
-        } data;
+        const DataShape data{Task::Classification, 2, 2};
         auto model = makeMlpModel(c, data);
         const auto& L = model->layout();
         QCOMPARE(L.count(), 6);

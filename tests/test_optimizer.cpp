@@ -6,9 +6,10 @@
 #include <numbers>
 #include <vector>
 
-#include "core/optimizer.h"
-#include "core/rng.h"
-#include "core/schedule.h"
+#include "core/optim/optimizer.h"
+#include "core/base/errors.h"
+#include "core/base/rng.h"
+#include "core/optim/schedule.h"
 
 using namespace h158;
 

@@ -4,9 +4,10 @@
 #include <set>
 #include <vector>
 
-#include "core/packing.h"
-#include "core/rng.h"
-#include "core/ternary_quantizer.h"
+#include "core/base/errors.h"
+#include "core/quant/packing.h"
+#include "core/base/rng.h"
+#include "core/quant/weight_quantizer.h"
 
 using namespace h158;
 

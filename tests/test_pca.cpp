@@ -3,8 +3,9 @@
 #include <QtTest>
 #include <functional>
 
-#include "core/pca.h"
-#include "core/rng.h"
+#include "core/cluster/pca.h"
+#include "core/base/errors.h"
+#include "core/base/rng.h"
 
 using namespace h158;
 

@@ -6,8 +6,10 @@
 #include <set>
 #include <vector>
 
-#include "core/rng.h"
-#include "core/ternary_quantizer.h"
+#include "core/base/errors.h"
+#include "core/base/rng.h"
+#include "core/quant/activation_quantizer.h"
+#include "core/quant/weight_quantizer.h"
 
 using namespace h158;
 

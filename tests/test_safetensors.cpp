@@ -6,9 +6,10 @@
 #include <cstring>
 #include <fstream>
 
-#include "core/gpt_model.h"
-#include "core/param_file.h"
-#include "core/safetensors.h"
+#include "core/base/errors.h"
+#include "core/model/gpt/gpt_model.h"
+#include "core/model/param_file.h"
+#include "core/model/safetensors.h"
 
 using namespace h158;
 

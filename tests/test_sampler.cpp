@@ -2,8 +2,8 @@
 #include <QtTest>
 #include <set>
 
-#include "core/rng.h"
-#include "core/sampler.h"
+#include "core/base/rng.h"
+#include "core/data/sampler.h"
 
 using namespace h158;
 

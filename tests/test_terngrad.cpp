@@ -5,9 +5,10 @@
 #include <limits>
 #include <vector>
 
-#include "core/layout.h"
-#include "core/parallel.h"
-#include "core/terngrad.h"
+#include "core/base/errors.h"
+#include "core/base/types.h"
+#include "core/base/parallel.h"
+#include "core/quant/terngrad.h"
 
 using namespace h158;
 

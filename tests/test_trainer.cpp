@@ -4,10 +4,11 @@
 #include <QtTest>
 #include <fstream>
 
-#include "core/config.h"
-#include "core/dataset.h"
-#include "core/parallel.h"
-#include "core/trainer.h"
+#include "core/base/errors.h"
+#include "core/config/config.h"
+#include "core/data/dataset.h"
+#include "core/base/parallel.h"
+#include "core/train/trainer.h"
 
 using namespace h158;
 

@@ -6,10 +6,11 @@
 #include <limits>
 #include <vector>
 
-#include "core/layout.h"
-#include "core/rng.h"
-#include "core/trust_region.h"
-#include "core/vector_ops.h"
+#include "core/base/errors.h"
+#include "core/base/types.h"
+#include "core/base/rng.h"
+#include "core/optim/trust_region.h"
+#include "core/base/vector_ops.h"
 
 using namespace h158;
 

@@ -1,0 +1,21 @@
+// The errors of the core: it reports every problem by throwing one of these, and the message says
+// what and where.
+#pragma once
+
+#include <stdexcept>
+
+namespace h158 {
+
+struct Error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// A configuration value out of range or of the wrong kind; the message names the field.
+struct ConfigError : Error {
+    using Error::Error;
+};
+// A file that is missing, malformed or of the wrong kind; the message names the file (and line).
+struct FileError : Error {
+    using Error::Error;
+};
+
+}  // namespace h158

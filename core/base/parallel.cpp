@@ -1,0 +1,140 @@
+// Thread pool behind parallelFor: workers sleep on a condition variable (no busy waiting, so a
+// GUI thread or another pool on the same cores is not starved) and pull chunks from an atomic.
+#include "core/base/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace h158 {
+namespace {
+
+thread_local bool t_insideParallel = false;
+
+class Pool {
+public:
+    ~Pool() { resize(1); }
+
+    void resize(int n) {
+        std::lock_guard jobLock(m_jobMutex);
+        {
+            std::lock_guard lock(m_mutex);
+            m_quit = true;
+        }
+        m_wake.notify_all();
+        for (auto& t : m_workers) t.join();
+        m_workers.clear();
+        m_quit = false;
+        m_size = std::max(1, n);
+        for (int i = 1; i < m_size; ++i) m_workers.emplace_back([this] { workerLoop(); });
+    }
+
+    int size() const { return m_size; }
+
+    void run(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+        const int64_t chunks = (n + grain - 1) / grain;
+        std::unique_lock jobLock(m_jobMutex, std::try_to_lock);
+        if (!jobLock.owns_lock() || m_size == 1 || chunks == 1 || t_insideParallel) {
+            serial(n, grain, fn);
+            return;
+        }
+        {
+            std::lock_guard lock(m_mutex);
+            m_fn = &fn;
+            m_n = n;
+            m_grain = grain;
+            m_chunks = chunks;
+            m_next = 0;
+            m_pending = int(m_workers.size());
+            m_error = nullptr;
+            ++m_generation;
+        }
+        m_wake.notify_all();
+        work();
+        std::unique_lock lock(m_mutex);
+        m_done.wait(lock, [this] { return m_pending == 0; });
+        m_fn = nullptr;
+        if (m_error) std::rethrow_exception(m_error);
+    }
+
+private:
+    static void serial(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+        for (int64_t b = 0; b < n; b += grain) fn(b, std::min(n, b + grain));
+    }
+
+    void work() {
+        const bool outer = t_insideParallel;
+        t_insideParallel = true;
+        for (;;) {
+            const int64_t c = m_next.fetch_add(1);
+            if (c >= m_chunks) break;
+            try {
+                (*m_fn)(c * m_grain, std::min(m_n, (c + 1) * m_grain));
+            } catch (...) {
+                std::lock_guard lock(m_mutex);
+                if (!m_error) m_error = std::current_exception();
+            }
+        }
+        t_insideParallel = outer;
+    }
+
+    void workerLoop() {
+        uint64_t seen = 0;
+        for (;;) {
+            {
+                std::unique_lock lock(m_mutex);
+                m_wake.wait(lock, [&] { return m_quit || m_generation != seen; });
+                if (m_quit) return;
+                seen = m_generation;
+            }
+            work();
+            {
+                std::lock_guard lock(m_mutex);
+                --m_pending;
+            }
+            m_done.notify_one();
+        }
+    }
+
+    std::mutex m_jobMutex;  // one parallel job at a time; a second caller runs serially
+    std::mutex m_mutex;
+    std::condition_variable m_wake, m_done;
+    std::vector<std::thread> m_workers;
+    int m_size = 1;
+    bool m_quit = false;
+    uint64_t m_generation = 0;
+    const std::function<void(int64_t, int64_t)>* m_fn = nullptr;
+    int64_t m_n = 0, m_grain = 1, m_chunks = 0;
+    std::atomic<int64_t> m_next{0};
+    int m_pending = 0;
+    std::exception_ptr m_error;
+};
+
+Pool& pool() {
+    static Pool* p = [] {
+        auto* q = new Pool;  // leaked on purpose: workers must outlive static destructors
+        q->resize(int(std::max(1u, std::thread::hardware_concurrency())));
+        return q;
+    }();
+    return *p;
+}
+
+}  // namespace
+
+void setThreadCount(int n) {
+    if (n <= 0) n = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (n != pool().size()) pool().resize(n);
+}
+
+int threadCount() { return pool().size(); }
+
+void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+    if (n <= 0) return;
+    pool().run(n, std::max<int64_t>(1, grain), fn);
+}
+
+}  // namespace h158

@@ -1,0 +1,70 @@
+// K-Means clustering of the columns of any float matrix X (F, N): greedy k-means++ seeding,
+// Lloyd iterations with distances through a matrix product, and Sculley's mini-batch variant.
+// Same inputs and seed give the same bits whatever h158::setThreadCount says.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/base/types.h"
+
+namespace h158 {
+
+struct KMeansOptions {
+    int k = 8;          // clusters, 1 <= k <= N
+    int maxIter = 300;  // Lloyd iterations per run (scikit-learn's default)
+    double tol = 1e-4;  // stop when sum_i ||c_i' - c_i||^2 <= tol * (mean variance of features)
+    int nInit = 1;      // k-means++ restarts; the run with the lowest inertia is kept
+    uint64_t seed = 0;  // restart r draws from Rng(seed, r)
+    const MatF* init = nullptr;  // (F, k) warm start (e.g. the previous centroids); one run
+};
+
+struct KMeansResult {
+    MatF centroids;                      // (F, k)
+    std::vector<int> labels;             // (N) cluster of each column of X
+    std::vector<int64_t> sizes;          // (k) members per cluster
+    double inertia = 0.0;                // sum_j ||x_j - c_{labels_j}||^2, final centroids
+    int iterations = 0;                  // Lloyd iterations (mini-batch: batches) of the kept run
+    bool converged = false;              // stopped by tol or unchanged labels before maxIter
+    std::vector<double> inertiaHistory;  // (iterations) inertia of each assignment step with the
+                                         // centroids it started from; non-increasing for Lloyd
+    int reseeded = 0;                    // empty clusters re-seeded during the kept run
+    int totalIterations = 0;             // over all nInit restarts
+    std::vector<double> runInertias;     // (nInit) final inertia of each restart, in order
+    double seedSeconds = 0.0;            // wall time of k-means++ seeding, all restarts
+    double lloydSeconds = 0.0;           // wall time of the Lloyd loops (final assignment and
+                                         // inertia included), all restarts
+};
+
+// Lloyd's algorithm after k-means++ seeding (or from opt.init). Each iteration assigns every
+// column to its nearest centroid, by ||x - c||^2 = ||x||^2 - 2 c'x + ||c||^2 on centred data with
+// C'X computed tile by tile (an AVX-512 micro-kernel fused with the argmin while the centroids fit
+// in 64 KiB, Eigen's GEMM beyond; see kmeans_kernel.h), and moves each centroid to the mean of its
+// members. A cluster left empty takes the point farthest from its own centroid (counted in
+// `reseeded`). Stops on unchanged labels, on the tolerance, or after maxIter; the labels returned
+// are always those of the centroids returned. Throws h158::Error (ConfigError for options) naming
+// the problem.
+KMeansResult kmeans(const MatF& x, const KMeansOptions& opt);
+
+struct MiniBatchOptions {
+    int k = 8;
+    int batchSize = 1024;  // samples per batch, drawn uniformly with replacement
+    int maxIter = 100;     // batches
+    double tol = 0.0;      // stop when a batch moves the centroids by <= tol * mean variance
+                           // (same measure as KMeansOptions::tol); 0 = run all batches
+    uint64_t seed = 0;
+    const MatF* init = nullptr;  // (F, k) warm start; otherwise k-means++ on 3 * batchSize samples
+};
+
+// Mini-batch K-Means (Sculley 2010, "Web-scale k-means clustering"): each batch is assigned to
+// the current centroids, then each sample pulls its centroid c <- c + (x - c) / v with v the
+// number of samples that centroid has seen (a per-centre learning rate 1/v). A centroid that no
+// sample has reached yet takes the batch sample farthest from its centroid. inertiaHistory holds
+// each batch's inertia scaled to N samples; labels, sizes and inertia are over all of X.
+KMeansResult miniBatchKmeans(const MatF& x, const MiniBatchOptions& opt);
+
+// Nearest centroid (F, k) of every column of X (F, N), ties to the lower index. When `inertia`
+// is given it receives sum_j ||x_j - c_{label_j}||^2.
+std::vector<int> assignClusters(const MatF& x, const MatF& centroids, double* inertia = nullptr);
+
+}  // namespace h158

@@ -1,0 +1,54 @@
+// quantizeActivations (activation_quantizer.h) for the integer kernels.
+#include "core/quant/activation_quantizer.h"
+
+#include <string>
+
+#include "core/base/errors.h"
+#include "core/base/parallel.h"
+#include "core/base/types.h"
+
+// The rounding loop gets AVX-512 / AVX2 clones picked at load time (ifunc), so it vectorizes
+// (vrndscaleps / vroundps) even in a build without -march=native, where std::nearbyint would
+// otherwise be a libm call per element. Every clone computes the same IEEE results.
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define H158_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef H158_VECTOR_CLONES
+#define H158_VECTOR_CLONES
+#endif
+
+namespace h158 {
+namespace {
+
+// One column through int8AbsmaxCodes (into `work`, rows floats), then to int8: exact, the codes
+// are integers in [-128, 127]. invScale = 1/s, so code * invScale can differ from the
+// reference's code / s by one ulp.
+H158_VECTOR_CLONES
+void quantizeColumn(const float* x, int64_t rows, float* work, int8_t* codes, float* invScale) {
+    *invScale = 1.0f / int8AbsmaxCodes(x, rows, work);
+    for (int64_t r = 0; r < rows; ++r) codes[r] = int8_t(work[r]);
+}
+
+}  // namespace
+
+void quantizeActivations(const float* x, int64_t rows, int64_t cols, int8_t* codes,
+                         float* invScale) {
+    if (rows < 0 || cols < 0)
+        throw Error("quantizeActivations: negative shape (" + std::to_string(rows) + ", " +
+                    std::to_string(cols) + ")");
+    auto run = [&](int64_t c0, int64_t c1) {
+        FloatBuffer work(static_cast<size_t>(rows));
+        for (int64_t c = c0; c < c1; ++c)
+            quantizeColumn(x + c * rows, rows, work.data(), codes + c * rows, invScale + c);
+    };
+    // Columns are independent, so splitting them over threads cannot change a result.
+    if (rows * cols >= (int64_t(1) << 16))
+        parallelFor(cols, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(1, rows)),
+                    run);
+    else
+        run(0, cols);
+}
+
+}  // namespace h158

@@ -1,0 +1,205 @@
+// Absmean ternary / five-level weight quantization. Loops are written to auto-vectorize (rows
+// innermost, one accumulator per row).
+#include "core/quant/weight_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/base/errors.h"
+
+// The rounding loops get AVX-512 / AVX2 clones picked at load time (ifunc), so they vectorize
+// (vrndscaleps / vroundps) even in a build without -march=native, where std::nearbyint would
+// otherwise be a libm call per element. Every clone computes the same IEEE results.
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define H158_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef H158_VECTOR_CLONES
+#define H158_VECTOR_CLONES
+#endif
+
+namespace h158 {
+namespace {
+
+// Five-level gamma. Levels are {-1, -1/2, 0, 1/2, 1} x gamma, i.e. a uniform mid-tread quantizer
+// with step gamma/2 clipped at +-gamma. For W ~ N(0, s^2) the relative error
+// ||Q(W) - W|| / ||W|| as a function of gamma = c * mean|W| has its minimum at c = 2.113
+// (error 0.2867; c = 1 gives 0.490, c = 2 gives 0.2884; for comparison BitNet's ternary absmean
+// rule, c = 1 with step gamma, gives 0.513). We use c = 2.11 (error 0.2867).
+constexpr double kFiveLevelAbsmeanMultiple = 2.11;
+// BitNet's floor on the scale, so an all-zero group does not divide by zero.
+constexpr double kMinGamma = 1e-5;
+
+// code = clip(round(w / scale), -limit, limit). std::nearbyint under the default rounding mode
+// rounds half to even, exactly like torch.round in the reference; clamping before the int8
+// conversion keeps NaN/inf inputs defined (they end up at a clip bound or 0).
+inline int8_t roundClip(float v, float limit) {
+    return int8_t(std::min(limit, std::max(-limit, std::nearbyint(v))));
+}
+
+// One column of codes (and optionally values): code = clip(round(w / scale)), value = code * scale.
+H158_VECTOR_CLONES
+void quantizeWeightColumn(const float* w, const float* scale, int64_t rows, float limit,
+                          int8_t* codes, float* out) {
+    for (int64_t r = 0; r < rows; ++r) codes[r] = roundClip(w[r] / scale[r], limit);
+    if (out)
+        for (int64_t r = 0; r < rows; ++r) out[r] = float(codes[r]) * scale[r];
+}
+
+// Sum |w| of every row of a (rows, cols) column-major matrix, in double.
+std::vector<double> rowAbsSums(const float* w, int64_t rows, int64_t cols) {
+    std::vector<double> s(size_t(rows), 0.0);
+    double* sp = s.data();
+    for (int64_t c = 0; c < cols; ++c) {
+        const float* col = w + c * rows;
+        for (int64_t r = 0; r < rows; ++r) sp[r] += double(std::fabs(col[r]));
+    }
+    return s;
+}
+
+}  // namespace
+
+QuantLevels parseQuantLevels(const std::string& s) {
+    if (s == "none") return QuantLevels::None;
+    if (s == "ternary") return QuantLevels::Ternary;
+    if (s == "five_level") return QuantLevels::FiveLevel;
+    throw Error("quantization levels must be none, ternary or five_level, got '" + s + "'");
+}
+
+QuantGranularity parseQuantGranularity(const std::string& s) {
+    if (s == "tensor") return QuantGranularity::Tensor;
+    if (s == "row") return QuantGranularity::Row;
+    if (s == "cluster") return QuantGranularity::Cluster;
+    throw Error("quantization granularity must be tensor, row or cluster, got '" + s + "'");
+}
+
+double bitsPerWeight(QuantLevels l) {
+    switch (l) {
+        case QuantLevels::Ternary:
+            return std::log2(3.0);
+        case QuantLevels::FiveLevel:
+            return std::log2(5.0);
+        case QuantLevels::None:
+            break;
+    }
+    return 32.0;
+}
+
+void quantizeWeights(const float* w, int64_t rows, int64_t cols, QuantLevels levels,
+                     QuantGranularity granularity, std::span<const int> rowCluster,
+                     QuantizedTensor& q, float* out) {
+    if (rows < 0 || cols < 0)
+        throw Error("quantizeWeights: negative shape (" + std::to_string(rows) + ", " +
+                    std::to_string(cols) + ")");
+    const int64_t n = rows * cols;
+    if (n > 0 && !w) throw Error("quantizeWeights: null weights");
+    q.rows = rows;
+    q.cols = cols;
+    q.levels = levels;
+    if (levels == QuantLevels::None) {  // pass-through: no codes, out = w
+        q.codes.clear();
+        q.rowScale.resize(0);
+        if (out && n > 0 && out != w) std::memcpy(out, w, size_t(n) * sizeof(float));
+        return;
+    }
+
+    // Scale groups -> gamma per row. Means are taken in double over the whole group.
+    const double multiple = levels == QuantLevels::Ternary ? 1.0 : kFiveLevelAbsmeanMultiple;
+    const std::vector<double> rowAbs = rowAbsSums(w, rows, cols);
+    std::vector<double> gamma(size_t(rows), 0.0);
+    auto gammaOf = [&](double absSum, double count) {
+        const double mean = count > 0 ? absSum / count : 0.0;
+        return std::max(multiple * mean, kMinGamma);
+    };
+    switch (granularity) {
+        case QuantGranularity::Tensor: {
+            double total = 0;
+            for (double s : rowAbs) total += s;
+            std::fill(gamma.begin(), gamma.end(), gammaOf(total, double(n)));
+            break;
+        }
+        case QuantGranularity::Row:
+            for (int64_t r = 0; r < rows; ++r)
+                gamma[size_t(r)] = gammaOf(rowAbs[size_t(r)], double(cols));
+            break;
+        case QuantGranularity::Cluster: {
+            if (int64_t(rowCluster.size()) != rows)
+                throw Error("quantizeWeights: per-cluster scales need one cluster per row (" +
+                            std::to_string(rows) + "), got " + std::to_string(rowCluster.size()));
+            int k = 0;
+            for (int64_t r = 0; r < rows; ++r) {
+                const int c = rowCluster[size_t(r)];
+                if (c < 0)
+                    throw Error("quantizeWeights: row " + std::to_string(r) +
+                                " has negative cluster " + std::to_string(c));
+                k = std::max(k, c + 1);
+            }
+            std::vector<double> sum(size_t(k), 0.0), count(size_t(k), 0.0);
+            for (int64_t r = 0; r < rows; ++r) {
+                sum[size_t(rowCluster[size_t(r)])] += rowAbs[size_t(r)];
+                count[size_t(rowCluster[size_t(r)])] += double(cols);
+            }
+            for (int64_t r = 0; r < rows; ++r) {
+                const auto c = size_t(rowCluster[size_t(r)]);
+                gamma[size_t(r)] = gammaOf(sum[c], count[c]);
+            }
+            break;
+        }
+    }
+
+    // rowScale is the value of code 1: gamma (ternary) or gamma/2 (five-level). Then
+    // code = clip(round(W / rowScale)) and value = code * rowScale in both cases.
+    const float limit = levels == QuantLevels::Ternary ? 1.0f : 2.0f;
+    q.rowScale.resize(rows);
+    for (int64_t r = 0; r < rows; ++r)
+        q.rowScale(r) =
+            float(levels == QuantLevels::Ternary ? gamma[size_t(r)] : 0.5 * gamma[size_t(r)]);
+    q.codes.resize(size_t(n));
+    const float* scale = q.rowScale.data();
+    int8_t* codes = q.codes.data();
+    for (int64_t c = 0; c < cols; ++c)
+        quantizeWeightColumn(w + c * rows, scale, rows, limit, codes + c * rows,
+                             out ? out + c * rows : nullptr);
+}
+
+QuantErrorParts quantErrorParts(const float* w, const float* q, int64_t n) {
+    // Eight fixed partial sums: vectorizable and still one fixed summation order.
+    double d[8] = {}, s[8] = {};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; ++l) {
+            const double wl = w[i + l], diff = double(q[i + l]) - wl;
+            d[l] += diff * diff;
+            s[l] += wl * wl;
+        }
+    for (int l = 0; i < n; ++i, ++l) {
+        const double wl = w[i], diff = double(q[i]) - wl;
+        d[l] += diff * diff;
+        s[l] += wl * wl;
+    }
+    QuantErrorParts p;
+    for (int l = 0; l < 8; ++l) {
+        p.diff2 += d[l];
+        p.norm2 += s[l];
+    }
+    return p;
+}
+
+LevelFractions levelFractions(std::span<const int8_t> codes) {
+    int64_t neg = 0, zero = 0;
+    for (int8_t c : codes) {
+        neg += c < 0;
+        zero += c == 0;
+    }
+    LevelFractions f;
+    if (codes.empty()) return f;
+    const double n = double(codes.size());
+    f.neg = double(neg) / n;
+    f.zero = double(zero) / n;
+    f.pos = double(int64_t(codes.size()) - neg - zero) / n;
+    return f;
+}
+
+}  // namespace h158

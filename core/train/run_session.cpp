@@ -1,0 +1,173 @@
+// Run directory writing and reading (the contract in DESIGN.md).
+#include "core/train/run_session.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+
+#include "core/base/errors.h"
+#include "core/base/file_io.h"
+#include "core/io/h158_export.h"
+
+namespace h158 {
+namespace fs = std::filesystem;
+
+namespace {
+
+// packModel of the trainer's current weights, written to `path`.
+void writeTrainedModel(Trainer& trainer, const std::string& path) {
+    const Config& cfg = trainer.config();
+    const bool quantized = parseQuantLevels(cfg.quant.weights) != QuantLevels::None;
+    writeH158(packModel(cfg, trainer.model().layout(), trainer.effectiveParameters().data(),
+                        quantized ? &trainer.quantState() : nullptr),
+              path);
+}
+
+std::string header() {
+    std::string h;
+    for (const auto& c : metricsColumns()) h += (h.empty() ? "" : ",") + c;
+    return h;
+}
+
+}  // namespace
+
+RunSession::RunSession(const Config& cfg, const std::string& dir)
+    : m_trainer(std::make_unique<Trainer>(cfg)), m_dir(dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw FileError(dir + ": cannot create the run directory: " + ec.message());
+    if (fs::exists(fs::path(dir) / "metrics.csv"))
+        throw FileError(dir + ": already holds a run (metrics.csv exists); choose another --out");
+    writeFileAtomically((fs::path(dir) / "config.json").string(), toJson(cfg).dump(2) + "\n");
+    m_metrics.open(fs::path(dir) / "metrics.csv", std::ios::binary);
+    m_snapshots.open(fs::path(dir) / "snapshots.jsonl", std::ios::binary);
+    if (!m_metrics || !m_snapshots) throw FileError(dir + ": cannot create the run files");
+    m_metrics << header() << "\n" << std::flush;
+    if (cfg.run.record_batches) {
+        m_batches.open(fs::path(dir) / "batches.csv", std::ios::binary);
+        if (!m_batches) throw FileError(dir + ": cannot create batches.csv");
+        m_batches << "step,row,origin\n" << std::flush;
+    }
+    writeSnapshots(m_trainer->takeSnapshots());
+}
+
+RunSession::~RunSession() {
+    try {
+        finish();
+    } catch (...) {
+        // a destructor must not throw; finish() is called explicitly on the normal paths
+    }
+}
+
+void RunSession::writeSnapshots(const std::vector<Snapshot>& s) {
+    for (const auto& snap : s) m_snapshots << snap.toJson().dump() << "\n";
+    m_snapshots.flush();
+    m_pending.insert(m_pending.end(), s.begin(), s.end());
+}
+
+StepMetrics RunSession::step() {
+    StepMetrics row;
+    try {
+        row = m_trainer->step();
+    } catch (...) {
+        writeSummary();
+        throw;
+    }
+    m_metrics << metricsCsvRow(row) << "\n" << std::flush;
+    if (m_batches.is_open()) {
+        const auto& o = m_trainer->lastBatchOrigins();
+        for (size_t r = 0; r < o.size(); ++r)
+            m_batches << row.step << ',' << r << ',' << o[r] << '\n';
+        m_batches.flush();
+    }
+    writeSnapshots(m_trainer->takeSnapshots());
+    if (m_trainer->finished()) writeSummary();
+    return row;
+}
+
+std::vector<Snapshot> RunSession::takeSnapshots() { return std::exchange(m_pending, {}); }
+
+bool RunSession::finished() const { return m_trainer->finished(); }
+
+void RunSession::stop() {
+    m_trainer->stop();
+    writeSummary();
+}
+
+void RunSession::finish() {
+    if (!m_trainer->finished()) m_trainer->stop();
+    writeSummary();
+}
+
+void RunSession::writeSummary() {
+    if (m_summaryWritten) return;
+    m_summaryWritten = true;
+    nlohmann::json j = m_trainer->summary().toJson();
+    j["config_name"] = m_trainer->config().run.name;
+    // DIR/weights.h158, the trained model (h158_format.h), unless the run failed or diverged.
+    const RunStatus status = m_trainer->status();
+    if (status == RunStatus::Completed || status == RunStatus::Stopped) {
+        try {
+            writeTrainedModel(*m_trainer, (fs::path(m_dir) / "weights.h158").string());
+            j["weights"] = "weights.h158";
+        } catch (const std::exception& e) {
+            j["weights_error"] = e.what();
+        }
+    }
+    writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
+}
+
+std::string newRunDirectory(const std::string& workspace, const std::string& name) {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    std::string safe;
+    for (char c : name) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+    if (safe.empty()) safe = "run";
+    const fs::path base = fs::path(workspace) / (safe + "-" + stamp);
+    fs::path p = base;
+    for (int i = 2; fs::exists(p); ++i) p = base.string() + "-" + std::to_string(i);
+    return p.string();
+}
+
+RunRecord readRunDirectory(const std::string& dir) {
+    RunRecord r;
+    r.dir = dir;
+    const fs::path d(dir);
+    r.config = loadConfigFile((d / "config.json").string());
+    const std::string mpath = (d / "metrics.csv").string();
+    std::ifstream in(mpath, std::ios::binary);
+    if (!in) throw FileError(mpath + ": cannot open");
+    std::string line;
+    int64_t lineNo = 0;
+    while (std::getline(in, line)) {
+        ++lineNo;
+        if (lineNo == 1) {
+            if (line.rfind("step,loss", 0) != 0) throw FileError(mpath + ":1: not a metrics header");
+            continue;
+        }
+        if (line.empty()) continue;
+        try {
+            r.metrics.push_back(parseMetricsCsvRow(line));
+        } catch (const std::exception& e) {
+            if (in.peek() == EOF) break;  // a run killed mid-write leaves a partial last line
+            throw FileError(mpath + ":" + std::to_string(lineNo) + ": " + e.what());
+        }
+    }
+    r.summary = nlohmann::json::object();
+    const fs::path spath = d / "summary.json";
+    if (fs::exists(spath)) {
+        std::ifstream s(spath);
+        try {
+            r.summary = nlohmann::json::parse(s);
+        } catch (const std::exception& e) {
+            throw FileError(spath.string() + ": malformed JSON: " + e.what());
+        }
+    }
+    return r;
+}
+
+}  // namespace h158

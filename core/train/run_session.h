@@ -1,0 +1,62 @@
+// A training run bound to its run directory (the DESIGN.md contract): config.json, metrics.csv
+// (header first, one row per step, flushed as it goes), snapshots.jsonl (one JSON object per
+// line) and summary.json (written atomically at the end), and weights.h158, the trained model
+// (h158_export.h), just before summary.json when the run completed or was stopped. With
+// run.record_batches, batches.csv too: header "step,row,origin", one line per batch row, flushed
+// with each step; origin is Batch::origins (the sample's index, or the text window's first byte).
+// Used by the CLI and the GUI alike, so both write the same files.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/train/trainer.h"
+
+namespace h158 {
+
+class RunSession {
+public:
+    // Builds the trainer (throws ConfigError/FileError before anything is written), then
+    // creates `dir` (it must not hold a previous run) and writes config.json.
+    RunSession(const Config& cfg, const std::string& dir);
+    ~RunSession();  // writes summary.json if the run has not been finished
+
+    Trainer& trainer() { return *m_trainer; }
+    const std::string& directory() const { return m_dir; }
+
+    // One step: the row goes to metrics.csv, snapshots to snapshots.jsonl. When the step ends
+    // the run (last step, divergence) summary.json is written. Exceptions from the trainer end
+    // the run as failed (summary written) and are rethrown.
+    StepMetrics step();
+    // Snapshots written since the last call (for live views).
+    std::vector<Snapshot> takeSnapshots();
+    bool finished() const;
+    void stop();    // ends as stopped and writes summary.json
+    void finish();  // writes summary.json now (idempotent)
+
+private:
+    void writeSnapshots(const std::vector<Snapshot>& s);
+    void writeSummary();
+
+    std::unique_ptr<Trainer> m_trainer;
+    std::string m_dir;
+    std::ofstream m_metrics, m_snapshots, m_batches;
+    std::vector<Snapshot> m_pending;
+    bool m_summaryWritten = false;
+};
+
+// workspace/NAME-YYYYMMDD-HHMMSS (with -2, -3 ... when taken); not created.
+std::string newRunDirectory(const std::string& workspace, const std::string& name);
+
+// A past run read back from its directory (for the GUI's runs list and comparisons).
+struct RunRecord {
+    std::string dir;
+    Config config;
+    std::vector<StepMetrics> metrics;
+    nlohmann::json summary;  // empty object when summary.json is missing (run killed)
+};
+RunRecord readRunDirectory(const std::string& dir);  // throws FileError naming file and line
+
+}  // namespace h158

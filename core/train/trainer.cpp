@@ -1,0 +1,394 @@
+// The hybrid training step (DESIGN.md, "The data path of one step") and the trainer's set-up.
+#include "core/train/trainer.h"
+
+#include <cmath>
+#include <numeric>
+
+#include "core/base/errors.h"
+#include "core/model/param_file.h"
+#include "core/base/parallel.h"
+#include "core/optim/schedule.h"
+#include "core/quant/terngrad.h"
+#include "core/train/trainer_impl.h"
+#include "core/optim/trust_region.h"
+#include "core/base/vector_ops.h"
+
+namespace h158 {
+
+Trainer::Impl::Impl(const Config& c)
+    : cfg(c),
+      initRng(uint64_t(c.run.seed), 1),
+      jitterRng(uint64_t(c.run.seed), 2),
+      ternRng(uint64_t(c.run.seed), 3),
+      sampleRng(uint64_t(c.run.seed), 4) {
+    validate(cfg);
+    setThreadCount(int(cfg.run.threads));
+    data = makeDataset(cfg);
+    model = makeModel(cfg, data->shape());
+    const ParamLayout& L = model->layout();
+    params.assign(size_t(L.size()), 0.0f);
+    model->init(params.data(), initRng);
+    if (!cfg.model.init_file.empty()) {
+        try {
+            loadParameters(L, SafeTensors::read(cfg.model.init_file), "", params.data());
+        } catch (const FileError& e) {
+            throw FileError(std::string("model.init_file: ") + e.what());
+        }
+    }
+    grad.assign(params.size(), 0.0f);
+    effective = params;
+    delta.assign(params.size(), 0.0f);
+    trace.assign(params.size(), 0.0f);
+    prevHeld.assign(size_t(L.count()), 0);
+    optimizer = Optimizer::make(cfg.optim, L);
+
+    levels = parseQuantLevels(cfg.quant.weights);
+    granularity = parseQuantGranularity(cfg.quant.granularity);
+    quant.activationsInt8 = cfg.quant.activations == "int8";
+    quant.kernel = cfg.quant.kernel;
+    quant.tensors.resize(size_t(L.count()));
+    rowCluster.resize(size_t(L.count()));
+    paramK = granularity == QuantGranularity::Cluster ? int(cfg.cluster.param_k) : 1;
+    for (int i = 0; i < L.count(); ++i) rowCluster[size_t(i)].assign(size_t(L[i].rows), 0);
+    if (levels != QuantLevels::None && granularity == QuantGranularity::Cluster)
+        refreshParamClusters();
+
+    sampler.emplace(data->trainSize(), parseSamplerPolicy(cfg.cluster.policy),
+                    uint64_t(cfg.run.seed));
+    if (cfg.cluster.data_k > 0) refreshDataClusters();
+
+    radius = cfg.trust.radius;
+    if (cfg.aux.enabled) aux.emplace(cfg.aux, cfg.trust.radius, uint64_t(cfg.run.seed));
+
+    quantizeAll();
+    if (cfg.run.snapshot_every > 0) emitSnapshots();
+}
+
+// Latent weights -> quantized codes, row scales and dequantized effective weights.
+void Trainer::Impl::quantizeAll() {
+    const ParamLayout& L = model->layout();
+    if (levels == QuantLevels::None) {
+        std::copy(params.begin(), params.end(), effective.begin());
+        quantError = 0;
+        return;
+    }
+    // Tensors are independent: one task each, their figures added in tensor order.
+    std::vector<QuantErrorParts> err(size_t(L.count()));
+    std::vector<LevelFractions> frac(size_t(L.count()));
+    parallelFor(L.count(), 1, [&](int64_t i, int64_t) {
+        const ParamTensor& t = L[int(i)];
+        float* eff = effective.data() + t.offset;
+        const float* w = params.data() + t.offset;
+        if (!t.quantized) {
+            std::copy(w, w + t.size(), eff);
+            return;
+        }
+        auto& q = quant.tensors[size_t(i)];
+        quantizeWeights(w, t.rows, t.cols, levels, granularity, rowCluster[size_t(i)], q, eff);
+        err[size_t(i)] = quantErrorParts(w, eff, t.size());
+        frac[size_t(i)] = levelFractions(q.codes);
+    });
+    double diff2 = 0, norm2 = 0;
+    int64_t neg = 0, zero = 0, pos = 0, total = 0;
+    for (int i = 0; i < L.count(); ++i) {
+        const ParamTensor& t = L[i];
+        if (!t.quantized) continue;
+        diff2 += err[size_t(i)].diff2;
+        norm2 += err[size_t(i)].norm2;
+        const double n = double(t.size());
+        neg += std::llround(frac[size_t(i)].neg * n);
+        zero += std::llround(frac[size_t(i)].zero * n);
+        pos += std::llround(frac[size_t(i)].pos * n);
+        total += t.size();
+    }
+    quantError = norm2 > 0 ? std::sqrt(diff2 / norm2) : 0.0;
+    if (total > 0)
+        fractions = {double(neg) / double(total), double(zero) / double(total),
+                     double(pos) / double(total)};
+}
+
+LossInfo Trainer::Impl::evaluate() {
+    // Mean validation loss over (at most 64 batches of) the validation split.
+    const int64_t nVal = data->valSize();
+    const int64_t bs = cfg.run.batch_size;
+    const int64_t batches = std::min<int64_t>(64, (nVal + bs - 1) / bs);
+    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+    double sum = 0, acc = 0, count = 0;
+    for (int64_t i = 0; i < batches; ++i) {
+        const Batch b = data->valBatch(i * bs, bs);
+        if (b.size == 0) break;
+        const LossInfo li = model->forwardBackward(effective.data(), q, b, nullptr, false);
+        sum += li.loss * double(b.size);
+        acc += li.accuracy * double(b.size);
+        count += double(b.size);
+    }
+    LossInfo out;
+    out.loss = count > 0 ? sum / count : kNoValue;
+    out.accuracy = count > 0 && acc >= 0 ? acc / count : -1;
+    return out;
+}
+
+// 1. A batch from the cluster-stratified sampler; the row starts with what the batch meets.
+Batch Trainer::Impl::nextBatch(StepMetrics& m, std::vector<int64_t>& idx) {
+    int cluster = -1;
+    idx = sampler->next(cfg.run.batch_size, &cluster);
+    Batch batch = data->trainBatch(idx, jitterRng);
+    batch.cluster = cluster;
+    lastOrigins = batch.origins;
+    m.cluster = cluster;
+    m.quant_error = quantError;  // of the weights this forward pass uses
+    m.frac_neg = fractions.neg;
+    m.frac_zero = fractions.zero;
+    m.frac_pos = fractions.pos;
+    return batch;
+}
+
+// Ends the run as diverged when the loss or the gradient is not finite, or the loss exceeds
+// run.diverge_ratio times the first one. Returns whether the run goes on.
+bool Trainer::Impl::checkFinite(const StepMetrics& m) {
+    const auto stopAt = [&](const std::string& why) {
+        endRun(RunStatus::Diverged, "diverged at step " + std::to_string(m.step) + ": " + why);
+        return false;
+    };
+    if (!std::isfinite(m.loss) || !std::isfinite(m.grad_norm))
+        return stopAt(std::string(std::isfinite(m.loss) ? "the gradient" : "the loss") +
+                      " is not finite");
+    if (std::isnan(firstLoss)) firstLoss = m.loss;
+    if (cfg.run.diverge_ratio > 0 && m.loss > cfg.run.diverge_ratio * std::max(firstLoss, 1e-12))
+        return stopAt("loss " + std::to_string(m.loss) + " exceeds run.diverge_ratio x the first loss " +
+                      std::to_string(firstLoss));
+    return true;
+}
+
+// The EMA of the loss per data cluster, for the cluster view and the summary.
+void Trainer::Impl::recordClusterLoss(const Batch& batch, std::span<const int64_t> idx,
+                                      const LossInfo& li) {
+    auto blend = [&](int c, double v) {
+        double& e = clusterLoss[size_t(c)];
+        e = std::isnan(e) ? v : 0.9 * e + 0.1 * v;
+    };
+    if (batch.cluster >= 0) return blend(batch.cluster, li.loss);
+    std::vector<double> s(clusterLoss.size(), 0.0), n(clusterLoss.size(), 0.0);
+    for (size_t j = 0; j < idx.size(); ++j) {
+        const int c = clusterLabels[size_t(idx[j])];
+        s[size_t(c)] += li.sampleLoss[j];
+        n[size_t(c)] += 1;
+    }
+    for (size_t c = 0; c < s.size(); ++c)
+        if (n[c] > 0) blend(int(c), s[c] / n[c]);
+}
+
+// 3. The auxiliary NN learns from what the previous steps did (its signals, aux_net.h, from
+// this step's gradient g_{t+1} against the trace D_t, split into the tensors the trust region
+// left alone and those it shortened), then predicts m_t and r_t.
+void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
+    const int64_t t = step;
+    const AuxFeatures features =
+        state.observe(m.loss, m.grad_norm, cluster, cfg.cluster.data_k > 0 ? int(cfg.cluster.data_k) : 0,
+                      t, cfg.run.steps, prevConstrainedFraction);
+    multiplier = 1;
+    radius = cfg.trust.radius;
+    if (aux) {
+        if (havePrev) {
+            AuxNet::Feedback fb;
+            const ParamLayout& L = model->layout();
+            double gg[2] = {0, 0}, dd[2] = {0, 0};
+            for (int i = 0; i < L.count(); ++i) {
+                const ParamTensor& tensor = L[i];
+                const std::span<const float> g(grad.data() + tensor.offset, size_t(tensor.size()));
+                const std::span<const float> d(trace.data() + tensor.offset, size_t(tensor.size()));
+                const int held = prevHeld[size_t(i)] ? 1 : 0;
+                (held ? fb.held : fb.free).dot += dot(g, d);
+                gg[held] += squaredNorm(g);
+                dd[held] += squaredNorm(d);
+            }
+            fb.free.gradNorm = std::sqrt(gg[0]);
+            fb.free.traceNorm = std::sqrt(dd[0]);
+            fb.held.gradNorm = std::sqrt(gg[1]);
+            fb.held.traceNorm = std::sqrt(dd[1]);
+            aux->feedback(prevFeatures, fb);
+        }
+        const AuxNet::Output out = aux->predict(features);
+        prevFeatures = features;
+        if (t >= cfg.aux.warmup) {
+            multiplier = out.multiplier;
+            radius = out.radius;
+        }
+    }
+    m.lr_multiplier = multiplier;
+}
+
+// 6. The trust region (trust_region.h): which tensors it shortened, into prevHeld.
+void Trainer::Impl::projectStep(StepMetrics& m) {
+    std::fill(prevHeld.begin(), prevHeld.end(), 0);
+    prevConstrainedFraction = 0;
+    if (!cfg.trust.enabled) {
+        m.step_norm = l2Norm(delta);
+        return;
+    }
+    m.trust_radius = radius;
+    if (cfg.trust.mode == "global") {
+        const Projection p = projectToBall(delta, radius);
+        std::fill(prevHeld.begin(), prevHeld.end(), p.constrained ? 1 : 0);
+        m.constrained = p.constrained ? 1 : 0;
+        m.step_norm = p.normAfter;
+        prevConstrainedFraction = p.constrained ? 1.0 : 0.0;
+    } else {
+        const TensorProjection p = projectPerTensor(delta, params, model->layout(), radius);
+        prevHeld = p.constrained;
+        m.constrained = p.any ? 1 : 0;
+        m.step_norm = p.normAfter;
+        m.step_ratio = p.maxRatio;
+        prevConstrainedFraction = p.fraction;
+    }
+    m.constrained_fraction = prevConstrainedFraction;
+}
+
+StepMetrics Trainer::Impl::runStep() {
+    const int64_t t = step;  // 0-based index of this step
+    StepMetrics m;
+    m.step = t + 1;
+    const ParamLayout& L = model->layout();
+    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+
+    // 1. batch; 2. forward with the quantized weights (prepared after the previous update),
+    // backward into the flat gradient
+    std::vector<int64_t> idx;
+    const Batch batch = nextBatch(m, idx);
+    const bool perSample = cfg.cluster.data_k > 0 && batch.cluster < 0;
+    const LossInfo li = model->forwardBackward(effective.data(), q, batch, grad.data(), perSample);
+    m.loss = li.loss;
+    if (li.accuracy >= 0) m.accuracy = li.accuracy;
+    m.grad_norm = l2Norm(grad);
+    if (!checkFinite(m)) return m;
+    if (cfg.cluster.data_k > 0) recordClusterLoss(batch, idx, li);
+
+    // 3. auxiliary NN (from the unclipped gradient), then gradient clipping by norm
+    consultAux(m, batch.cluster);
+    if (cfg.optim.grad_clip > 0) projectToBall(grad, cfg.optim.grad_clip);
+
+    // 4. optimizer proposal at lr = base x schedule x m_t
+    const ScheduleFactors sf = scheduleAt(cfg.optim, t, cfg.run.steps);
+    m.lr = cfg.optim.lr * sf.lr * multiplier;
+    optimizer->propose(params.data(), grad.data(), m.lr, sf.wd, delta.data());
+
+    // 5. optional ternary update quantization (TernGrad), per tensor
+    if (cfg.quant.updates) {
+        double d2 = 0, n2 = 0;
+        for (const auto& tensor : L.tensors()) {
+            std::span<float> d(delta.data() + tensor.offset, size_t(tensor.size()));
+            const auto r = ternGrad(d, d, ternRng);
+            d2 += r.diff2;
+            n2 += r.norm2;
+        }
+        m.update_quant_error = n2 > 0 ? std::sqrt(d2 / n2) : 0.0;
+    }
+
+    // 6. trust region
+    projectStep(m);
+    if (!std::isfinite(m.step_norm)) {
+        endRun(RunStatus::Diverged,
+               "diverged at step " + std::to_string(m.step) + ": the step is not finite");
+        return m;
+    }
+
+    // 7. apply; the trace D_t = λ D_{t-1} + Δ_t for the auxiliary NN's signals
+    const float lambda = float(1.0 - 1.0 / double(cfg.aux.horizon));
+    parallelFor(int64_t(params.size()), int64_t(1) << 16, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+            params[size_t(i)] += delta[size_t(i)];
+            trace[size_t(i)] = lambda * trace[size_t(i)] + delta[size_t(i)];
+        }
+    });
+    havePrev = true;
+
+    // 8. re-clustering, then quantize the new weights for the next forward pass and metrics
+    ++step;
+    if (levels != QuantLevels::None && granularity == QuantGranularity::Cluster &&
+        cfg.cluster.param_refresh_every > 0 && step % cfg.cluster.param_refresh_every == 0)
+        refreshParamClusters();
+    quantizeAll();
+    if (cfg.cluster.data_k > 0 && cfg.cluster.refresh_every > 0 &&
+        step % cfg.cluster.refresh_every == 0)
+        refreshDataClusters();
+
+    const bool last = step == cfg.run.steps;
+    if ((cfg.run.eval_every > 0 && step % cfg.run.eval_every == 0) || last) {
+        const LossInfo v = evaluate();
+        m.val_loss = v.loss;
+        if (v.accuracy >= 0) m.val_accuracy = v.accuracy;
+    }
+    if (cfg.run.snapshot_every > 0 && (step % cfg.run.snapshot_every == 0 || last))
+        emitSnapshots();
+    if (cfg.model.kind == "gpt" && cfg.sample.every > 0 && (step % cfg.sample.every == 0 || last))
+        snapshots.push_back(samplesSnapshot());
+    if (last) endRun(RunStatus::Completed, "completed " + std::to_string(step) + " steps");
+    return m;
+}
+
+Trainer::Trainer(const Config& cfg) : m(std::make_unique<Impl>(cfg)) {}
+Trainer::~Trainer() = default;
+
+const Config& Trainer::config() const { return m->cfg; }
+const Dataset& Trainer::dataset() const { return *m->data; }
+Model& Trainer::model() { return *m->model; }
+
+StepMetrics Trainer::step() {
+    if (finished()) throw Error("Trainer::step: the run has ended (" + toString(m->status) + ")");
+    if (!m->startedClock) {
+        m->started = std::chrono::steady_clock::now();
+        m->startedClock = true;
+    }
+    StepMetrics row;
+    try {
+        row = m->runStep();
+    } catch (const std::exception& e) {
+        m->endRun(RunStatus::Failed, "failed at step " + std::to_string(m->step + 1) + ": " + e.what());
+        throw;
+    }
+    row.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                               m->started).count();
+    m->history.push_back(row);
+    return row;
+}
+
+int64_t Trainer::stepsDone() const { return m->step; }
+int64_t Trainer::totalSteps() const { return m->cfg.run.steps; }
+bool Trainer::finished() const { return m->status != RunStatus::Running; }
+RunStatus Trainer::status() const { return m->status; }
+
+void Trainer::stop() {
+    if (!finished()) m->endRun(RunStatus::Stopped, "stopped at step " + std::to_string(m->step));
+}
+
+void Trainer::fail(const std::string& message) {
+    if (!finished()) m->endRun(RunStatus::Failed, message);
+}
+
+std::vector<Snapshot> Trainer::takeSnapshots() { return std::exchange(m->snapshots, {}); }
+
+Snapshot Trainer::snapshotNow(const std::string& kind) {
+    if (kind == "clusters") return m->clustersSnapshot();
+    if (kind == "weights") return m->weightsSnapshot();
+    if (kind == "boundary") return m->boundarySnapshot();
+    if (kind == "samples") return m->samplesSnapshot();
+    throw Error("unknown snapshot kind '" + kind + "'");
+}
+
+const std::vector<StepMetrics>& Trainer::history() const { return m->history; }
+const FloatBuffer& Trainer::parameters() const { return m->params; }
+const std::vector<int64_t>& Trainer::lastBatchOrigins() const { return m->lastOrigins; }
+const FloatBuffer& Trainer::effectiveParameters() const { return m->effective; }
+const QuantState& Trainer::quantState() const { return m->quant; }
+
+Summary Trainer::summary() const {
+    Summary s;
+    s.status = m->status;
+    s.message = m->message;
+    s.steps = m->step;
+    s.wall_seconds = m->history.empty() ? 0.0 : m->history.back().elapsed_ms / 1000.0;
+    s.figures = m->figures();
+    return s;
+}
+
+}  // namespace h158

@@ -1,0 +1,91 @@
+// Internal state of the Trainer, shared by trainer.cpp (the step) and trainer_views.cpp
+// (snapshots, clustering, summary). Not part of the library's API.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <optional>
+
+#include "core/optim/aux_net.h"
+#include "core/data/dataset.h"
+#include "core/model/model.h"
+#include "core/optim/optimizer.h"
+#include "core/cluster/pca.h"
+#include "core/data/sampler.h"
+#include "core/train/trainer.h"
+
+namespace h158 {
+
+struct Trainer::Impl {
+    Config cfg;
+    std::unique_ptr<Dataset> data;
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Optimizer> optimizer;
+    std::optional<ClusterSampler> sampler;
+    std::optional<AuxNet> aux;
+    TrainingState state;
+
+    QuantLevels levels = QuantLevels::None;
+    QuantGranularity granularity = QuantGranularity::Tensor;
+
+    FloatBuffer params, grad, effective, delta;  // (P) each
+    FloatBuffer trace;  // (P) D_t = λ D_{t-1} + Δ_t, the auxiliary NN's signal (aux_net.h)
+    std::vector<int64_t> lastOrigins;                              // (B) of the last batch
+    QuantState quant;
+    double quantError = 0;                   // of the weights the next forward pass uses
+    LevelFractions fractions{kNoValue, kNoValue, kNoValue};
+    std::vector<std::vector<int>> rowCluster;  // per tensor: parameter cluster of each row
+    int paramK = 1;
+
+    // data clustering
+    MatF clusterFeatures;            // (F, N) what the current clusters were computed on
+    MatF clusterCentroids;           // (F, k)
+    std::vector<int> clusterLabels;  // (N)
+    std::vector<double> clusterLoss; // (k) EMA of the loss per cluster (NaN = unseen)
+    int clusterRefreshes = 0;
+    Pca2d pca;                       // scatter projection, refitted when the features change
+
+    Rng initRng, jitterRng, ternRng, sampleRng;
+
+    int64_t step = 0;
+    RunStatus status = RunStatus::Running;
+    std::string message;
+    double firstLoss = kNoValue;
+    std::vector<StepMetrics> history;
+    std::vector<Snapshot> snapshots;
+    std::chrono::steady_clock::time_point started;
+    bool startedClock = false;
+    double pausedMs = 0;
+
+    // auxiliary NN bookkeeping between steps
+    bool havePrev = false;
+    AuxFeatures prevFeatures{};
+    std::vector<uint8_t> prevHeld;       // per tensor: the trust region shortened its last step
+    double prevConstrainedFraction = 0;  // of the last step (TrainingState's input)
+    double multiplier = 1, radius = 0;
+
+    explicit Impl(const Config& c);
+    void quantizeAll();
+    LossInfo evaluate();
+    void refreshDataClusters();
+    void refreshParamClusters();
+    void emitSnapshots();
+    Snapshot clustersSnapshot();
+    Snapshot weightsSnapshot();
+    Snapshot boundarySnapshot();
+    Snapshot samplesSnapshot();
+    nlohmann::json figures() const;
+    StepMetrics runStep();
+    // the stages of one step (trainer.cpp)
+    Batch nextBatch(StepMetrics& m, std::vector<int64_t>& idx);
+    bool checkFinite(const StepMetrics& m);
+    void recordClusterLoss(const Batch& batch, std::span<const int64_t> idx, const LossInfo& li);
+    void consultAux(StepMetrics& m, int cluster);
+    void projectStep(StepMetrics& m);
+    void endRun(RunStatus s, std::string why) {
+        status = s;
+        message = std::move(why);
+    }
+};
+
+}  // namespace h158
