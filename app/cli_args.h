@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/layout.h"
+#include "core/base/errors.h"
+#include "core/base/types.h"
 
 namespace h158::cli {
 

@@ -18,11 +18,11 @@
 
 #include "app/cli.h"
 #include "app/cli_args.h"
-#include "core/config.h"
-#include "core/gpt_model.h"
-#include "core/parallel.h"
-#include "core/sgemm.h"
-#include "core/trainer.h"
+#include "core/config/config.h"
+#include "core/model/gpt/gpt_model.h"
+#include "core/base/parallel.h"
+#include "core/base/sgemm.h"
+#include "core/train/trainer.h"
 
 namespace h158::cli {
 namespace {

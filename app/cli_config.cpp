@@ -4,7 +4,7 @@
 
 #include "app/cli.h"
 #include "app/cli_args.h"
-#include "core/config.h"
+#include "core/config/config.h"
 
 namespace h158::cli {
 

@@ -8,9 +8,9 @@
 
 #include "app/cli.h"
 #include "app/cli_args.h"
-#include "core/config.h"
-#include "core/h158_export.h"
-#include "core/run_session.h"
+#include "core/config/config.h"
+#include "core/io/h158_export.h"
+#include "core/train/run_session.h"
 
 namespace h158::cli {
 namespace {

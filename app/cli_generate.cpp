@@ -8,8 +8,8 @@
 
 #include "app/cli.h"
 #include "app/cli_args.h"
-#include "core/gpt_inference.h"
-#include "core/parallel.h"
+#include "core/infer/gpt_inference.h"
+#include "core/base/parallel.h"
 
 namespace h158::cli {
 namespace {

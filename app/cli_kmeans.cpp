@@ -7,9 +7,10 @@
 
 #include "app/cli.h"
 #include "app/cli_args.h"
-#include "core/csv.h"
-#include "core/kmeans.h"
-#include "core/parallel.h"
+#include "core/base/errors.h"
+#include "core/data/csv.h"
+#include "core/cluster/kmeans.h"
+#include "core/base/parallel.h"
 
 namespace h158::cli {
 namespace {

@@ -4,8 +4,8 @@
 
 #include "app/cli.h"
 #include "app/cli_args.h"
-#include "core/config.h"
-#include "core/memory_table.h"
+#include "core/config/config.h"
+#include "core/io/memory_table.h"
 
 namespace h158::cli {
 

@@ -11,7 +11,7 @@
 
 #include "app/cli.h"
 #include "app/cli_args.h"
-#include "core/run_session.h"
+#include "core/train/run_session.h"
 
 namespace h158::cli {
 

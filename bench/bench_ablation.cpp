@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/trainer.h"
+#include "core/train/trainer.h"
 
 using namespace h158;
 

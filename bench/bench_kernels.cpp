@@ -10,10 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "core/bit_kernels.h"
-#include "core/parallel.h"
-#include "core/rng.h"
-#include "core/ternary_quantizer.h"
+#include "core/quant/bit_kernels.h"
+#include "core/base/parallel.h"
+#include "core/base/rng.h"
+#include "core/quant/activation_quantizer.h"
+#include "core/quant/weight_quantizer.h"
 
 using namespace h158;
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "core/csv.h"
-#include "core/kmeans.h"
-#include "core/parallel.h"
-#include "core/rng.h"
+#include "core/data/csv.h"
+#include "core/cluster/kmeans.h"
+#include "core/base/parallel.h"
+#include "core/base/rng.h"
 
 using namespace h158;
 

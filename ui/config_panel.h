@@ -7,7 +7,7 @@
 #include <QWidget>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config/config.h"
 
 class QComboBox;
 class QLabel;

@@ -21,7 +21,7 @@
 #include <climits>
 #include <nlohmann/json.hpp>
 
-#include "core/run_session.h"
+#include "core/train/run_session.h"
 #include "ui/boundary_panel.h"
 #include "ui/cluster_panel.h"
 #include "ui/config_panel.h"

@@ -8,7 +8,7 @@
 #include <QTimer>
 #include <memory>
 
-#include "core/config.h"
+#include "core/config/config.h"
 #include "ui/run_state.h"
 
 class QAction;

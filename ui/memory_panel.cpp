@@ -6,7 +6,7 @@
 #include <QVBoxLayout>
 #include <nlohmann/json.hpp>
 
-#include "core/memory_table.h"
+#include "core/io/memory_table.h"
 
 namespace h158::ui {
 

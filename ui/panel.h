@@ -13,8 +13,8 @@
 #include <memory>
 #include <vector>
 
-#include "core/config.h"
-#include "core/metrics.h"
+#include "core/config/config.h"
+#include "core/train/metrics.h"
 
 class QHBoxLayout;
 class QLabel;

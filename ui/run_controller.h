@@ -7,7 +7,7 @@
 #include <QThread>
 #include <atomic>
 
-#include "core/config.h"
+#include "core/config/config.h"
 #include "ui/run_state.h"
 
 namespace h158::ui {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/metrics.h"
+#include "core/train/metrics.h"
 
 namespace h158::ui {
 

@@ -9,8 +9,8 @@
 #include <atomic>
 #include <memory>
 
-#include "core/config.h"
-#include "core/run_session.h"
+#include "core/config/config.h"
+#include "core/train/run_session.h"
 #include "ui/run_state.h"
 
 namespace h158::ui {

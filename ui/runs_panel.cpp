@@ -15,7 +15,7 @@
 #include <QVBoxLayout>
 #include <nlohmann/json.hpp>
 
-#include "core/run_session.h"
+#include "core/train/run_session.h"
 #include "ui/theme.h"
 
 namespace h158::ui {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/metrics.h"
+#include "core/train/metrics.h"
 #include "ui/panel.h"
 #include "ui/run_state.h"
 

@@ -6,7 +6,7 @@
 #include <QObject>
 #include <deque>
 
-#include "core/metrics.h"
+#include "core/train/metrics.h"
 #include "ui/run_state.h"
 
 class QLabel;

@@ -26,7 +26,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "core/run_session.h"
+#include "core/train/run_session.h"
 #include "ui/config_panel.h"
 #include "ui/loss_panel.h"
 #include "ui/main_window.h"
