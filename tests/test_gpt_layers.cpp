@@ -1,4 +1,4 @@
-// Tests of the GPT layers (core/gpt_layers.h): every backward against central finite differences
+// Tests of the GPT layers (core/model/gpt/gpt_layers.h): every backward against central finite differences
 // in double, BitLinear's straight-through rule against its surrogate, a hand-computed BitLinear
 // forward, attention against a naive full-matrix version, and float against double.
 #pragma GCC diagnostic ignored "-Wuninitialized"

@@ -1,4 +1,4 @@
-// Tests of the whole GPT (core/gpt_model.h) and its text data (core/text_data.h, core/corpus.h):
+// Tests of the whole GPT (core/model/gpt/gpt_model.h) and its text data (core/data/text_data.h, corpus.h):
 // whole-model gradient check in double, parameter count, determinism over seeds and thread
 // counts, integer kernel against the float product, learning the generated corpus, generation
 // with the key/value cache against full recomputation, and refused text files.

@@ -1,5 +1,5 @@
-// safetensors reading and writing (core/safetensors.h) and model parameters in PyTorch's layout
-// (core/param_file.h): round trips, the transposes, and every malformed file refused with its
+// safetensors reading and writing (core/model/safetensors.h) and model parameters in PyTorch's layout
+// (core/model/param_file.h): round trips, the transposes, and every malformed file refused with its
 // name and reason.
 #include <QTemporaryDir>
 #include <QTest>

@@ -56,7 +56,7 @@ class TestTrainer : public QObject {
     }
 
     // A second run of the same config in the same process (as the workbench does) gives the
-    // same rows: no result may depend on where the heap put a buffer (layout.h, AlignedVector).
+    // same rows: no result may depend on where the heap put a buffer (base/types.h, AlignedVector).
     // Blocks of odd sizes are allocated between the runs to move the heap.
     void repeatedRunsInOneProcessAgree_data() {
         QTest::addColumn<QString>("preset");

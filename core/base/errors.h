@@ -2,7 +2,9 @@
 // what and where.
 #pragma once
 
+#include <charconv>
 #include <stdexcept>
+#include <string>
 
 namespace h158 {
 
@@ -17,5 +19,12 @@ struct ConfigError : Error {
 struct FileError : Error {
     using Error::Error;
 };
+
+// v as the shortest text that reads back as v ("0.1", "1e-05", "nan"), for messages.
+inline std::string formatNumber(double v) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
 
 }  // namespace h158

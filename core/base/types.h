@@ -26,6 +26,13 @@ using MapVec = Eigen::Map<Vec<T>>;
 template <typename T>
 using CMapVec = Eigen::Map<const Vec<T>>;
 
+template <typename T>
+using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <typename T>
+using MapArr = Eigen::Map<Arr<T>>;
+template <typename T>
+using CMapArr = Eigen::Map<const Arr<T>>;
+
 using MatF = Mat<float>;
 using VecF = Vec<float>;
 using MatD = Mat<double>;

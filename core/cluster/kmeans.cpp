@@ -305,4 +305,19 @@ std::vector<int> assignClusters(const MatF& x, const MatF& centroids, double* in
     return labels;
 }
 
+MatF clusterMeans(const MatF& x, const std::vector<int>& labels, int k, const MatF* fallback) {
+    MatF c = MatF::Zero(x.rows(), k);
+    std::vector<int64_t> n(static_cast<size_t>(k), 0);
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+        c.col(labels[size_t(j)]) += x.col(j);
+        ++n[size_t(labels[size_t(j)])];
+    }
+    for (int i = 0; i < k; ++i) {
+        if (n[size_t(i)] > 0) c.col(i) /= float(n[size_t(i)]);
+        else if (fallback && fallback->rows() == x.rows()) c.col(i) = fallback->col(i);
+        else c.col(i) = x.col(Eigen::Index((int64_t(i) * x.cols()) / k));
+    }
+    return c;
+}
+
 }  // namespace h158

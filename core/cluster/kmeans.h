@@ -67,4 +67,9 @@ KMeansResult miniBatchKmeans(const MatF& x, const MiniBatchOptions& opt);
 // is given it receives sum_j ||x_j - c_{label_j}||^2.
 std::vector<int> assignClusters(const MatF& x, const MatF& centroids, double* inertia = nullptr);
 
+// Centroids (F, k) as the means of the columns of x (F, N) in each cluster of `labels` (N values
+// in [0, k)). An empty cluster keeps its column of `fallback` when given (and of x's height),
+// else takes the column of x at i N / k.
+MatF clusterMeans(const MatF& x, const std::vector<int>& labels, int k, const MatF* fallback);
+
 }  // namespace h158

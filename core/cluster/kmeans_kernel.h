@@ -1,4 +1,4 @@
-// The inner machinery of K-Means (internal to core/kmeans.cpp and its tests): centred data, the
+// The inner machinery of K-Means (internal to core/cluster/kmeans.cpp and its tests): centred data, the
 // fixed tiling that makes sums independent of the thread count, and the nearest-centroid kernels.
 #pragma once
 

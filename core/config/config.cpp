@@ -166,12 +166,6 @@ std::vector<FieldSpec> buildSchema() {
 }
 
 // Shortest decimal that reads back to the same double ("100", "0.30000000000000004").
-std::string formatNumber(double v) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, r.ptr);
-}
-
 size_t editDistance(const std::string& a, const std::string& b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -361,6 +355,24 @@ std::vector<std::string> validationErrors(const Config& c) {
          "aux.max_multiplier must be >= 1");
     return errs;
 }
+
+namespace {
+
+// The schema's checks of the fields of one section, on a default configuration holding `s`.
+template <class S>
+void validateSection(S Config::*member, const S& s, const char* section) {
+    Config c;
+    c.*member = s;
+    for (const auto& f : configSchema())
+        if (f.section == section)
+            if (std::string e = f.check(f.get(c)); !e.empty()) throw ConfigError(e);
+}
+
+}  // namespace
+
+void validate(const OptimConfig& s) { validateSection(&Config::optim, s, "optim"); }
+void validate(const AuxConfig& s) { validateSection(&Config::aux, s, "aux"); }
+void validate(const TrustConfig& s) { validateSection(&Config::trust, s, "trust"); }
 
 void validate(const Config& c) {
     const auto errs = validationErrors(c);

@@ -159,6 +159,11 @@ std::vector<std::string> configSections();
 
 // Cross-field validation (and every field's range); throws ConfigError naming the field.
 void validate(const Config& c);
+// The schema's checks of one section alone, for the components built from a section (optimizer,
+// schedule, auxiliary NN, trust region), so that every range is written once, in the schema.
+void validate(const OptimConfig& s);
+void validate(const AuxConfig& s);
+void validate(const TrustConfig& s);
 // Every problem found, one message per entry, each starting with the field's key.
 std::vector<std::string> validationErrors(const Config& c);
 

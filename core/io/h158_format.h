@@ -37,7 +37,7 @@
 //               = trit(r, c) * scale(r). 1.6 bits per weight (+ padding of each row's last byte).
 //   five-level: the scales, then rows * ceil(cols/3) bytes: each row packed 3 codes per byte,
 //               byte = sum_{i<3} (c_i + 2) 5^i (0..124; unused digits hold code 0), codes in
-//               -2..2, value = code * scale(r) (scale = gamma/2, ternary_quantizer.h). 5^3 = 125
+//               -2..2, value = code * scale(r) (scale = gamma/2, weight_quantizer.h). 5^3 = 125
 //               fits a byte with 2.67 bits per weight; log2 5 = 2.32 would need multi-byte groups.
 //
 // Reading validates before it allocates anything sized by a field: the 64-byte header (magic,

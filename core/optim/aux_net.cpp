@@ -20,14 +20,8 @@ constexpr double kRatioFloor = 1e-30;
 constexpr double kAdamBeta1 = 0.9, kAdamBeta2 = 0.999, kAdamEps = 1e-8;
 constexpr uint64_t kInitStream = 0xa0c5;  // Rng stream of the initial weights
 
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-    return buf;
-}
-
 void requireFinite(const char* what, double v) {
-    if (!std::isfinite(v)) throw Error(std::string("AuxNet::signal: ") + what + " is " + num(v));
+    if (!std::isfinite(v)) throw Error(std::string("AuxNet::signal: ") + what + " is " + formatNumber(v));
 }
 
 double logRatio(double a, double b) {
@@ -39,9 +33,9 @@ double logRatio(double a, double b) {
 AuxFeatures TrainingState::observe(double loss, double gradNorm, int cluster, int clusterCount,
                                    int64_t step, int64_t totalSteps, double lastConstrained) {
     if (!(std::isfinite(loss) && loss >= 0))
-        throw Error("TrainingState: loss must be finite and >= 0, got " + num(loss));
+        throw Error("TrainingState: loss must be finite and >= 0, got " + formatNumber(loss));
     if (!(std::isfinite(gradNorm) && gradNorm >= 0))
-        throw Error("TrainingState: gradient norm must be finite and >= 0, got " + num(gradNorm));
+        throw Error("TrainingState: gradient norm must be finite and >= 0, got " + formatNumber(gradNorm));
     if (clusterCount > 0 && cluster >= clusterCount)
         throw Error("TrainingState: cluster " + std::to_string(cluster) + " out of range for " +
                     std::to_string(clusterCount) + " clusters");
@@ -51,7 +45,7 @@ AuxFeatures TrainingState::observe(double loss, double gradNorm, int cluster, in
     m_grad.add(gradNorm);
     if (!(lastConstrained >= 0 && lastConstrained <= 1))
         throw Error("TrainingState: constrained fraction must be in [0, 1], got " +
-                    num(lastConstrained));
+                    formatNumber(lastConstrained));
     m_constrained.add(lastConstrained);
     ++m_count;
 
@@ -68,16 +62,10 @@ AuxFeatures TrainingState::observe(double loss, double gradNorm, int cluster, in
 
 AuxNet::AuxNet(const AuxConfig& cfg, double r0, uint64_t seed)
     : m_hidden(int(cfg.hidden)), m_r0(r0), m_lr(cfg.lr) {
-    if (cfg.hidden < 1 || cfg.hidden > 4096)
-        throw ConfigError("aux.hidden must be in [1, 4096], got " + std::to_string(cfg.hidden));
-    if (!(cfg.lr > 0 && std::isfinite(cfg.lr)))
-        throw ConfigError("aux.lr must be > 0, got " + num(cfg.lr));
-    if (!(cfg.max_multiplier >= 1 && std::isfinite(cfg.max_multiplier)))
-        throw ConfigError("aux.max_multiplier must be >= 1, got " + num(cfg.max_multiplier));
-    if (!(cfg.radius_range >= 1 && std::isfinite(cfg.radius_range)))
-        throw ConfigError("aux.radius_range must be >= 1, got " + num(cfg.radius_range));
-    if (!(r0 > 0 && std::isfinite(r0)))
-        throw ConfigError("trust.radius must be > 0, got " + num(r0));
+    validate(cfg);  // the schema's ranges (config.h)
+    TrustConfig trust;
+    trust.radius = r0;
+    validate(trust);
     m_logMaxMult = std::log(cfg.max_multiplier);
     m_logRange = std::log(cfg.radius_range);
 
@@ -178,8 +166,8 @@ void AuxNet::gradient(const AuxFeatures& x, double dLogM, double dLogR,
 
 // Adam with bias correction (Kingma & Ba 2015) on the flat parameters.
 void AuxNet::learn(const AuxFeatures& x, double dLogM, double dLogR) {
-    if (!std::isfinite(dLogM)) throw Error("AuxNet::learn: multiplier signal is " + num(dLogM));
-    if (!std::isfinite(dLogR)) throw Error("AuxNet::learn: radius signal is " + num(dLogR));
+    if (!std::isfinite(dLogM)) throw Error("AuxNet::learn: multiplier signal is " + formatNumber(dLogM));
+    if (!std::isfinite(dLogR)) throw Error("AuxNet::learn: radius signal is " + formatNumber(dLogR));
     std::vector<double> g;
     gradient(x, dLogM, dLogR, g);
     ++m_adamT;

@@ -17,17 +17,6 @@ namespace {
 // Elements per inner pass: small enough that a chunk's moments stay in L1 between the passes.
 constexpr int64_t kChunk = 1024;
 
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-    return buf;
-}
-
-void checkUnit(const char* key, double v) {
-    if (!(v >= 0 && v < 1))
-        throw ConfigError(std::string(key) + " must be in [0, 1), got " + num(v));
-}
-
 // v ← μ v + g;  Δ = −η v − (ηλs) θ
 void sgdChunk(int64_t n, const float* __restrict p, const float* __restrict g, float* __restrict v,
               float* __restrict d, float mu, float lr, float decay) {
@@ -79,7 +68,6 @@ class Sgd final : public Optimizer {
   public:
     Sgd(const OptimConfig& cfg, const ParamLayout& layout)
         : Optimizer(layout, cfg.weight_decay, 1), m_momentum(cfg.momentum) {
-        checkUnit("optim.momentum", cfg.momentum);
     }
     std::string name() const override { return "sgd"; }
 
@@ -107,9 +95,6 @@ class AdamW final : public Optimizer {
           m_beta1(cfg.beta1),
           m_beta2(cfg.beta2),
           m_eps(cfg.eps) {
-        checkUnit("optim.beta1", cfg.beta1);
-        checkUnit("optim.beta2", cfg.beta2);
-        if (!(cfg.eps > 0)) throw ConfigError("optim.eps must be > 0, got " + num(cfg.eps));
     }
     std::string name() const override { return "adamw"; }
 
@@ -149,8 +134,6 @@ class AdamW final : public Optimizer {
 
 Optimizer::Optimizer(const ParamLayout& layout, double weightDecay, int moments)
     : m_size(layout.size()), m_weightDecay(weightDecay) {
-    if (!(weightDecay >= 0))
-        throw ConfigError("optim.weight_decay must be >= 0, got " + num(weightDecay));
     for (const ParamTensor& t : layout.tensors()) {
         if (t.size() == 0) continue;
         if (!m_segments.empty() && m_segments.back().decay == t.decay &&
@@ -163,6 +146,7 @@ Optimizer::Optimizer(const ParamLayout& layout, double weightDecay, int moments)
 }
 
 std::unique_ptr<Optimizer> Optimizer::make(const OptimConfig& cfg, const ParamLayout& layout) {
+    validate(cfg);  // the schema's ranges (config.h)
     if (cfg.kind == "sgd") return std::make_unique<Sgd>(cfg, layout);
     if (cfg.kind == "adamw") return std::make_unique<AdamW>(cfg, layout);
     throw ConfigError("optim.kind must be one of sgd, adamw, got \"" + cfg.kind + "\"");
@@ -179,10 +163,10 @@ void Optimizer::setState(std::span<const float> state, int64_t steps) {
 
 void Optimizer::checkStepArgs(const char* who, double lr, double wdScale) {
     if (!(std::isfinite(lr) && lr >= 0))
-        throw Error(std::string(who) + " optimizer: lr must be finite and >= 0, got " + num(lr));
+        throw Error(std::string(who) + " optimizer: lr must be finite and >= 0, got " + formatNumber(lr));
     if (!(std::isfinite(wdScale) && wdScale >= 0))
         throw Error(std::string(who) +
-                    " optimizer: weight-decay factor must be finite and >= 0, got " + num(wdScale));
+                    " optimizer: weight-decay factor must be finite and >= 0, got " + formatNumber(wdScale));
 }
 
 }  // namespace h158

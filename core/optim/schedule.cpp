@@ -12,12 +12,6 @@ namespace h158 {
 
 namespace {
 
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-    return buf;
-}
-
 // Linear position of s in [from, to], 0 at `from`, 1 at `to` (0 when the interval is empty).
 double fraction(int64_t s, int64_t from, int64_t to) {
     return double(s - from) / double(std::max<int64_t>(1, to - from));
@@ -50,11 +44,6 @@ ScheduleFactors scheduleAt(const OptimConfig& cfg, int64_t step, int64_t totalSt
     if (step < 0 || step >= totalSteps)
         throw Error("scheduleAt: step " + std::to_string(step) + " is outside [0, " +
                     std::to_string(totalSteps) + ")");
-    if (cfg.warmup < 0)
-        throw ConfigError("optim.warmup must be >= 0, got " + std::to_string(cfg.warmup));
-    if (!(cfg.min_lr_ratio >= 0 && cfg.min_lr_ratio <= 1))
-        throw ConfigError("optim.min_lr_ratio must be in [0, 1], got " + num(cfg.min_lr_ratio));
-
     ScheduleFactors f;
     if (cfg.schedule == "constant") {
         f = {1.0, 1.0};

@@ -14,12 +14,6 @@ namespace h158 {
 
 namespace {
 
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-    return buf;
-}
-
 void scaleInPlace(std::span<float> x, float s) {
     float* p = x.data();
     const size_t n = x.size();
@@ -30,7 +24,7 @@ void scaleInPlace(std::span<float> x, float s) {
 
 TensorProjection projectPerTensor(std::span<float> delta, std::span<const float> params,
                                   const ParamLayout& layout, double radius) {
-    if (!(radius > 0)) throw Error("projectPerTensor: radius must be > 0, got " + num(radius));
+    if (!(radius > 0)) throw Error("projectPerTensor: radius must be > 0, got " + formatNumber(radius));
     if (delta.size() != size_t(layout.size()) || params.size() != size_t(layout.size()))
         throw Error("projectPerTensor: vectors of " + std::to_string(delta.size()) + " and " +
                     std::to_string(params.size()) + " values for a layout of " +
@@ -72,7 +66,7 @@ TensorProjection projectPerTensor(std::span<float> delta, std::span<const float>
 }
 
 Projection projectToBall(std::span<float> delta, double radius) {
-    if (!(radius > 0)) throw Error("projectToBall: radius must be > 0, got " + num(radius));
+    if (!(radius > 0)) throw Error("projectToBall: radius must be > 0, got " + formatNumber(radius));
     Projection p;
     p.normBefore = l2Norm(delta);
     p.normAfter = p.normBefore;

@@ -7,18 +7,7 @@
 #include <cstring>
 
 #include "core/base/errors.h"
-
-// The rounding loops get AVX-512 / AVX2 clones picked at load time (ifunc), so they vectorize
-// (vrndscaleps / vroundps) even in a build without -march=native, where std::nearbyint would
-// otherwise be a libm call per element. Every clone computes the same IEEE results.
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define H158_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef H158_VECTOR_CLONES
-#define H158_VECTOR_CLONES
-#endif
+#include "core/base/vector_clones.h"
 
 namespace h158 {
 namespace {

@@ -244,55 +244,64 @@ void Trainer::Impl::projectStep(StepMetrics& m) {
     m.constrained_fraction = prevConstrainedFraction;
 }
 
+// One step, the stages of DESIGN.md's data path.
 StepMetrics Trainer::Impl::runStep() {
-    const int64_t t = step;  // 0-based index of this step
     StepMetrics m;
-    m.step = t + 1;
-    const ParamLayout& L = model->layout();
-    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
-
-    // 1. batch; 2. forward with the quantized weights (prepared after the previous update),
-    // backward into the flat gradient
-    std::vector<int64_t> idx;
-    const Batch batch = nextBatch(m, idx);
-    const bool perSample = cfg.cluster.data_k > 0 && batch.cluster < 0;
-    const LossInfo li = model->forwardBackward(effective.data(), q, batch, grad.data(), perSample);
-    m.loss = li.loss;
-    if (li.accuracy >= 0) m.accuracy = li.accuracy;
-    m.grad_norm = l2Norm(grad);
-    if (!checkFinite(m)) return m;
-    if (cfg.cluster.data_k > 0) recordClusterLoss(batch, idx, li);
-
-    // 3. auxiliary NN (from the unclipped gradient), then gradient clipping by norm
-    consultAux(m, batch.cluster);
-    if (cfg.optim.grad_clip > 0) projectToBall(grad, cfg.optim.grad_clip);
-
-    // 4. optimizer proposal at lr = base x schedule x m_t
-    const ScheduleFactors sf = scheduleAt(cfg.optim, t, cfg.run.steps);
-    m.lr = cfg.optim.lr * sf.lr * multiplier;
-    optimizer->propose(params.data(), grad.data(), m.lr, sf.wd, delta.data());
-
-    // 5. optional ternary update quantization (TernGrad), per tensor
-    if (cfg.quant.updates) {
-        double d2 = 0, n2 = 0;
-        for (const auto& tensor : L.tensors()) {
-            std::span<float> d(delta.data() + tensor.offset, size_t(tensor.size()));
-            const auto r = ternGrad(d, d, ternRng);
-            d2 += r.diff2;
-            n2 += r.norm2;
-        }
-        m.update_quant_error = n2 > 0 ? std::sqrt(d2 / n2) : 0.0;
-    }
-
-    // 6. trust region
-    projectStep(m);
+    m.step = step + 1;
+    int cluster = -1;
+    if (!computeGradient(m, cluster)) return m;  // 1-2: batch, forward, backward
+    consultAux(m, cluster);                      // 3: auxiliary NN (unclipped gradient)
+    proposeStep(m);                              // 4-5: clipping, optimizer, TernGrad
+    projectStep(m);                              // 6: trust region
     if (!std::isfinite(m.step_norm)) {
         endRun(RunStatus::Diverged,
                "diverged at step " + std::to_string(m.step) + ": the step is not finite");
         return m;
     }
+    applyStep();  // 7
+    ++step;
+    prepareNextStep();  // 8: re-clustering, quantized weights for the next forward pass
+    observe(m);         // validation, snapshots, text samples, the end of the run
+    return m;
+}
 
-    // 7. apply; the trace D_t = λ D_{t-1} + Δ_t for the auxiliary NN's signals
+// The batch, then the forward pass with the quantized weights (prepared after the previous
+// update) and the backward pass into the flat gradient. False when the run ended (not finite).
+bool Trainer::Impl::computeGradient(StepMetrics& m, int& cluster) {
+    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+    std::vector<int64_t> idx;
+    const Batch batch = nextBatch(m, idx);
+    cluster = batch.cluster;
+    const bool perSample = cfg.cluster.data_k > 0 && batch.cluster < 0;
+    const LossInfo li = model->forwardBackward(effective.data(), q, batch, grad.data(), perSample);
+    m.loss = li.loss;
+    if (li.accuracy >= 0) m.accuracy = li.accuracy;
+    m.grad_norm = l2Norm(grad);
+    if (!checkFinite(m)) return false;
+    if (cfg.cluster.data_k > 0) recordClusterLoss(batch, idx, li);
+    return true;
+}
+
+// Gradient clipping by norm, the optimizer's proposal at lr = base x schedule x m_t, and the
+// optional ternary update quantization (TernGrad), per tensor.
+void Trainer::Impl::proposeStep(StepMetrics& m) {
+    if (cfg.optim.grad_clip > 0) projectToBall(grad, cfg.optim.grad_clip);
+    const ScheduleFactors sf = scheduleAt(cfg.optim, step, cfg.run.steps);
+    m.lr = cfg.optim.lr * sf.lr * multiplier;
+    optimizer->propose(params.data(), grad.data(), m.lr, sf.wd, delta.data());
+    if (!cfg.quant.updates) return;
+    double d2 = 0, n2 = 0;
+    for (const auto& tensor : model->layout().tensors()) {
+        std::span<float> d(delta.data() + tensor.offset, size_t(tensor.size()));
+        const auto r = ternGrad(d, d, ternRng);
+        d2 += r.diff2;
+        n2 += r.norm2;
+    }
+    m.update_quant_error = n2 > 0 ? std::sqrt(d2 / n2) : 0.0;
+}
+
+// Θ += Δ, and the trace D_t = λ D_{t-1} + Δ_t for the auxiliary NN's signals.
+void Trainer::Impl::applyStep() {
     const float lambda = float(1.0 - 1.0 / double(cfg.aux.horizon));
     parallelFor(int64_t(params.size()), int64_t(1) << 16, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
@@ -301,9 +310,11 @@ StepMetrics Trainer::Impl::runStep() {
         }
     });
     havePrev = true;
+}
 
-    // 8. re-clustering, then quantize the new weights for the next forward pass and metrics
-    ++step;
+// After the update: parameter re-clustering when due, the quantized weights for the next forward
+// pass and the metrics, then data re-clustering when due.
+void Trainer::Impl::prepareNextStep() {
     if (levels != QuantLevels::None && granularity == QuantGranularity::Cluster &&
         cfg.cluster.param_refresh_every > 0 && step % cfg.cluster.param_refresh_every == 0)
         refreshParamClusters();
@@ -311,7 +322,10 @@ StepMetrics Trainer::Impl::runStep() {
     if (cfg.cluster.data_k > 0 && cfg.cluster.refresh_every > 0 &&
         step % cfg.cluster.refresh_every == 0)
         refreshDataClusters();
+}
 
+// Validation loss, snapshots and text samples when due; the last step ends the run.
+void Trainer::Impl::observe(StepMetrics& m) {
     const bool last = step == cfg.run.steps;
     if ((cfg.run.eval_every > 0 && step % cfg.run.eval_every == 0) || last) {
         const LossInfo v = evaluate();
@@ -323,7 +337,6 @@ StepMetrics Trainer::Impl::runStep() {
     if (cfg.model.kind == "gpt" && cfg.sample.every > 0 && (step % cfg.sample.every == 0 || last))
         snapshots.push_back(samplesSnapshot());
     if (last) endRun(RunStatus::Completed, "completed " + std::to_string(step) + " steps");
-    return m;
 }
 
 Trainer::Trainer(const Config& cfg) : m(std::make_unique<Impl>(cfg)) {}

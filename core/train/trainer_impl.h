@@ -77,6 +77,11 @@ struct Trainer::Impl {
     nlohmann::json figures() const;
     StepMetrics runStep();
     // the stages of one step (trainer.cpp)
+    bool computeGradient(StepMetrics& m, int& cluster);
+    void proposeStep(StepMetrics& m);
+    void applyStep();
+    void prepareNextStep();
+    void observe(StepMetrics& m);
     Batch nextBatch(StepMetrics& m, std::vector<int64_t>& idx);
     bool checkFinite(const StepMetrics& m);
     void recordClusterLoss(const Batch& batch, std::span<const int64_t> idx, const LossInfo& li);

@@ -18,16 +18,6 @@
 #include "core/quant/activation_quantizer.h"
 
 namespace h158 {
-namespace {
-
-template <typename T>
-using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
-template <typename T>
-using MapArr = Eigen::Map<Arr<T>>;
-template <typename T>
-using CMapArr = Eigen::Map<const Arr<T>>;
-
-}  // namespace
 
 // ---- embedding ---------------------------------------------------------------------------------
 

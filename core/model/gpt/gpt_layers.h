@@ -1,7 +1,7 @@
 // The GPT's layers as llm.c-style pairs of free functions `xForward` / `xBackward`, templated on
 // the scalar (float for training, double for the finite-difference tests).
 //
-// Layout (core/layout.h): a token is a column. Activations are (C, N) column-major with N = B*T,
+// Layout (core/base/types.h): a token is a column. Activations are (C, N) column-major with N = B*T,
 // token (b, t) in column b*T + t; a weight of y = W x is (out, in). Argument order everywhere:
 // outputs, caches, inputs, weights, sizes.
 //
@@ -12,7 +12,7 @@
 //
 // Work is split over both cores with parallelFor in chunks fixed by the shapes only (never by the
 // thread count), so every result is bit-identical for any number of threads. Matrix products go
-// through gemm<T> (core/sgemm.h): the packed AVX-512 kernel in float, Eigen in double.
+// through gemm<T> (core/base/sgemm.h): the packed AVX-512 kernel in float, Eigen in double.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // GptModel: parameter layout, init, and the whole forward/backward pass top to bottom over the
-// layers of gpt_layers.h; text generation is in gpt_generate.cpp.
+// layers of gpt_layers.h; text generation is GptInference's (core/infer/gpt_inference.h).
 // GCC 12's AVX-512 intrinsic headers trip these inside Eigen's kernels (GCC bug 105593).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

@@ -1,0 +1,14 @@
+// H158_VECTOR_CLONES before a function compiles it for AVX-512, AVX2 and plain x86-64, the clone
+// picked at load time (ifunc), so its loops vectorize (e.g. std::nearbyint as vrndscaleps /
+// vroundps) even in a build without -march=native, where they would otherwise be a libm call per
+// element. Every clone computes the same IEEE results. Empty on other compilers and CPUs.
+#pragma once
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define H158_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef H158_VECTOR_CLONES
+#define H158_VECTOR_CLONES
+#endif
