@@ -1,0 +1,208 @@
+// The main window's run control: start, pause, step, stop and reset a run on the worker thread,
+// and the tick that hands its rows and snapshots to the panels.
+#include "ui/main_window.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QStyle>
+
+#include "core/train/run_session.h"
+#include "ui/config_panel.h"
+#include "ui/memory_panel.h"
+#include "ui/run_controller.h"
+#include "ui/runs_panel.h"
+#include "ui/status_view.h"
+
+namespace h158::ui {
+
+RunState MainWindow::state() const {
+    return m_controller->state();
+}
+
+int64_t MainWindow::receivedSteps() const {
+    return m_liveRows ? int64_t(m_liveRows->size()) : 0;
+}
+
+QString MainWindow::liveRunDirectory() const {
+    const RunEntry* e = m_runs->entry(m_liveEntry);
+    return e ? e->dir : QString();
+}
+
+QString MainWindow::bannerText() const {
+    return m_banner->isVisible() ? m_banner->text() : QString();
+}
+
+QString MainWindow::statusText() const {
+    return m_status->text();
+}
+
+void MainWindow::startRun() {
+    if (m_controller->state() == RunState::Paused) {
+        m_controller->resume();
+        return;
+    }
+    beginRun(false);
+}
+
+bool MainWindow::beginRun(bool paused) {
+    if (isActive(m_controller->state()) || !m_config->isValid()) return false;
+    const Config cfg = m_config->config();
+    QDir().mkpath(m_workspace);
+    const QString dir =
+        QString::fromStdString(newRunDirectory(m_workspace.toStdString(), cfg.run.name));
+    const int runId = m_controller->start(cfg, dir, paused);
+    if (runId == 0) return false;
+    auto rows = std::make_shared<std::vector<StepMetrics>>();
+    m_liveEntry = m_runs->addSessionRun(dir, cfg.run.steps, rows);
+    m_entryOfRun[runId] = m_liveEntry;
+    m_rowsOfRun[runId] = rows;
+    m_liveRunId = runId;
+    m_liveRows = rows;
+    m_liveConfig = cfg;
+    m_liveState = RunState::Starting;
+    m_pendingRows.clear();
+    m_pendingSnapshots.clear();
+    m_status->restartRate();
+    m_banner->hide();
+    if (m_maximized && !m_maximized->appliesTo(cfg)) toggleMaximized(m_maximized);
+    const QColor colour = m_runs->entry(m_liveEntry)->colour;
+    for (Panel* p : m_panels) p->beginRun(cfg, colour);
+    layoutPanels(cfg);
+    updateOverlays();
+    m_memory->setConfig(cfg);
+    setWindowTitle(QStringLiteral("hybrid158 — %1").arg(QString::fromStdString(cfg.run.name)));
+    updateActions();
+    return true;
+}
+
+void MainWindow::togglePause() {
+    m_controller->togglePause();
+}
+
+void MainWindow::stepRun() {
+    if (m_controller->state() == RunState::Paused) {
+        m_controller->step();
+    } else if (!isActive(m_controller->state())) {
+        // Like the Playground: Step on a fresh configuration starts a paused run and steps once.
+        if (beginRun(true)) m_controller->step();
+    }
+}
+
+void MainWindow::stopRun() {
+    m_controller->stop();
+}
+
+void MainWindow::resetRun() {
+    m_controller->reset();
+    m_liveRunId = 0;
+    m_liveEntry = 0;
+    m_liveRows.reset();
+    m_pendingRows.clear();
+    m_pendingSnapshots.clear();
+    m_status->restartRate();
+    m_banner->hide();
+    for (Panel* p : m_panels) p->beginRun(m_config->config(), QColor(120, 120, 120));
+    layoutPanels(m_config->config());
+    updateOverlays();
+    setWindowTitle(QStringLiteral("hybrid158"));
+    updateActions();
+    updateStatus();
+}
+
+void MainWindow::onBatch(const RunBatchPtr& ptr) {
+    const RunBatch& batch = *ptr;
+    const auto rows = m_rowsOfRun.find(batch.runId);
+    if (rows != m_rowsOfRun.end())
+        rows->second->insert(rows->second->end(), batch.rows.begin(), batch.rows.end());
+    if (batch.runId != m_liveRunId) return;
+    m_pendingRows.insert(m_pendingRows.end(), batch.rows.begin(), batch.rows.end());
+    for (const Snapshot& s : batch.snapshots) addLatest(m_pendingSnapshots, s);
+}
+
+void MainWindow::onState(int runId, RunState s, const QString& message, qint64 steps) {
+    const auto entry = m_entryOfRun.find(runId);
+    if (entry != m_entryOfRun.end() && s != RunState::Idle) {
+        const RunEntry* e = m_runs->entry(entry->second);
+        const double fin = isFinal(s) && e ? readFinalLoss(e->dir) : kNoValue;
+        m_runs->updateRun(entry->second, s, steps, fin);
+    }
+    if (runId == m_liveRunId && s != RunState::Idle) {
+        m_liveState = s;
+        if (s == RunState::Diverged)
+            showBanner(tr("The run diverged and was stopped. %1").arg(message), true);
+        else if (s == RunState::Failed)
+            showBanner(tr("The run failed: %1").arg(message), true);
+    }
+    const bool running = m_controller->state() == RunState::Running;
+    for (Panel* p : m_panels) p->setLiveQuality(running);
+    updateActions();
+    updateStatus();
+    if (runId == m_liveRunId && isFinal(s)) {
+        drainPending();
+        emit runFinished(s);
+    }
+}
+
+void MainWindow::drainPending() {
+    if (!m_pendingRows.empty()) {
+        for (Panel* p : m_panels)
+            if (p->appliesTo(m_liveConfig)) p->appendRows(m_pendingRows);
+        m_pendingRows.clear();
+    }
+    if (!m_pendingSnapshots.empty()) {
+        for (const Snapshot& s : m_pendingSnapshots)
+            for (Panel* p : m_panels)
+                if (p->appliesTo(m_liveConfig)) p->applySnapshot(s);
+        m_pendingSnapshots.clear();
+    }
+}
+
+// One tick: hand the queued rows to the panels (addData only), then replot the panels that
+// changed, round robin, until the tick's budget is spent. A replot costs 2–15 ms, so all panels
+// at 30 Hz would keep the UI thread busy and hold the event loop for one long stretch; with the
+// budget the loop stays responsive and training keeps its CPU, and a panel skipped now is drawn
+// first on the next tick.
+void MainWindow::onTick() {
+    QElapsedTimer spent;
+    spent.start();
+    drainPending();
+    const int n = int(m_panels.size());
+    const int minInterval = m_liveState == RunState::Running ? kLivePanelIntervalMs : 0;
+    for (int i = 0; i < n && spent.elapsed() < kRedrawBudgetMs; ++i) {
+        Panel* p = m_panels[(m_nextPanel + i) % n];
+        if (p->refresh(minInterval)) m_nextPanel = (m_nextPanel + i + 1) % n;
+    }
+    updateStatus();
+    m_longestTickMs = std::max(m_longestTickMs, double(spent.nsecsElapsed()) * 1e-6);
+}
+
+void MainWindow::updateActions() {
+    const RunState s = m_controller->state();
+    const bool active = isActive(s);
+    const bool valid = m_config->isValid();
+    m_runAct->setEnabled(!active && valid);
+    m_pauseAct->setEnabled(s == RunState::Running || s == RunState::Paused);
+    const bool paused = s == RunState::Paused;
+    m_pauseAct->setText(paused ? tr("Resume") : tr("&Pause"));
+    m_pauseAct->setIcon(
+        style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+    m_stepAct->setEnabled(paused || (!active && valid));
+    m_stopAct->setEnabled(active);
+    m_resetAct->setEnabled(s != RunState::Idle || m_liveRunId != 0);
+    m_runAct->setToolTip(valid ? tr("Start a new run with this configuration (F5)")
+                               : tr("Fix the marked fields of the configuration first"));
+}
+
+void MainWindow::updateStatus() {
+    const RunState s = m_liveRunId ? m_liveState : m_controller->state();
+    const int64_t total = m_liveRunId ? m_liveConfig.run.steps : m_config->config().run.steps;
+    m_status->update(s, receivedSteps(), total, m_liveRows.get());
+}
+
+void MainWindow::updateOverlays() {
+    const std::vector<RunOverlay> o = m_runs->overlays(m_liveEntry);
+    for (Panel* p : m_panels) p->setOverlays(o);
+}
+
+}  // namespace h158::ui
