@@ -47,7 +47,7 @@ seeds = [int(s) for s in a.seeds.split(",")]
 
 
 def schedule(o, step, total):
-    """core/schedule.h: (lr factor, weight-decay factor) at 0-based step."""
+    """core/optim/schedule.h: (lr factor, weight-decay factor) at 0-based step."""
     warm, rho = o["warmup"], o["min_lr_ratio"]
     frac = lambda s, lo, hi: (s - lo) / max(1, hi - lo)  # noqa: E731
     lr, wd = 1.0, 1.0

@@ -1,6 +1,6 @@
 """The tiny GPT of hybrid158 in PyTorch, written to be the same function, not a similar one.
 
-Architecture (as core/gpt_model.h and shared/peers/torch_tinygpt.py): learned token and position
+Architecture (as core/model/gpt/gpt_model.h and shared/peers/torch_tinygpt.py): learned token and position
 embeddings; pre-norm blocks x += proj(attn(qkv(ln1(x)))), x += out(gelu(fc(ln2(x)))); final
 LayerNorm; untied head. Block linears have no bias. ternary: block linears are BitLinear.
 
@@ -32,7 +32,7 @@ VOCAB = 256
 def round_tie_stable(t):
     """Half to even, where values within a few ulps of a tie n + 1/2 count as that tie.
 
-    hybrid158's rule (core/ternary_quantizer.h): at position 0 a token attends only to itself and
+    hybrid158's rule (core/quant/activation_quantizer.h): at position 0 a token attends only to itself and
     the next BitLinear sees c * (integer vector), whose codes 127 n_i / n_max are often exact ties
     that rounding noise would otherwise decide, differently in each implementation.
     """

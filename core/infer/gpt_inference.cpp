@@ -64,9 +64,8 @@ namespace {
     throw FileError(where + ": " + what);
 }
 
-}  // namespace
-
-GptInference::GptInference(const H158Model& file, const std::string& where) {
+// The configuration in the file's header; it must describe a gpt.
+Config gptConfigOf(const H158Model& file, const std::string& where) {
     if (!file.header.contains("config") || !file.header["config"].is_object())
         refuse(where, "the header has no model configuration");
     Config cfg;
@@ -78,22 +77,20 @@ GptInference::GptInference(const H158Model& file, const std::string& where) {
     if (cfg.model.kind != "gpt")
         refuse(where,
                "model.kind is " + cfg.model.kind + ", not gpt: only gpt models generate text");
-    m_shape = GptShape{cfg.model.layers, cfg.model.d_model, cfg.model.heads, cfg.model.context};
-    m_bit = cfg.quant.weights != "none";
-    m_int8Acts = m_bit && cfg.quant.activations == "int8";
-    std::unique_ptr<GptModel> model;
-    try {
-        model = std::make_unique<GptModel>(m_shape, m_bit);
-    } catch (const std::exception& e) {
-        refuse(where, std::string("invalid gpt shape: ") + e.what());
-    }
-    const ParamLayout& L = model->layout();
-    const std::vector<H158TensorPlan> plans = planH158(cfg, L);
+    return cfg;
+}
 
-    // Every tensor of the layout, with the shape and kind the configuration implies.
-    auto tensor = [&](const std::string& name) -> const H158Tensor& {
-        for (int i = 0; i < L.count(); ++i) {
-            if (L[i].name != name) continue;
+// The file's tensors by layout name, each checked against the shape and kind the configuration
+// implies (planH158).
+struct TensorReader {
+    const H158Model& file;
+    const ParamLayout& layout;
+    std::vector<H158TensorPlan> plans;
+    const std::string& where;
+
+    const H158Tensor& tensor(const std::string& name) const {
+        for (int i = 0; i < layout.count(); ++i) {
+            if (layout[i].name != name) continue;
             const H158Tensor* t = file.find(name);
             if (!t) refuse(where, "tensor " + name + " is missing");
             const H158TensorPlan& p = plans[size_t(i)];
@@ -105,34 +102,54 @@ GptInference::GptInference(const H158Model& file, const std::string& where) {
             return *t;
         }
         refuse(where, "the gpt layout has no tensor " + name);
-    };
-    auto vec = [&](const std::string& name) -> VecF {
+    }
+    VecF vec(const std::string& name) const {
         const H158Tensor& t = tensor(name);
         return CMapVec<float>(t.values.data(), t.rows * t.cols);
-    };
-    auto mat = [&](const std::string& name) -> MatF { return tensor(name).dequantized(); };
-    auto lin = [&](const std::string& name) {
-        const H158Tensor& t = tensor(name);
-        Linear l;
-        l.out = t.rows;
-        l.in = t.cols;
-        if (t.kind == H158Kind::Fp32) {
-            l.mode = Linear::Mode::Fp32;
-            l.w = t.dequantized();
-        } else if (!m_int8Acts) {
-            l.mode = Linear::Mode::Dequantized;
-            l.w = t.dequantized();
-        } else if (t.kind == H158Kind::Ternary) {
-            l.mode = Linear::Mode::PackedTernary;
-            l.packed = t.packedTernary();
-        } else {
-            l.mode = Linear::Mode::Int8Codes;
-            const std::vector<int8_t> codes = t.codes();
-            const VecF scale = t.rowScale();
-            prepareBitWeights(codes.data(), scale.data(), t.rows, t.cols, l.prepared);
-        }
-        return l;
-    };
+    }
+    MatF mat(const std::string& name) const { return tensor(name).dequantized(); }
+};
+
+}  // namespace
+
+GptInference::Linear GptInference::linearFrom(const H158Tensor& t, bool int8Acts) {
+    Linear l;
+    l.out = t.rows;
+    l.in = t.cols;
+    if (t.kind == H158Kind::Fp32) {
+        l.mode = Linear::Mode::Fp32;
+        l.w = t.dequantized();
+    } else if (!int8Acts) {
+        l.mode = Linear::Mode::Dequantized;
+        l.w = t.dequantized();
+    } else if (t.kind == H158Kind::Ternary) {
+        l.mode = Linear::Mode::PackedTernary;
+        l.packed = t.packedTernary();
+    } else {
+        l.mode = Linear::Mode::Int8Codes;
+        const std::vector<int8_t> codes = t.codes();
+        const VecF scale = t.rowScale();
+        prepareBitWeights(codes.data(), scale.data(), t.rows, t.cols, l.prepared);
+    }
+    return l;
+}
+
+GptInference::GptInference(const H158Model& file, const std::string& where) {
+    const Config cfg = gptConfigOf(file, where);
+    m_shape = GptShape{cfg.model.layers, cfg.model.d_model, cfg.model.heads, cfg.model.context};
+    m_bit = cfg.quant.weights != "none";
+    m_int8Acts = m_bit && cfg.quant.activations == "int8";
+    std::unique_ptr<GptModel> model;
+    try {
+        model = std::make_unique<GptModel>(m_shape, m_bit);
+    } catch (const std::exception& e) {
+        refuse(where, std::string("invalid gpt shape: ") + e.what());
+    }
+    const ParamLayout& L = model->layout();
+    const TensorReader r{file, L, planH158(cfg, L), where};
+    auto vec = [&](const std::string& name) { return r.vec(name); };
+    auto mat = [&](const std::string& name) { return r.mat(name); };
+    auto lin = [&](const std::string& name) { return linearFrom(r.tensor(name), m_int8Acts); };
 
     const int64_t C = m_shape.dModel, ctx = m_shape.context;
     m_tok = mat("tok.weight");

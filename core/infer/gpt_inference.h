@@ -65,6 +65,7 @@ class GptInference {
     struct Linear;
     struct Block;
 
+    static Linear linearFrom(const H158Tensor& t, bool int8Acts);
     void linear(const Linear& l, const float* x, float* y);
 
     GptShape m_shape;
