@@ -39,7 +39,7 @@ Trainer::Impl::Impl(const Config& c)
     effective = params;
     delta.assign(params.size(), 0.0f);
     trace.assign(params.size(), 0.0f);
-    prevHeld.assign(size_t(L.count()), 0);
+    prev.held.assign(size_t(L.count()), 0);
     optimizer = Optimizer::make(cfg.optim, L);
 
     levels = parseQuantLevels(cfg.quant.weights);
@@ -164,13 +164,13 @@ bool Trainer::Impl::checkFinite(const StepMetrics& m) {
 void Trainer::Impl::recordClusterLoss(const Batch& batch, std::span<const int64_t> idx,
                                       const LossInfo& li) {
     auto blend = [&](int c, double v) {
-        double& e = clusterLoss[size_t(c)];
+        double& e = clusters.loss[size_t(c)];
         e = std::isnan(e) ? v : 0.9 * e + 0.1 * v;
     };
     if (batch.cluster >= 0) return blend(batch.cluster, li.loss);
-    std::vector<double> s(clusterLoss.size(), 0.0), n(clusterLoss.size(), 0.0);
+    std::vector<double> s(clusters.loss.size(), 0.0), n(clusters.loss.size(), 0.0);
     for (size_t j = 0; j < idx.size(); ++j) {
-        const int c = clusterLabels[size_t(idx[j])];
+        const int c = clusters.labels[size_t(idx[j])];
         s[size_t(c)] += li.sampleLoss[j];
         n[size_t(c)] += 1;
     }
@@ -185,11 +185,11 @@ void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
     const int64_t t = step;
     const AuxFeatures features =
         state.observe(m.loss, m.grad_norm, cluster, cfg.cluster.data_k > 0 ? int(cfg.cluster.data_k) : 0,
-                      t, cfg.run.steps, prevConstrainedFraction);
+                      t, cfg.run.steps, prev.constrainedFraction);
     multiplier = 1;
     radius = cfg.trust.radius;
     if (aux) {
-        if (havePrev) {
+        if (prev.valid) {
             AuxNet::Feedback fb;
             const ParamLayout& L = model->layout();
             double gg[2] = {0, 0}, dd[2] = {0, 0};
@@ -197,7 +197,7 @@ void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
                 const ParamTensor& tensor = L[i];
                 const std::span<const float> g(grad.data() + tensor.offset, size_t(tensor.size()));
                 const std::span<const float> d(trace.data() + tensor.offset, size_t(tensor.size()));
-                const int held = prevHeld[size_t(i)] ? 1 : 0;
+                const int held = prev.held[size_t(i)] ? 1 : 0;
                 (held ? fb.held : fb.free).dot += dot(g, d);
                 gg[held] += squaredNorm(g);
                 dd[held] += squaredNorm(d);
@@ -206,10 +206,10 @@ void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
             fb.free.traceNorm = std::sqrt(dd[0]);
             fb.held.gradNorm = std::sqrt(gg[1]);
             fb.held.traceNorm = std::sqrt(dd[1]);
-            aux->feedback(prevFeatures, fb);
+            aux->feedback(prev.features, fb);
         }
         const AuxNet::Output out = aux->predict(features);
-        prevFeatures = features;
+        prev.features = features;
         if (t >= cfg.aux.warmup) {
             multiplier = out.multiplier;
             radius = out.radius;
@@ -218,10 +218,10 @@ void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
     m.lr_multiplier = multiplier;
 }
 
-// 6. The trust region (trust_region.h): which tensors it shortened, into prevHeld.
+// 6. The trust region (trust_region.h): which tensors it shortened, into prev.held.
 void Trainer::Impl::projectStep(StepMetrics& m) {
-    std::fill(prevHeld.begin(), prevHeld.end(), 0);
-    prevConstrainedFraction = 0;
+    std::fill(prev.held.begin(), prev.held.end(), 0);
+    prev.constrainedFraction = 0;
     if (!cfg.trust.enabled) {
         m.step_norm = l2Norm(delta);
         return;
@@ -229,19 +229,19 @@ void Trainer::Impl::projectStep(StepMetrics& m) {
     m.trust_radius = radius;
     if (cfg.trust.mode == "global") {
         const Projection p = projectToBall(delta, radius);
-        std::fill(prevHeld.begin(), prevHeld.end(), p.constrained ? 1 : 0);
+        std::fill(prev.held.begin(), prev.held.end(), p.constrained ? 1 : 0);
         m.constrained = p.constrained ? 1 : 0;
         m.step_norm = p.normAfter;
-        prevConstrainedFraction = p.constrained ? 1.0 : 0.0;
+        prev.constrainedFraction = p.constrained ? 1.0 : 0.0;
     } else {
         const TensorProjection p = projectPerTensor(delta, params, model->layout(), radius);
-        prevHeld = p.constrained;
+        prev.held = p.constrained;
         m.constrained = p.any ? 1 : 0;
         m.step_norm = p.normAfter;
         m.step_ratio = p.maxRatio;
-        prevConstrainedFraction = p.fraction;
+        prev.constrainedFraction = p.fraction;
     }
-    m.constrained_fraction = prevConstrainedFraction;
+    m.constrained_fraction = prev.constrainedFraction;
 }
 
 // One step, the stages of DESIGN.md's data path.
@@ -309,7 +309,7 @@ void Trainer::Impl::applyStep() {
             trace[size_t(i)] = lambda * trace[size_t(i)] + delta[size_t(i)];
         }
     });
-    havePrev = true;
+    prev.valid = true;
 }
 
 // After the update: parameter re-clustering when due, the quantized weights for the next forward

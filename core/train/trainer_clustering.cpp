@@ -14,26 +14,26 @@ void Trainer::Impl::refreshDataClusters() {
     const int64_t n = data->trainSize();
     const int k = int(std::min<int64_t>(cfg.cluster.data_k, n));
     MatF features;
-    if (!clusterLabels.empty()) {
+    if (!clusters.labels.empty()) {
         std::vector<int64_t> all(static_cast<size_t>(n));
         std::iota(all.begin(), all.end(), 0);
         const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
         features = model->representation(effective.data(), q, *data, all);
     }
     const bool refresh = features.size() > 0;
-    if (!refresh) features = clusterLabels.empty() ? data->clusterFeatures() : clusterFeatures;
+    if (!refresh) features = clusters.labels.empty() ? data->clusterFeatures() : clusters.features;
 
     KMeansOptions opt;
     opt.k = k;
     opt.maxIter = int(cfg.cluster.max_iter);
     opt.tol = cfg.cluster.tol;
     opt.seed = uint64_t(cfg.run.seed);
-    opt.nInit = clusterLabels.empty() ? 3 : 1;
+    opt.nInit = clusters.labels.empty() ? 3 : 1;
     MatF warm;
-    if (!clusterLabels.empty()) {
+    if (!clusters.labels.empty()) {
         // Warm start from the current assignment, expressed in the (possibly new) feature
         // space, so cluster identities (and their colours) carry over.
-        warm = clusterMeans(features, clusterLabels, k, &clusterCentroids);
+        warm = clusterMeans(features, clusters.labels, k, &clusters.centroids);
         opt.init = &warm;
     }
     const bool mini = cfg.cluster.algorithm == "minibatch" ||
@@ -51,14 +51,14 @@ void Trainer::Impl::refreshDataClusters() {
     } else {
         r = kmeans(features, opt);
     }
-    clusterFeatures = std::move(features);
-    clusterCentroids = r.centroids;
-    clusterLabels = r.labels;
-    if (refresh) ++clusterRefreshes;
-    clusterLoss.resize(size_t(k), kNoValue);
-    sampler->setClusters(clusterLabels, k);
+    clusters.features = std::move(features);
+    clusters.centroids = r.centroids;
+    clusters.labels = r.labels;
+    if (refresh) ++clusters.refreshes;
+    clusters.loss.resize(size_t(k), kNoValue);
+    sampler->setClusters(clusters.labels, k);
 
-    pca = fitPca2d(clusterFeatures);
+    pca = fitPca2d(clusters.features);
 }
 
 void Trainer::Impl::refreshParamClusters() {

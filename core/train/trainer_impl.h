@@ -1,5 +1,5 @@
-// Internal state of the Trainer, shared by trainer.cpp (the step) and trainer_views.cpp
-// (snapshots, clustering, summary). Not part of the library's API.
+// Internal state of the Trainer, shared by trainer.cpp (the step), trainer_clustering.cpp,
+// trainer_snapshots.cpp and trainer_summary.cpp. Not part of the library's API.
 #pragma once
 
 #include <chrono>
@@ -38,11 +38,13 @@ struct Trainer::Impl {
     int paramK = 1;
 
     // data clustering
-    MatF clusterFeatures;            // (F, N) what the current clusters were computed on
-    MatF clusterCentroids;           // (F, k)
-    std::vector<int> clusterLabels;  // (N)
-    std::vector<double> clusterLoss; // (k) EMA of the loss per cluster (NaN = unseen)
-    int clusterRefreshes = 0;
+    struct DataClusters {
+        MatF features;            // (F, N) what the current clusters were computed on
+        MatF centroids;           // (F, k)
+        std::vector<int> labels;  // (N)
+        std::vector<double> loss; // (k) EMA of the loss per cluster (NaN = unseen)
+        int refreshes = 0;
+    } clusters;
     Pca2d pca;                       // scatter projection, refitted when the features change
 
     Rng initRng, jitterRng, ternRng, sampleRng;
@@ -58,10 +60,12 @@ struct Trainer::Impl {
     double pausedMs = 0;
 
     // auxiliary NN bookkeeping between steps
-    bool havePrev = false;
-    AuxFeatures prevFeatures{};
-    std::vector<uint8_t> prevHeld;       // per tensor: the trust region shortened its last step
-    double prevConstrainedFraction = 0;  // of the last step (TrainingState's input)
+    struct PreviousStep {
+        bool valid = false;
+        AuxFeatures features{};
+        std::vector<uint8_t> held;       // per tensor: the trust region shortened its step
+        double constrainedFraction = 0;  // TrainingState's input
+    } prev;
     double multiplier = 1, radius = 0;
 
     explicit Impl(const Config& c);

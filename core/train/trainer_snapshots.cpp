@@ -39,19 +39,19 @@ void Trainer::Impl::emitSnapshots() {
 
 Snapshot Trainer::Impl::clustersSnapshot() {
     Snapshot s{step, "clusters", nlohmann::json::object()};
-    if (clusterLabels.empty()) return s;
-    const int k = int(clusterCentroids.cols());
+    if (clusters.labels.empty()) return s;
+    const int k = int(clusters.centroids.cols());
     MatF pts = data->trainInputs2d();
     const bool inputs = pts.size() > 0;
     if (!inputs) pts = pca.coords;
     const auto cols = strided(pts.cols(), kMaxPoints);
     nlohmann::json labels = nlohmann::json::array();
-    for (int64_t j : cols) labels.push_back(clusterLabels[size_t(j)]);
-    const MatF c2 = clusterMeans(pts, clusterLabels, k, nullptr);
+    for (int64_t j : cols) labels.push_back(clusters.labels[size_t(j)]);
+    const MatF c2 = clusterMeans(pts, clusters.labels, k, nullptr);
     std::vector<int64_t> sizes(static_cast<size_t>(k), 0);
-    for (int l : clusterLabels) ++sizes[size_t(l)];
+    for (int l : clusters.labels) ++sizes[size_t(l)];
     nlohmann::json loss = nlohmann::json::array();
-    for (double v : clusterLoss) loss.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
+    for (double v : clusters.loss) loss.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
     std::vector<int64_t> all(static_cast<size_t>(k));
     std::iota(all.begin(), all.end(), 0);
     s.data = {{"points", pointsJson(pts, cols)},
@@ -59,7 +59,7 @@ Snapshot Trainer::Impl::clustersSnapshot() {
               {"centroids", pointsJson(c2, all)},
               {"sizes", sizes},
               {"cluster_loss", loss},
-              {"refreshes", clusterRefreshes},
+              {"refreshes", clusters.refreshes},
               {"space", inputs ? "inputs" : "pca"}};
     return s;
 }

@@ -59,12 +59,12 @@ nlohmann::json Trainer::Impl::figures() const {
                          {"update_quantization", cfg.quant.updates},
                          {"mean_update_quant_error", f["mean_update_quant_error"]}};
     json loss = json::array();
-    for (double v : clusterLoss) loss.push_back(num(v));
-    std::vector<int64_t> sizes(size_t(clusterCentroids.cols()), 0);
-    for (int l : clusterLabels) ++sizes[size_t(l)];
+    for (double v : clusters.loss) loss.push_back(num(v));
+    std::vector<int64_t> sizes(size_t(clusters.centroids.cols()), 0);
+    for (int l : clusters.labels) ++sizes[size_t(l)];
     c["clustering"] = {{"data_k", cfg.cluster.data_k},
                        {"policy", cfg.cluster.policy},
-                       {"refreshes", clusterRefreshes},
+                       {"refreshes", clusters.refreshes},
                        {"sizes", sizes},
                        {"cluster_loss", loss},
                        {"param_k", granularity == QuantGranularity::Cluster ? paramK : 0}};
