@@ -72,8 +72,7 @@ struct Builder {
     }
 };
 
-std::vector<FieldSpec> buildSchema() {
-    Builder b;
+void addRunFields(Builder& b) {
     using C = Config;
     b.section = "run";
     b.text(&RunConfig::name, &C::run, "name", FieldType::String, "Name of the run (run directory prefix)");
@@ -85,7 +84,10 @@ std::vector<FieldSpec> buildSchema() {
     b.integer(&RunConfig::snapshot_every, &C::run, "snapshot_every", 0, 1e9, "Cluster/weight/boundary snapshots every N steps (0 = never)");
     b.real(&RunConfig::diverge_ratio, &C::run, "diverge_ratio", 0, 1e30, false, true, "Stop as diverged when the loss exceeds this multiple of the first loss (0 = only non-finite values stop)");
     b.flag(&RunConfig::record_batches, &C::run, "record_batches", "Write batches.csv to the run directory: what every step trained on (sample index, or the first byte of each text window), to replay the run elsewhere");
+}
 
+void addDataFields(Builder& b) {
+    using C = Config;
     b.section = "data";
     b.choice(&DataConfig::kind, &C::data, "kind", {"regression", "spirals", "moons", "blobs", "xor", "csv", "text"}, "Data set: synthetic regression, 2-D classification, a CSV file, or text (gpt)");
     b.integer(&DataConfig::samples, &C::data, "samples", 8, 1e8, "Synthetic samples (training + validation)");
@@ -98,7 +100,10 @@ std::vector<FieldSpec> buildSchema() {
     b.text(&DataConfig::csv_target, &C::data, "csv_target", FieldType::String, "Target column: a header name or 0-based index (empty = last column)");
     b.choice(&DataConfig::csv_task, &C::data, "csv_task", {"regression", "classification"}, "CSV: regress the target or classify by its integer value");
     b.text(&DataConfig::text_file, &C::data, "text_file", FieldType::Path, "Text file for the gpt model, read as bytes (empty = the built-in generated corpus)");
+}
 
+void addModelFields(Builder& b) {
+    using C = Config;
     b.section = "model";
     b.choice(&ModelConfig::kind, &C::model, "kind", {"linear", "mlp", "gpt"}, "Model: linear map, multi-layer perceptron, or tiny GPT");
     b.integer(&ModelConfig::hidden, &C::model, "hidden", 1, 4096, "MLP: hidden width");
@@ -110,7 +115,10 @@ std::vector<FieldSpec> buildSchema() {
     b.integer(&ModelConfig::context, &C::model, "context", 4, 4096, "GPT: context length in bytes");
     b.choice(&ModelConfig::init, &C::model, "init", {"torch", "gpt2"}, "GPT: initial weights as PyTorch's defaults (embeddings N(0, 1), linears U(+-1/sqrt(fan_in))) or GPT-2's (N(0, 0.02), residual projections scaled by 1/sqrt(2 layers)); ternary models learn far better from the first");
     b.text(&ModelConfig::init_file, &C::model, "init_file", FieldType::Path, "Start from these weights: a safetensors file with every tensor of the model, named and shaped as in PyTorch (empty = model.init)");
+}
 
+void addQuantFields(Builder& b) {
+    using C = Config;
     b.section = "quant";
     b.choice(&QuantConfig::weights, &C::quant, "weights", {"none", "ternary", "five_level"}, "Weight quantization: none, ternary {-1,0,+1} (1.58 bits) or five-level (2.32 bits)");
     b.choice(&QuantConfig::granularity, &C::quant, "granularity", {"tensor", "row", "cluster"}, "Scale per tensor, per row, or per parameter cluster of rows");
@@ -118,7 +126,10 @@ std::vector<FieldSpec> buildSchema() {
     b.flag(&QuantConfig::updates, &C::quant, "updates", "Ternarize each update (unbiased stochastic, TernGrad)");
     b.flag(&QuantConfig::io_layers, &C::quant, "io_layers", "MLP: quantize the first and last layer too");
     b.choice(&QuantConfig::kernel, &C::quant, "kernel", {"auto", "avx512_vnni", "avx2", "reference", "float"}, "GPT BitLinear arithmetic: the fastest integer kernel this CPU runs, a given one (AVX-512 VNNI, AVX2), the plain integer reference, or float simulation; all give the same results within float rounding");
+}
 
+void addClusterFields(Builder& b) {
+    using C = Config;
     b.section = "cluster";
     b.integer(&ClusterConfig::data_k, &C::cluster, "data_k", 0, 256, "Data clusters for stratified batches (0 = off)");
     b.choice(&ClusterConfig::policy, &C::cluster, "policy", {"round_robin", "proportional", "balanced", "random_cluster"}, "Batch policy: one cluster per batch in turn, proportional strata, equal strata, or one random cluster");
@@ -128,7 +139,10 @@ std::vector<FieldSpec> buildSchema() {
     b.real(&ClusterConfig::tol, &C::cluster, "tol", 0, 1, false, true, "K-Means: relative centroid-shift tolerance");
     b.integer(&ClusterConfig::param_k, &C::cluster, "param_k", 1, 64, "Parameter clusters (groups of rows sharing a scale) for quant.granularity=cluster");
     b.integer(&ClusterConfig::param_refresh_every, &C::cluster, "param_refresh_every", 0, 1e9, "Re-cluster parameters every N steps (0 = only at the start)");
+}
 
+void addAuxFields(Builder& b) {
+    using C = Config;
     b.section = "aux";
     b.flag(&AuxConfig::enabled, &C::aux, "enabled", "Auxiliary NN predicts the learning-rate multiplier and the trust radius");
     b.integer(&AuxConfig::hidden, &C::aux, "hidden", 1, 256, "Auxiliary NN hidden width (6 -> hidden -> 2)");
@@ -137,12 +151,18 @@ std::vector<FieldSpec> buildSchema() {
     b.real(&AuxConfig::radius_range, &C::aux, "radius_range", 1, 1e6, false, true, "Radius range: [r0/range, r0*range]");
     b.integer(&AuxConfig::warmup, &C::aux, "warmup", 0, 1e9, "Steps before the auxiliary NN's outputs are used");
     b.integer(&AuxConfig::horizon, &C::aux, "horizon", 1, 10000, "Steps the auxiliary NN's learning signals look back over (1 = the last step only, a greedy short horizon)");
+}
 
+void addTrustFields(Builder& b) {
+    using C = Config;
     b.section = "trust";
     b.flag(&TrustConfig::enabled, &C::trust, "enabled", "Trust region: project each step onto ||step|| <= r_t");
     b.choice(&TrustConfig::mode, &C::trust, "mode", {"tensor", "global"}, "tensor: every weight matrix's step at most r_t times its norm (vectors free); global: the whole step's norm at most r_t");
     b.real(&TrustConfig::radius, &C::trust, "radius", 0, 1e9, true, true, "Initial / fixed trust radius r0 (relative to each matrix's norm with mode tensor, absolute with global)");
+}
 
+void addOptimFields(Builder& b) {
+    using C = Config;
     b.section = "optim";
     b.choice(&OptimConfig::kind, &C::optim, "kind", {"sgd", "adamw"}, "Optimizer");
     b.real(&OptimConfig::lr, &C::optim, "lr", 0, 100, true, true, "Base learning rate");
@@ -155,17 +175,32 @@ std::vector<FieldSpec> buildSchema() {
     b.integer(&OptimConfig::warmup, &C::optim, "warmup", 0, 1e9, "Linear warmup steps");
     b.real(&OptimConfig::min_lr_ratio, &C::optim, "min_lr_ratio", 0, 1, false, false, "Cosine floor / second-stage ratio of the peak learning rate");
     b.real(&OptimConfig::grad_clip, &C::optim, "grad_clip", 0, 1e9, false, false, "Clip the gradient norm to this (0 = off)");
+}
 
+void addSampleFields(Builder& b) {
+    using C = Config;
     b.section = "sample";
     b.integer(&SampleConfig::every, &C::sample, "every", 0, 1e9, "GPT: text sample every N steps (0 = never)");
     b.integer(&SampleConfig::tokens, &C::sample, "tokens", 1, 100000, "GPT: bytes per sample");
     b.real(&SampleConfig::temperature, &C::sample, "temperature", 0, 10, false, false, "GPT: sampling temperature (0 = greedy)");
     b.integer(&SampleConfig::top_k, &C::sample, "top_k", 0, 256, "GPT: sample among the k most likely bytes (0 = all)");
     b.text(&SampleConfig::prompt, &C::sample, "prompt", FieldType::String, "GPT: sample prompt (empty = a line from the validation text)");
+}
+
+std::vector<FieldSpec> buildSchema() {
+    Builder b;
+    addRunFields(b);
+    addDataFields(b);
+    addModelFields(b);
+    addQuantFields(b);
+    addClusterFields(b);
+    addAuxFields(b);
+    addTrustFields(b);
+    addOptimFields(b);
+    addSampleFields(b);
     return b.fields;
 }
 
-// Shortest decimal that reads back to the same double ("100", "0.30000000000000004").
 size_t editDistance(const std::string& a, const std::string& b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
