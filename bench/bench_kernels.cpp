@@ -81,7 +81,7 @@ void benchGemm(const Shape& s, int64_t n, int threads, int reps) {
         const double gemmMs =
             bestMs(reps, [&] { bitGemm(p, xc.data(), inv.data(), n, yi.data(), path); });
         const double fusedMs = bestMs(
-            reps, [&] { bitLinearForward(p, x.data(), n, xc.data(), inv.data(), yi.data(), path); });
+            reps, [&] { quantizeAndBitGemm(p, x.data(), n, xc.data(), inv.data(), yi.data(), path); });
         std::printf(
             "{\"case\":\"gemm\",\"shape\":\"%s\",\"out\":%lld,\"in\":%lld,\"n\":%lld,"
             "\"threads\":%d,\"path\":\"%s\",\"best_path\":%s,\"eigen_fp32_ms\":%.4f,"

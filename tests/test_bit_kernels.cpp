@@ -118,7 +118,7 @@ void TestBitKernels::gemmMatchesReference() {
 
         std::vector<float> yf(static_cast<size_t>(out * n), -1.0f), invF(static_cast<size_t>(n));
         std::vector<int8_t> xF(static_cast<size_t>(in * n));
-        bitLinearForward(p, c.xFloat.data(), n, xF.data(), invF.data(), yf.data(), path);
+        quantizeAndBitGemm(p, c.xFloat.data(), n, xF.data(), invF.data(), yf.data(), path);
         QCOMPARE(xF, c.x);
         compareExact(invF, c.inv, "fused invScale");
         compareExact(yf, ref, "fused forward");

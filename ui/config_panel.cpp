@@ -73,7 +73,29 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(4, 4, 4, 4);
     outer->setSpacing(4);
+    outer->addLayout(buildPresetRow());
+    m_source = new QLabel;
+    m_source->setStyleSheet(QStringLiteral("color: #666;"));
+    m_source->setWordWrap(true);
+    outer->addWidget(m_source);
+    m_generalErrors = new QLabel;
+    m_generalErrors->setWordWrap(true);
+    m_generalErrors->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_generalErrors->hide();
+    outer->addWidget(m_generalErrors);
+    auto* scroll = new QScrollArea;
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(buildForm());
+    outer->addWidget(scroll, 1);
+    setStyleSheet(
+        QStringLiteral("*[invalid=\"true\"] { border: 1px solid #d32f2f; "
+                       "border-radius: 2px; background: #fff5f5; }"));
+    selectPreset(m_preset->currentText());
+}
 
+// Preset chooser, reset, open and save.
+QHBoxLayout* ConfigPanel::buildPresetRow() {
     auto* presetRow = new QHBoxLayout;
     presetRow->addWidget(new QLabel(tr("Preset")));
     m_preset = new QComboBox;
@@ -97,35 +119,19 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
     save->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
     save->setToolTip(tr("Save this config as JSON"));
     presetRow->addWidget(save);
-    outer->addLayout(presetRow);
     connect(m_preset, &QComboBox::activated, this, [this] { resetToPreset(); });
     connect(reset, &QToolButton::clicked, this, &ConfigPanel::resetToPreset);
     connect(open, &QToolButton::clicked, this, &ConfigPanel::openFile);
     connect(save, &QToolButton::clicked, this, &ConfigPanel::saveFileAs);
+    return presetRow;
+}
 
-    m_source = new QLabel;
-    m_source->setStyleSheet(QStringLiteral("color: #666;"));
-    m_source->setWordWrap(true);
-    outer->addWidget(m_source);
-    m_generalErrors = new QLabel;
-    m_generalErrors->setWordWrap(true);
-    m_generalErrors->setStyleSheet(QStringLiteral("color: #c62828;"));
-    m_generalErrors->hide();
-    outer->addWidget(m_generalErrors);
-
-    auto* scroll = new QScrollArea;
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
+// One group box per schema section, one row per field.
+QWidget* ConfigPanel::buildForm() {
     auto* body = new QWidget;
     auto* bodyLayout = new QVBoxLayout(body);
     bodyLayout->setContentsMargins(0, 0, 6, 0);
     bodyLayout->setSpacing(6);
-    scroll->setWidget(body);
-    outer->addWidget(scroll, 1);
-    setStyleSheet(
-        QStringLiteral("*[invalid=\"true\"] { border: 1px solid #d32f2f; "
-                       "border-radius: 2px; background: #fff5f5; }"));
-
     const auto& schema = configSchema();
     m_fields.resize(schema.size());
     QFormLayout* form = nullptr;
@@ -143,37 +149,43 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
             form->setVerticalSpacing(4);
             bodyLayout->addWidget(box);
         }
-        QString name = QString::fromStdString(f.spec->name);
-        name.replace('_', ' ');
-        f.label = new QLabel(name);
-        QString tip = QStringLiteral("<b>%1</b><br>%2")
-                          .arg(QString::fromStdString(f.spec->key),
-                               QString::fromStdString(f.spec->doc).toHtmlEscaped());
-        if (!rangeText(*f.spec).isEmpty()) tip += tr("<br>range %1").arg(rangeText(*f.spec));
-        if (!f.spec->choices.empty()) {
-            QStringList c;
-            for (const auto& s : f.spec->choices) c << QString::fromStdString(s);
-            tip += tr("<br>one of: %1").arg(c.join(QStringLiteral(", ")));
-        }
-        f.label->setToolTip(tip);
-        QWidget* ed = makeEditor(f);
-        ed->setToolTip(tip);
-        f.editor->setToolTip(tip);
-        f.editor->setObjectName(QString::fromStdString(f.spec->key));
-        f.error = new QLabel;
-        f.error->setWordWrap(true);
-        f.error->setStyleSheet(QStringLiteral("color: #c62828; font-size: 9pt;"));
-        f.error->hide();
-        auto* cell = new QWidget;
-        auto* v = new QVBoxLayout(cell);
-        v->setContentsMargins(0, 0, 0, 0);
-        v->setSpacing(1);
-        v->addWidget(ed);
-        v->addWidget(f.error);
-        form->addRow(f.label, cell);
+        addFieldRow(f, form);
     }
     bodyLayout->addStretch(1);
-    selectPreset(m_preset->currentText());
+    return body;
+}
+
+// The field's label and editor, with the schema's documentation as their tooltip, and the line
+// that shows its error.
+void ConfigPanel::addFieldRow(Field& f, QFormLayout* form) {
+    QString name = QString::fromStdString(f.spec->name);
+    name.replace('_', ' ');
+    f.label = new QLabel(name);
+    QString tip = QStringLiteral("<b>%1</b><br>%2")
+                      .arg(QString::fromStdString(f.spec->key),
+                           QString::fromStdString(f.spec->doc).toHtmlEscaped());
+    if (!rangeText(*f.spec).isEmpty()) tip += tr("<br>range %1").arg(rangeText(*f.spec));
+    if (!f.spec->choices.empty()) {
+        QStringList c;
+        for (const auto& s : f.spec->choices) c << QString::fromStdString(s);
+        tip += tr("<br>one of: %1").arg(c.join(QStringLiteral(", ")));
+    }
+    f.label->setToolTip(tip);
+    QWidget* ed = makeEditor(f);
+    ed->setToolTip(tip);
+    f.editor->setToolTip(tip);
+    f.editor->setObjectName(QString::fromStdString(f.spec->key));
+    f.error = new QLabel;
+    f.error->setWordWrap(true);
+    f.error->setStyleSheet(QStringLiteral("color: #c62828; font-size: 9pt;"));
+    f.error->hide();
+    auto* cell = new QWidget;
+    auto* v = new QVBoxLayout(cell);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->setSpacing(1);
+    v->addWidget(ed);
+    v->addWidget(f.error);
+    form->addRow(f.label, cell);
 }
 
 QWidget* ConfigPanel::makeEditor(Field& f) {

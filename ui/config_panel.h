@@ -10,6 +10,8 @@
 #include "core/config/config.h"
 
 class QComboBox;
+class QFormLayout;
+class QHBoxLayout;
 class QLabel;
 class QVBoxLayout;
 
@@ -58,6 +60,9 @@ class ConfigPanel : public QWidget {
         QString parseError;  // the core's message when the typed text was refused
     };
 
+    QHBoxLayout* buildPresetRow();
+    QWidget* buildForm();
+    void addFieldRow(Field& f, QFormLayout* form);
     QWidget* makeEditor(Field& f);
     void onEdited(size_t index, const QString& text);
     void fillEditor(const Field& f);

@@ -219,7 +219,7 @@ void GptInference::linear(const Linear& l, const float* x, float* y) {
         packedGemv(l.packed, m_xn.data(), y);
     } else if (l.mode == Linear::Mode::Int8Codes) {
         float inv = 0;
-        bitLinearForward(l.prepared, m_xn.data(), 1, m_codes.data(), &inv, y);
+        quantizeAndBitGemm(l.prepared, m_xn.data(), 1, m_codes.data(), &inv, y);
     } else {
         Y.noalias() = l.w * CMapVec<float>(m_xn.data(), l.in);
     }

@@ -244,8 +244,8 @@ void bitGemm(const PreparedBitWeights& w, const int8_t* xCodes, const float* inv
     runGemm(w, in, n, y, path);
 }
 
-void bitLinearForward(const PreparedBitWeights& w, const float* x, int64_t n, int8_t* xCodes,
-                      float* invScale, float* y, BitKernelPath path) {
+void quantizeAndBitGemm(const PreparedBitWeights& w, const float* x, int64_t n, int8_t* xCodes,
+                        float* invScale, float* y, BitKernelPath path) {
     GemmInput in;
     in.xFloat = x;
     in.codesOut = xCodes;

@@ -87,10 +87,11 @@ void bitGemmReference(const int8_t* wCodes, const float* rowScale, int64_t out, 
 void bitGemm(const PreparedBitWeights& w, const int8_t* xCodes, const float* invScale, int64_t n,
              float* y, BitKernelPath path = BitKernelPath::Auto);
 
-// BitLinear forward with the activation quantization fused in, chunk by chunk: x (w.in, n) float
+// bitGemm with the activation quantization fused in, chunk by chunk (no RMSNorm: the GPT's
+// BitLinear, gpt_layers.h, normalizes first): x (w.in, n) float
 // -> xCodes (w.in, n) and invScale (n) exactly as quantizeActivations -> y (w.out, n) as bitGemm.
-void bitLinearForward(const PreparedBitWeights& w, const float* x, int64_t n, int8_t* xCodes,
-                      float* invScale, float* y, BitKernelPath path = BitKernelPath::Auto);
+void quantizeAndBitGemm(const PreparedBitWeights& w, const float* x, int64_t n, int8_t* xCodes,
+                        float* invScale, float* y, BitKernelPath path = BitKernelPath::Auto);
 
 // Packed ternary GEMV for inference: y (rows) = W x for x (cols) float. x is quantized to int8
 // with the per-token absmax rule (quantizeActivations on one column, inverse scale xInv), then

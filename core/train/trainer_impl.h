@@ -79,6 +79,7 @@ struct Trainer::Impl {
     Snapshot boundarySnapshot();
     Snapshot samplesSnapshot();
     nlohmann::json figures() const;
+    nlohmann::json clusteringFigures() const;
     StepMetrics runStep();
     // the stages of one step (trainer.cpp)
     bool computeGradient(StepMetrics& m, int& cluster);
