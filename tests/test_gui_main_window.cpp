@@ -168,6 +168,40 @@ class TestGuiMainWindow : public QObject {
         QCOMPARE(w->lossPanel()->plot()->graphCount(), before);
     }
 
+    // Broken run directories in the workspace: the window opens, lists each with its reason, and
+    // a run killed before its summary is "interrupted" at its last step.
+    void brokenRunsDoNotStopTheWorkbench() {
+        QTemporaryDir ws;
+        auto write = [&](const QString& rel, const QByteArray& text) {
+            QDir().mkpath(QFileInfo(ws.filePath(rel)).path());
+            QFile f(ws.filePath(rel));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text);
+        };
+        const QByteArray cfg = R"({"run": {"steps": 600}})";
+        write("a-mistyped/config.json", cfg);
+        write("a-mistyped/summary.json", R"({"steps": "many", "status": 3})");
+        write("b-malformed/config.json", cfg);
+        write("b-malformed/summary.json", "{\"status\": ");
+        write("c-killed/config.json", cfg);
+        write("c-killed/metrics.csv", "step,loss\n1,2.5\n2,2.4\n23,2.1\n24,2.");
+        write("d-badconfig/config.json", R"({"run": {"steps": "x"}})");
+        MainWindow w(h158::ui::MainWindowOptions{ws.path(), false});
+        auto* tree = w.runsPanel()->findChild<QTreeWidget*>();
+        QVERIFY(tree);
+        QMap<QString, QTreeWidgetItem*> rows;
+        for (int i = 0; i < tree->topLevelItemCount(); ++i)
+            rows[tree->topLevelItem(i)->text(0)] = tree->topLevelItem(i);
+        QCOMPARE(rows.size(), 4);
+        QCOMPARE(rows["a-mistyped"]->text(1), QString("unreadable: summary.json: status must be a string"));
+        QVERIFY2(rows["b-malformed"]->text(1).startsWith("unreadable: summary.json: malformed JSON"),
+                 qPrintable(rows["b-malformed"]->text(1)));
+        QCOMPARE(rows["c-killed"]->text(1), QString("interrupted"));
+        QCOMPARE(rows["c-killed"]->text(2), QString("24/600"));
+        QCOMPARE(rows["d-badconfig"]->text(1),
+                 QString("unreadable: config.json: run.steps must be an integer"));
+    }
+
     void lossSmoothingIsTensorBoards() {
         h158::ui::LossPanel panel;
         panel.beginRun(h158::Config{}, Qt::blue);

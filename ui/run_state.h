@@ -10,7 +10,11 @@
 
 namespace h158::ui {
 
-enum class RunState { Idle, Starting, Running, Paused, Completed, Stopped, Diverged, Failed };
+// Interrupted: a past run without a summary (killed); Unreadable: a past run whose files are not
+// what hybrid158 writes (RunEntry::problem says why).
+enum class RunState {
+    Idle, Starting, Running, Paused, Completed, Stopped, Diverged, Failed, Interrupted, Unreadable
+};
 
 QString stateName(RunState s);
 

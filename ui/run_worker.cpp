@@ -30,6 +30,10 @@ QString stateName(RunState s) {
             return QStringLiteral("diverged");
         case RunState::Failed:
             return QStringLiteral("failed");
+        case RunState::Interrupted:
+            return QStringLiteral("interrupted");
+        case RunState::Unreadable:
+            return QStringLiteral("unreadable");
     }
     return {};
 }

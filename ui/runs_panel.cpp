@@ -34,35 +34,18 @@ QIcon swatch(const QColor& c) {
     return QIcon(pm);
 }
 
-RunState stateFromSummary(const nlohmann::json& s) {
-    const std::string st = s.value("status", std::string());
-    if (st == "completed") return RunState::Completed;
-    if (st == "stopped") return RunState::Stopped;
-    if (st == "diverged") return RunState::Diverged;
-    if (st == "failed") return RunState::Failed;
-    return RunState::Stopped;  // no summary: the run was killed
-}
-
-nlohmann::json readJson(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return nlohmann::json::object();
-    try {
-        return nlohmann::json::parse(f.readAll().toStdString());
-    } catch (const std::exception&) {
-        return nlohmann::json::object();
-    }
-}
-// Summary figures sit at the top level of summary.json (older files: under "figures").
-double finalLossIn(const nlohmann::json& s) {
-    const nlohmann::json& f =
-        s.contains("final_loss") ? s : s.value("figures", nlohmann::json::object());
-    const auto it = f.find("final_loss");
-    return it != f.end() && it->is_number() ? it->get<double>() : kNoValue;
+RunState stateOf(const std::string& status) {
+    if (status == "completed") return RunState::Completed;
+    if (status == "stopped") return RunState::Stopped;
+    if (status == "diverged") return RunState::Diverged;
+    if (status == "failed") return RunState::Failed;
+    if (status == "interrupted") return RunState::Interrupted;
+    return RunState::Unreadable;
 }
 }  // namespace
 
 double readFinalLoss(const QString& dir) {
-    return finalLossIn(readJson(dir + "/summary.json"));
+    return overviewRunDirectory(dir.toStdString()).finalLoss;
 }
 
 RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
@@ -152,8 +135,13 @@ void RunsPanel::refreshItem(const RunEntry& e) {
     QFont f = it->font(ColName);
     f.setBold(e.session);
     it->setFont(ColName, f);
-    it->setText(ColState, stateName(e.state));
-    const bool bad = e.state == RunState::Diverged || e.state == RunState::Failed;
+    it->setText(ColState, e.state == RunState::Unreadable ? tr("unreadable: %1").arg(e.problem)
+                                                          : stateName(e.state));
+    it->setToolTip(ColState, e.state == RunState::Unreadable    ? e.problem
+                             : e.state == RunState::Interrupted ? tr("interrupted at step %1: the run ended without a summary (killed)").arg(e.step)
+                                                                : QString());
+    const bool bad = e.state == RunState::Diverged || e.state == RunState::Failed ||
+                     e.state == RunState::Unreadable;
     it->setForeground(ColState, bad ? QBrush(QColor(198, 40, 40)) : QBrush());
     it->setText(ColStep, e.total > 0 ? QStringLiteral("%1/%2").arg(e.step).arg(e.total)
                                      : QString::number(e.step));
@@ -184,13 +172,12 @@ int RunsPanel::scanWorkspace(const QString& workspace) {
         RunEntry e;
         e.name = d.fileName();
         e.dir = path;
-        const nlohmann::json s = readJson(path + "/summary.json");
-        e.state = stateFromSummary(s);
-        e.step = s.value("steps", int64_t(0));
-        const nlohmann::json cfg = readJson(path + "/config.json");
-        if (cfg.contains("run") && cfg["run"].contains("steps"))
-            e.total = cfg["run"]["steps"].get<int64_t>();
-        e.finalLoss = finalLossIn(s);
+        const RunOverview o = overviewRunDirectory(path.toStdString());
+        e.state = stateOf(o.status);
+        e.step = o.steps;
+        e.total = o.total;
+        e.finalLoss = o.finalLoss;
+        e.problem = QString::fromStdString(o.problem);
         addEntry(std::move(e), false);
         ++added;
     }

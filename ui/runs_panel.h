@@ -26,6 +26,7 @@ struct RunEntry {
     int64_t step = 0;
     int64_t total = 0;
     double finalLoss = kNoValue;
+    QString problem;  // Unreadable: what is wrong, naming the file
     QColor colour;
     bool session = false;  // started in this window (else found in the workspace)
     // The run's rows, once loaded or (for session runs) collected while it ran.

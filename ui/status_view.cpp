@@ -32,8 +32,10 @@ QString dotColour(RunState s) {
             return QStringLiteral("#1565c0");
         case RunState::Diverged:
         case RunState::Failed:
+        case RunState::Unreadable:
             return QStringLiteral("#c62828");
         case RunState::Stopped:
+        case RunState::Interrupted:
             return QStringLiteral("#6d6d6d");
         case RunState::Idle:
             break;

@@ -1,6 +1,7 @@
 // Run directory writing and reading (the contract in DESIGN.md).
 #include "core/train/run_session.h"
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -168,6 +169,84 @@ RunRecord readRunDirectory(const std::string& dir) {
         }
     }
     return r;
+}
+
+namespace {
+
+// The last data row's step in metrics.csv (0 when there is none), reading only the file's end.
+int64_t lastMetricsStep(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw FileError(path.string() + ": cannot open");
+    const std::streamoff size = in.tellg(), from = std::max<std::streamoff>(0, size - 65536);
+    std::string tail(size_t(size - from), '\0');
+    in.seekg(from);
+    in.read(tail.data(), std::streamsize(tail.size()));
+    std::istringstream lines(tail);
+    int64_t last = 0;
+    for (std::string line; std::getline(lines, line);) {
+        const auto comma = line.find(',');
+        if (comma == std::string::npos || comma == 0) continue;
+        int64_t step = 0;
+        const auto [p, ec] = std::from_chars(line.data(), line.data() + comma, step);
+        if (ec == std::errc() && p == line.data() + comma && step > last) last = step;
+    }
+    return last;
+}
+
+nlohmann::json readJsonObject(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw FileError(path.filename().string() + ": cannot open");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+        throw FileError(path.filename().string() + ": malformed JSON (" + e.what() + ")");
+    }
+    if (!j.is_object()) throw FileError(path.filename().string() + ": not a JSON object");
+    return j;
+}
+
+}  // namespace
+
+RunOverview overviewRunDirectory(const std::string& dir) noexcept {
+    RunOverview o;
+    try {
+        const fs::path d(dir);
+        const nlohmann::json cfg = readJsonObject(d / "config.json");
+        const auto run = cfg.find("run");
+        if (run != cfg.end() && run->is_object() && run->contains("steps")) {
+            if (!(*run)["steps"].is_number_integer())
+                throw FileError("config.json: run.steps must be an integer");
+            o.total = (*run)["steps"].get<int64_t>();
+        }
+        if (!fs::exists(d / "summary.json")) {
+            o.status = "interrupted";
+            o.steps = fs::exists(d / "metrics.csv") ? lastMetricsStep(d / "metrics.csv") : 0;
+            return o;
+        }
+        const nlohmann::json s = readJsonObject(d / "summary.json");
+        const auto status = s.find("status");
+        if (status == s.end() || !status->is_string())
+            throw FileError("summary.json: status must be a string");
+        o.status = status->get<std::string>();
+        if (o.status != "completed" && o.status != "stopped" && o.status != "diverged" &&
+            o.status != "failed")
+            throw FileError("summary.json: status '" + o.status + "' is not a run status");
+        if (s.contains("steps")) {
+            if (!s["steps"].is_number_integer() || s["steps"].get<int64_t>() < 0)
+                throw FileError("summary.json: steps must be an integer >= 0");
+            o.steps = s["steps"].get<int64_t>();
+        }
+        // figures sit at the top level (older files: under "figures")
+        const nlohmann::json& f = s.contains("final_loss") ? s : s.value("figures", s);
+        if (const auto it = f.find("final_loss"); it != f.end() && it->is_number())
+            o.finalLoss = it->get<double>();
+    } catch (const std::exception& e) {
+        o = RunOverview{};
+        o.status = "unreadable";
+        o.problem = e.what();
+    }
+    return o;
 }
 
 }  // namespace h158

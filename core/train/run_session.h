@@ -59,4 +59,16 @@ struct RunRecord {
 };
 RunRecord readRunDirectory(const std::string& dir);  // throws FileError naming file and line
 
+// What a list of runs shows of one run directory, read without throwing: a directory with a
+// malformed or mistyped file is "unreadable" with the reason (file and field or line), one
+// without summary.json is "interrupted" at the last step in metrics.csv.
+struct RunOverview {
+    std::string status;  // completed | stopped | diverged | failed | interrupted | unreadable
+    int64_t steps = 0;   // steps done
+    int64_t total = 0;   // run.steps of config.json (0 when unknown)
+    double finalLoss = kNoValue;
+    std::string problem;  // unreadable: what is wrong, naming the file
+};
+RunOverview overviewRunDirectory(const std::string& dir) noexcept;
+
 }  // namespace h158
