@@ -22,6 +22,18 @@ class TestConfig : public QObject {
     }
 
   private slots:
+    // Switching a component off never needs a second edit: the settings it made relevant are
+    // ignored (seed-linear has per-cluster scales, quant.granularity=cluster).
+    void switchingOffNeedsNoSecondEdit() {
+        for (const char* off : {"quant.weights=none", "trust.enabled=false", "aux.enabled=false",
+                                "cluster.data_k=0"}) {
+            Config c = presetConfig("seed-linear");
+            applySetting(c, off);
+            QVERIFY2(validationErrors(c).empty(), off);
+        }
+        Config c = presetConfig("seed-linear");
+        QCOMPARE(c.quant.granularity, std::string("cluster"));
+    }
     void schemaDescribesEveryField() {
         const auto& schema = configSchema();
         QVERIFY(schema.size() > 40);

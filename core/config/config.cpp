@@ -384,10 +384,9 @@ std::vector<std::string> validationErrors(const Config& c) {
              "cluster.data_k must be at most half the training samples (" + std::to_string(train) +
                  "), got " + std::to_string(c.cluster.data_k));
     }
-    need(c.quant.granularity != "cluster" || c.quant.weights != "none",
-         "quant.granularity=cluster needs quant.weights other than none");
-    need(c.aux.enabled == false || c.aux.max_multiplier >= 1,
-         "aux.max_multiplier must be >= 1");
+    // A setting that another makes irrelevant (quant.granularity with quant.weights=none, the
+    // aux.* values with aux.enabled=false) is ignored, never an error: switching a component off
+    // must not need a second edit.
     return errs;
 }
 
