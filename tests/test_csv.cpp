@@ -38,6 +38,18 @@ class TestCsv : public QObject {
     QTemporaryDir m_dir;
 
   private slots:
+    // A first line with numbers and one bad cell is a broken data row, not a header.
+    void firstRowWithABadCellIsAnError() {
+        try {
+            parseCsv("1,2,x\n3,4,5\n", "t.csv");
+            QFAIL("read as a header");
+        } catch (const FileError& e) {
+            QVERIFY2(QString(e.what()).startsWith("t.csv:1: column 3"), e.what());
+        }
+        const CsvTable h = parseCsv("a,b,c\n3,4,5\n", "t.csv");
+        QVERIFY(h.hasHeader);
+        QCOMPARE(h.values.cols(), 1);
+    }
     void parsesLayouts_data() {
         QTest::addColumn<QString>("text");
         QTest::addColumn<bool>("header");

@@ -119,8 +119,19 @@ CsvTable parseCsv(std::string_view text, const std::string& source) {
             columns = cells.size();
             firstLine = lineNo;
             first = false;
+            // A header has no number in it; a first line with numbers and a bad cell is a data
+            // row with an error (read as a header, it would drop a sample without a word).
             float v;
-            for (auto c : cells) t.hasHeader = t.hasHeader || parseFloat(c, v) != Parse::Ok;
+            size_t numbers = 0, firstBad = columns;
+            for (size_t i = 0; i < columns; ++i) {
+                if (parseFloat(cells[i], v) == Parse::Ok) ++numbers;
+                else if (firstBad == columns) firstBad = i;
+            }
+            t.hasHeader = numbers == 0;
+            if (!t.hasHeader && numbers < columns)
+                throw FileError(where(firstBad) + ": '" + std::string(unquote(cells[firstBad])) +
+                                "' is not a number (the first line is a header only when none of "
+                                "its cells is a number)");
             if (t.hasHeader) {
                 for (size_t i = 0; i < columns; ++i) {
                     const std::string_view name = unquote(cells[i]);

@@ -19,7 +19,8 @@ struct CsvTable {
 };
 
 // Reads a numeric CSV file. The separator is the first of ',' ';' '\t' found on the first
-// non-comment line; that line is a header when one of its cells is not a number. Cells may be
+// non-comment line; that line is a header when none of its cells is a number (one with numbers
+// and a bad cell is an error). Cells may be
 // padded with spaces and wrapped in double quotes (quoted separators are not supported). Every
 // cell must be a finite float. Throws h158::FileError naming the file, the 1-based line and
 // column: a missing file, a bad cell, a row with the wrong number of cells, no data rows.
