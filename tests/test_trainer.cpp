@@ -29,6 +29,21 @@ std::vector<std::string> rows(Trainer& t) {
 class TestTrainer : public QObject {
     Q_OBJECT
   private slots:
+    void pausedTimeIsNotElapsed() {
+        Config c = presetConfig("seed-linear");
+        c.run.steps = 10;
+        Trainer t(c);
+        const double first = t.step().elapsed_ms;
+        t.pauseClock();
+        QThread::msleep(400);
+        const double whilePaused = t.step().elapsed_ms;  // a single step while paused
+        QThread::msleep(400);
+        t.resumeClock();
+        const double after = t.step().elapsed_ms;
+        QVERIFY2(whilePaused - first < 200 && after - whilePaused < 200,
+                 qPrintable(QString("%1 %2 %3").arg(first).arg(whilePaused).arg(after)));
+        QVERIFY(first <= whilePaused && whilePaused <= after);
+    }
     void seedLinearLossFalls() {
         Trainer t(presetConfig("seed-linear"));
         rows(t);

@@ -75,6 +75,7 @@ void RunWorker::start(int runId, const h158::Config& cfg, const QString& dir, bo
     for (auto& s : m_session->takeSnapshots()) m_batch.snapshots.push_back(std::move(s));
     flush();
     if (paused) {
+        m_session->trainer().pauseClock();
         setState(RunState::Paused);
     } else {
         setState(RunState::Running);
@@ -85,11 +86,13 @@ void RunWorker::start(int runId, const h158::Config& cfg, const QString& dir, bo
 void RunWorker::pause() {
     if (m_state != RunState::Running) return;
     flush();
+    m_session->trainer().pauseClock();
     setState(RunState::Paused);
 }
 
 void RunWorker::resume() {
     if (m_state != RunState::Paused) return;
+    m_session->trainer().resumeClock();
     setState(RunState::Running);
     scheduleChunk();
 }

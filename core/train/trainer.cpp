@@ -348,10 +348,13 @@ Model& Trainer::model() { return *m->model; }
 
 StepMetrics Trainer::step() {
     if (finished()) throw Error("Trainer::step: the run has ended (" + toString(m->status) + ")");
+    using Clock = std::chrono::steady_clock;
+    using Ms = std::chrono::duration<double, std::milli>;
     if (!m->startedClock) {
-        m->started = std::chrono::steady_clock::now();
+        m->started = m->pausedAt = Clock::now();
         m->startedClock = true;
     }
+    if (m->clockPaused) m->pausedMs += Ms(Clock::now() - m->pausedAt).count();  // a step while paused
     StepMetrics row;
     try {
         row = m->runStep();
@@ -359,10 +362,25 @@ StepMetrics Trainer::step() {
         m->endRun(RunStatus::Failed, "failed at step " + std::to_string(m->step + 1) + ": " + e.what());
         throw;
     }
-    row.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                               m->started).count();
+    const Clock::time_point now = Clock::now();
+    row.elapsed_ms = Ms(now - m->started).count() - m->pausedMs;
+    if (m->clockPaused) m->pausedAt = now;
     m->history.push_back(row);
     return row;
+}
+
+void Trainer::pauseClock() {
+    if (m->clockPaused) return;
+    m->clockPaused = true;
+    m->pausedAt = std::chrono::steady_clock::now();
+}
+
+void Trainer::resumeClock() {
+    if (!m->clockPaused) return;
+    m->clockPaused = false;
+    if (m->startedClock)
+        m->pausedMs += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                 m->pausedAt).count();
 }
 
 int64_t Trainer::stepsDone() const { return m->step; }

@@ -46,6 +46,10 @@ public:
     // Runs one step and returns its row. Only while status() == Running and steps remain.
     StepMetrics step();
     int64_t stepsDone() const;
+    // elapsed_ms leaves out the time between pauseClock() and resumeClock() (a paused run in the
+    // workbench); a step taken while paused counts its own time only.
+    void pauseClock();
+    void resumeClock();
     int64_t totalSteps() const;
     bool finished() const;  // all steps done, or stopped / diverged / failed
     RunStatus status() const;

@@ -55,8 +55,9 @@ struct Trainer::Impl {
     double firstLoss = kNoValue;
     std::vector<StepMetrics> history;
     std::vector<Snapshot> snapshots;
-    std::chrono::steady_clock::time_point started;
-    bool startedClock = false;
+    // elapsed_ms: time since the first step, less the time the clock was paused
+    std::chrono::steady_clock::time_point started, pausedAt;
+    bool startedClock = false, clockPaused = false;
     double pausedMs = 0;
 
     // auxiliary NN bookkeeping between steps
