@@ -6,7 +6,9 @@
 #include <functional>
 #include <limits>
 
+#include "core/config/config.h"
 #include "core/data/csv.h"
+#include "core/data/dataset.h"
 #include "core/base/errors.h"
 #include "core/base/rng.h"
 
@@ -38,6 +40,26 @@ class TestCsv : public QObject {
     QTemporaryDir m_dir;
 
   private slots:
+    // A class label past the limit is refused with its file and line, before a 5000-way layer.
+    void classLabelsAreBounded() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("c.csv");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("x,y,label\n0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,5000\n0.7,0.8,1\n0.9,1.0,0\n");
+        f.close();
+        Config c = presetConfig("spirals");
+        c.data.kind = "csv";
+        c.data.csv_file = path.toStdString();
+        c.data.csv_target = "label";
+        c.data.csv_task = "classification";
+        try {
+            makeDataset(c);
+            QFAIL("accepted");
+        } catch (const FileError& e) {
+            QVERIFY2(QString(e.what()).contains("c.csv:4: class label must be an integer in [0, 999], got 5000"), e.what());
+        }
+    }
     // A first line with numbers and one bad cell is a broken data row, not a header.
     void firstRowWithABadCellIsAnError() {
         try {

@@ -161,6 +161,10 @@ std::unique_ptr<Dataset> makeClassification2d(const Config& cfg) {
                                             d.val_fraction, uint64_t(cfg.run.seed));
 }
 
+// Class labels are 0 .. kMaxClasses-1: the output layer has one unit per class, so a label of 10^6
+// would build a 10^6-way layer (more likely a regression target than a class).
+constexpr int kMaxClasses = 1000;
+
 std::unique_ptr<Dataset> makeCsvData(const Config& cfg) {
     const auto& d = cfg.data;
     const CsvTable t = readCsv(d.csv_file);
@@ -198,9 +202,10 @@ std::unique_ptr<Dataset> makeCsvData(const Config& cfg) {
         int classes = 0;
         for (int64_t j = 0; j < rows; ++j) {
             const float v = t.values(target, j);
-            if (v < 0 || v != std::floor(v) || v > 1e6)
+            if (v < 0 || v != std::floor(v) || v >= kMaxClasses)
                 throw FileError(d.csv_file + ":" + std::to_string(t.lines[size_t(j)]) +
-                                ": class label must be a non-negative integer, got " + std::to_string(v));
+                                ": class label must be an integer in [0, " +
+                                std::to_string(kMaxClasses - 1) + "], got " + formatNumber(v));
             labels[size_t(j)] = int32_t(v);
             classes = std::max(classes, int(v) + 1);
         }
