@@ -106,6 +106,28 @@ class TestGuiConfigPanel : public QObject {
         QVERIFY(w.runAction()->isEnabled());
     }
 
+    // Switching weight quantization off on seed-linear (per-cluster scales) needs no second
+    // edit: the form stays valid and greys the settings that no longer matter.
+    void switchingOffGreysWhatNoLongerMatters() {
+        ConfigPanel form;
+        QVERIFY(form.selectPreset("seed-linear"));
+        auto* weights = qobject_cast<QComboBox*>(form.editor("quant.weights"));
+        QVERIFY(weights);
+        auto labelOf = [&](const char* name) -> QLabel* {
+            for (QLabel* l : form.findChildren<QLabel*>())
+                if (l->text() == name) return l;
+            return nullptr;
+        };
+        QVERIFY(labelOf("granularity") && labelOf("param k"));
+        QVERIFY(!labelOf("granularity")->styleSheet().contains("#a0a0a0"));
+        weights->setCurrentIndex(weights->findText("none"));
+        QCOMPARE(form.config().quant.weights, std::string("none"));
+        QVERIFY2(form.isValid(), qPrintable(form.errors().join('\n')));
+        QVERIFY(labelOf("granularity")->styleSheet().contains("#a0a0a0"));
+        QVERIFY(labelOf("param k")->styleSheet().contains("#a0a0a0"));
+        QVERIFY(!labelOf("weights")->styleSheet().contains("#a0a0a0"));
+    }
+
     void textThatDoesNotParseIsInvalid() {
         ConfigPanel form;
         typeInto(form.editor("run.seed"), "abc");

@@ -64,6 +64,11 @@ bool relevant(const FieldSpec& s, const Config& c) {
     if (starts("SGD")) return c.optim.kind == "sgd";
     if (s.section == "aux" && s.name != "enabled") return c.aux.enabled;
     if (s.section == "trust" && s.name != "enabled") return c.trust.enabled;
+    const bool quantized = c.quant.weights != "none";
+    if (s.section == "quant" && s.name != "weights" && s.name != "updates") return quantized;
+    if (s.key == "cluster.param_k" || s.key == "cluster.param_refresh_every")
+        return quantized && c.quant.granularity == "cluster";
+    if (s.key == "cluster.policy" || s.key == "cluster.refresh_every") return c.cluster.data_k > 0;
     return true;
 }
 
