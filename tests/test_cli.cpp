@@ -1,6 +1,8 @@
 // hybrid158-cli end to end: the run directory contract, exit codes, messages for bad input,
 // Ctrl-C ending a run as stopped with everything written.
 #include <QtTest>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,31 @@ QString readAll(const QString& path) {
 class TestCli : public QObject {
     Q_OBJECT
   private slots:
+    // A write that fails (here: a 6000-byte file size limit on the process, as a full disk
+    // would) ends the run as failed with the file named; the rows before it stay whole.
+    void aFailedWriteFailsTheRun() {
+        QTemporaryDir dir;
+        const QString out = dir.path() + "/run";
+        QProcess p;
+        p.setChildProcessModifier([] {
+            ::signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG instead of killing
+            const rlimit lim{6000, 6000};
+            ::setrlimit(RLIMIT_FSIZE, &lim);
+        });
+        p.start(H158_CLI_PATH, {"run", "--preset", "spirals", "--steps", "400", "--out", out,
+                                "--set", "run.snapshot_every=0"});
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitCode(), 1);
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains("metrics.csv: write failed"), qPrintable(err));
+        const auto summary = nlohmann::json::parse(readAll(out + "/summary.json").toStdString());
+        QCOMPARE(summary["status"].get<std::string>(), std::string("failed"));
+        QVERIFY(QString::fromStdString(summary["message"].get<std::string>()).contains("metrics.csv"));
+        // every complete line before the failure reads back
+        const RunRecord r = readRunDirectory(out.toStdString());
+        QVERIFY(r.metrics.size() > 10);
+        for (size_t i = 0; i < r.metrics.size(); ++i) QCOMPARE(r.metrics[i].step, int64_t(i + 1));
+    }
     void presetsListsContractNames() {
         const Result r = cli({"presets"});
         QCOMPARE(r.code, 0);

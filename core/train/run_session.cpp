@@ -2,7 +2,9 @@
 #include "core/train/run_session.h"
 
 #include <charconv>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <sstream>
@@ -64,7 +66,19 @@ RunSession::~RunSession() {
 void RunSession::writeSnapshots(const std::vector<Snapshot>& s) {
     for (const auto& snap : s) m_snapshots << snap.toJson().dump() << "\n";
     m_snapshots.flush();
+    checkWritten(m_snapshots, "snapshots.jsonl");
     m_pending.insert(m_pending.end(), s.begin(), s.end());
+}
+
+// A write that failed (a full disk, a file size limit, an I/O error) ends the run as failed with
+// the reason; what was written before stays, and summary.json says why.
+void RunSession::checkWritten(const std::ofstream& out, const char* file) {
+    if (out.good()) return;
+    const std::string why = (fs::path(m_dir) / file).string() + ": write failed (" +
+                            std::strerror(errno) + "); the rows before it are kept";
+    m_trainer->fail(why);
+    writeSummary();
+    throw FileError(why);
 }
 
 StepMetrics RunSession::step() {
@@ -76,11 +90,13 @@ StepMetrics RunSession::step() {
         throw;
     }
     m_metrics << metricsCsvRow(row) << "\n" << std::flush;
+    checkWritten(m_metrics, "metrics.csv");
     if (m_batches.is_open()) {
         const auto& o = m_trainer->lastBatchOrigins();
         for (size_t r = 0; r < o.size(); ++r)
             m_batches << row.step << ',' << r << ',' << o[r] << '\n';
         m_batches.flush();
+        checkWritten(m_batches, "batches.csv");
     }
     writeSnapshots(m_trainer->takeSnapshots());
     if (m_trainer->finished()) writeSummary();

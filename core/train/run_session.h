@@ -28,7 +28,8 @@ public:
 
     // One step: the row goes to metrics.csv, snapshots to snapshots.jsonl. When the step ends
     // the run (last step, divergence) summary.json is written. Exceptions from the trainer end
-    // the run as failed (summary written) and are rethrown.
+    // the run as failed (summary written) and are rethrown; so does a write that fails (FileError
+    // naming the file; the rows before it are kept).
     StepMetrics step();
     // Snapshots written since the last call (for live views).
     std::vector<Snapshot> takeSnapshots();
@@ -38,6 +39,7 @@ public:
 
 private:
     void writeSnapshots(const std::vector<Snapshot>& s);
+    void checkWritten(const std::ofstream& out, const char* file);
     void writeSummary();
 
     std::unique_ptr<Trainer> m_trainer;
