@@ -28,7 +28,7 @@ namespace h158 {
 
 // The byte drawn from softmax(logits / temperature) over the topK most likely bytes (ties to the
 // lower index); temperature <= 0 takes the most likely byte, topK <= 0 or >= V keeps all. Uses one
-// rng.uniform() per sampled byte (none when greedy). The same rule as GptModel::generateText.
+// rng.uniform() per sampled byte (none when greedy).
 int32_t sampleToken(std::span<const float> logits, double temperature, int64_t topK, Rng& rng);
 
 class GptInference {
@@ -56,8 +56,8 @@ class GptInference {
     // byte after tokens[t], as GptModel::logits. Leaves the sequence in the cache.
     MatF logits(std::span<const int32_t> tokens);
     // n bytes after `prompt` (an empty prompt starts from "\n"; a long one keeps its last
-    // `context` bytes). When the cache fills, the last context/2 bytes are re-encoded, as
-    // GptModel::generateText does.
+    // `context` bytes). When the cache fills, the last context/2 bytes are re-encoded. The
+    // trainer's live text samples come from here too.
     std::string generate(const std::string& prompt, int64_t n, double temperature, int64_t topK,
                          Rng& rng);
 

@@ -2,7 +2,6 @@
 // quantization and clustering figures and each component's share.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "core/train/trainer_impl.h"
 
