@@ -16,6 +16,7 @@ struct Command {
 const Command kCommands[] = {
     {"run", h158::cli::runCommand,
      "run [--preset NAME | --config FILE] [--set key=value]... [--steps N] [--seed S] [--out DIR]"},
+    {"resume", h158::cli::resumeCommand, "resume DIR            (continues a stopped, killed or failed run)"},
     {"presets", h158::cli::presetsCommand, "presets"},
     {"config", h158::cli::configCommand, "config --preset NAME | --config FILE [--set key=value]..."},
     {"kmeans", h158::cli::kmeansCommand,

@@ -34,6 +34,50 @@ void drawProgress(int64_t done, int64_t total, double seconds, double loss) {
     std::fflush(stderr);
 }
 
+// Steps the session to its end (Ctrl-C stops it with everything written), drawing progress on a
+// terminal; prints the summary as one JSON line. 0 when the run completed, 1 otherwise.
+int driveSession(RunSession& session, const char* what, const std::string& out) {
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    const bool tty = isatty(STDERR_FILENO);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto lastDraw = t0;
+    Trainer& tr = session.trainer();
+    std::fprintf(stderr, "hybrid158-cli %s: %s -> %s\n", what, tr.config().run.name.c_str(), out.c_str());
+    if (session.resumedAt() > 0)
+        std::fprintf(stderr, "hybrid158-cli %s: continuing from the checkpoint at step %lld\n", what,
+                     (long long)session.resumedAt());
+    try {
+        while (!session.finished()) {
+            if (g_interrupted.load()) {
+                session.stop();
+                break;
+            }
+            const StepMetrics row = session.step();
+            const auto now = std::chrono::steady_clock::now();
+            if (tty && (now - lastDraw > std::chrono::milliseconds(100) || session.finished())) {
+                drawProgress(tr.stepsDone(), tr.totalSteps(),
+                             std::chrono::duration<double>(now - t0).count(), row.loss);
+                lastDraw = now;
+            }
+        }
+    } catch (const std::exception& e) {
+        if (tty) std::fprintf(stderr, "\n");
+        std::fprintf(stderr, "hybrid158-cli %s: %s\n", what, tr.summary().message.c_str());
+        return 1;
+    }
+    if (tty) std::fprintf(stderr, "\n");
+    session.finish();
+    const Summary s = tr.summary();
+    nlohmann::json line = s.toJson();
+    line["dir"] = out;
+    line.erase("components");
+    std::printf("%s\n", line.dump().c_str());
+    if (s.status == RunStatus::Completed) return 0;
+    std::fprintf(stderr, "hybrid158-cli %s: %s\n", what, s.message.c_str());
+    return 1;
+}
+
 }  // namespace
 
 int runCommand(int argc, char** argv) {
@@ -61,42 +105,26 @@ int runCommand(int argc, char** argv) {
         return code;
     }
 
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
-    const bool tty = isatty(STDERR_FILENO);
-    const auto t0 = std::chrono::steady_clock::now();
-    auto lastDraw = t0;
-    Trainer& tr = session->trainer();
-    std::fprintf(stderr, "hybrid158-cli run: %s -> %s\n", cfg.run.name.c_str(), out.c_str());
-    try {
-        while (!session->finished()) {
-            if (g_interrupted.load()) {
-                session->stop();
-                break;
-            }
-            const StepMetrics row = session->step();
-            const auto now = std::chrono::steady_clock::now();
-            if (tty && (now - lastDraw > std::chrono::milliseconds(100) || session->finished())) {
-                drawProgress(tr.stepsDone(), tr.totalSteps(),
-                             std::chrono::duration<double>(now - t0).count(), row.loss);
-                lastDraw = now;
-            }
-        }
-    } catch (const std::exception& e) {
-        if (tty) std::fprintf(stderr, "\n");
-        std::fprintf(stderr, "hybrid158-cli run: %s\n", tr.summary().message.c_str());
-        return 1;
+    return driveSession(*session, "run", out);
+}
+
+int resumeCommand(int argc, char** argv) {
+    if (argc != 2 || argv[1][0] == '-') {
+        std::fprintf(stderr, "hybrid158-cli resume: expected one run directory\n"
+                             "usage: hybrid158-cli resume DIR\n");
+        return 2;
     }
-    if (tty) std::fprintf(stderr, "\n");
-    session->finish();
-    const Summary s = tr.summary();
-    nlohmann::json line = s.toJson();
-    line["dir"] = out;
-    line.erase("components");
-    std::printf("%s\n", line.dump().c_str());
-    if (s.status == RunStatus::Completed) return 0;
-    std::fprintf(stderr, "hybrid158-cli run: %s\n", s.message.c_str());
-    return 1;
+    const std::string dir = argv[1];
+    std::unique_ptr<RunSession> session;
+    try {
+        session = RunSession::resume(dir);
+    } catch (const std::exception& e) {
+        const int code = exitCodeFor(e);
+        std::fprintf(stderr, "hybrid158-cli resume: %s%s\n", code == 1 ? "cannot continue: " : "",
+                     e.what());
+        return code;
+    }
+    return driveSession(*session, "resume", dir);
 }
 
 }  // namespace h158::cli

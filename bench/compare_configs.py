@@ -12,6 +12,7 @@ Prints a table and one JSON line.
 """
 import argparse
 import json
+import math
 import os
 import re
 import subprocess
@@ -57,9 +58,13 @@ for v in a.variants:
                 sys.exit(f"{name} seed {seed}: {r.stderr.strip()}")
             secs.append(time.time() - t0)
         s = json.load(open(summary))
-        vals.append(s.get("final_val_loss") if s.get("status") == "completed" else float("nan"))
-    results[name] = dict(sets=sets, val=vals, mean=st.mean(vals),
-                         std=st.stdev(vals) if len(vals) > 1 else 0.0)
+        v = s.get("final_val_loss") if s.get("status") == "completed" else None
+        vals.append(float("nan") if v is None else float(v))
+    # A run that did not complete counts as NaN and makes its variant's mean and std NaN
+    # (statistics.stdev cannot take NaN).
+    ok = not any(math.isnan(v) for v in vals)
+    results[name] = dict(sets=sets, val=vals, mean=st.mean(vals) if ok else float("nan"),
+                         std=(st.stdev(vals) if len(vals) > 1 else 0.0) if ok else float("nan"))
     r = results[name]
     print(f"{name:40s} {r['mean']:.4f} ± {r['std']:.4f}   ({', '.join(f'{x:.4f}' for x in vals)})", flush=True)
 print(json.dumps(dict(preset=a.preset, text=a.text, seeds=seeds, steps=a.steps, set=a.set, results=results)))

@@ -102,6 +102,46 @@ class TestGuiMainWindow : public QObject {
         for (int i = 0; i < gui.size(); ++i) QCOMPARE(gui[i], ref[i]);
     }
 
+    // Stop a run, then Resume it from the Runs panel: the run goes on from its checkpoint, the
+    // curves keep the rows before it, and metrics.csv ends equal to an uninterrupted CLI run's.
+    void stoppedRunIsResumed() {
+        auto w = makeWindow();
+        QVERIFY(w);
+        QVERIFY(w->configPanel()->selectPreset("seed-linear"));
+        w->configPanel()->setFieldText("run.steps", "40");
+        w->configPanel()->setFieldText("run.checkpoint_every", "5");
+        QVERIFY(clickAction(*w, w->stepAction()));
+        QTRY_COMPARE(w->receivedSteps(), int64_t(1));
+        for (int i = 2; i <= 12; ++i) {
+            QVERIFY(clickAction(*w, w->stepAction()));
+            QTRY_COMPARE(w->receivedSteps(), int64_t(i));
+        }
+        QVERIFY(clickAction(*w, w->stopAction()));
+        QTRY_COMPARE(w->state(), RunState::Stopped);
+        const QString dir = w->liveRunDirectory();
+        int id = 0;
+        for (int i = 1; i <= 1000 && id == 0; ++i)
+            if (const auto* e = w->runsPanel()->entry(i); e && e->dir == dir) id = i;
+        QVERIFY(id != 0);
+        QTRY_VERIFY(w->runsPanel()->resumable(id));
+        QCOMPARE(w->runsPanel()->entry(id)->checkpointStep, int64_t(12));
+
+        QSignalSpy finished(w.get(), &MainWindow::runFinished);
+        QVERIFY(w->resumeRun(id));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QCOMPARE(w->state(), RunState::Completed);
+        QCOMPARE(w->liveRunDirectory(), dir);
+        QTRY_COMPARE(w->lossPanel()->pointCount(), 40);  // the 12 rows before, and the 28 after
+        QVERIFY(!w->runsPanel()->resumable(id));
+
+        const QString cliOut = m_tmp.filePath("cli-resume-ref");
+        QProcess cli;
+        cli.start(H158_CLI_PATH,
+                  {"run", "--preset", "seed-linear", "--steps", "40", "--out", cliOut});
+        QVERIFY(cli.waitForFinished(60000));
+        QCOMPARE(csvWithoutElapsed(dir + "/metrics.csv"), csvWithoutElapsed(cliOut + "/metrics.csv"));
+    }
+
     void everyViewReceivesItsData() {
         auto w = makeWindow();
         QVERIFY(w);

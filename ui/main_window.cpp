@@ -60,6 +60,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     });
     connect(m_runs, &RunsPanel::overlaysChanged, this, &MainWindow::updateOverlays);
     connect(m_runs, &RunsPanel::changeWorkspaceRequested, this, &MainWindow::chooseWorkspace);
+    connect(m_runs, &RunsPanel::resumeRequested, this, [this](int id) { resumeRun(id); });
+    connect(m_runs, &RunsPanel::currentRunChanged, this, &MainWindow::updateActions);
     m_redraw.setTimerType(Qt::PreciseTimer);
     m_redraw.setInterval(kRedrawMs);
     connect(&m_redraw, &QTimer::timeout, this, &MainWindow::onTick);
@@ -164,6 +166,10 @@ void MainWindow::buildActions() {
     connect(m_stepAct, &QAction::triggered, this, &MainWindow::stepRun);
     connect(m_stopAct, &QAction::triggered, this, &MainWindow::stopRun);
     connect(m_resetAct, &QAction::triggered, this, &MainWindow::resetRun);
+    m_resumeAct = new QAction(tr("Resume from &checkpoint"), this);
+    m_resumeAct->setToolTip(tr("Continue the selected stopped, interrupted or failed run from its "
+                               "checkpoint; its metrics go on as if it had never stopped"));
+    connect(m_resumeAct, &QAction::triggered, this, [this] { resumeRun(); });
 
     QToolBar* tb = addToolBar(tr("Run"));
     tb->setObjectName(QStringLiteral("runToolBar"));
@@ -188,6 +194,8 @@ void MainWindow::buildActions() {
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addActions({m_runAct, m_pauseAct, m_stepAct, m_stopAct, m_resetAct});
+    run->addSeparator();
+    run->addAction(m_resumeAct);
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
     view->addAction(tr("Show &all views"), this, [this] {

@@ -61,6 +61,7 @@ class MainWindow : public QMainWindow {
     QAction* stepAction() const { return m_stepAct; }
     QAction* stopAction() const { return m_stopAct; }
     QAction* resetAction() const { return m_resetAct; }
+    QAction* resumeFromCheckpointAction() const { return m_resumeAct; }
     QTimer* redrawTimer() { return &m_redraw; }
     // The longest a redraw tick has held the event loop (milliseconds), for the benchmark.
     double longestTickMs() const { return m_longestTickMs; }
@@ -85,6 +86,9 @@ class MainWindow : public QMainWindow {
     void stepRun();
     void stopRun();
     void resetRun();
+    // Continues the selected run of the Runs panel (or entry `id`) from its checkpoint, with its
+    // curves so far; false (and a banner saying why) when it cannot.
+    bool resumeRun(int id = 0);
 
   signals:
     // The live run reached completed, stopped, diverged or failed.
@@ -101,6 +105,8 @@ class MainWindow : public QMainWindow {
     void restoreSettings();
     void saveSettings();
     bool beginRun(bool paused);
+    void attachLiveRun(int runId, int entryId, const Config& cfg,
+                       std::shared_ptr<std::vector<StepMetrics>> rows);
     void onBatch(const RunBatchPtr& batch);
     void onState(int runId, RunState s, const QString& message, qint64 steps);
     void onTick();
@@ -138,6 +144,7 @@ class MainWindow : public QMainWindow {
     QAction* m_stepAct = nullptr;
     QAction* m_stopAct = nullptr;
     QAction* m_resetAct = nullptr;
+    QAction* m_resumeAct = nullptr;
 
     StatusView* m_status = nullptr;
 

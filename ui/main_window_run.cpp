@@ -54,7 +54,37 @@ bool MainWindow::beginRun(bool paused) {
     const int runId = m_controller->start(cfg, dir, paused);
     if (runId == 0) return false;
     auto rows = std::make_shared<std::vector<StepMetrics>>();
-    m_liveEntry = m_runs->addSessionRun(dir, cfg.run.steps, rows);
+    attachLiveRun(runId, m_runs->addSessionRun(dir, cfg.run.steps, rows), cfg, rows);
+    return true;
+}
+
+bool MainWindow::resumeRun(int id) {
+    if (id == 0) id = m_runs->currentRun();
+    if (isActive(m_controller->state()) || !m_runs->resumable(id)) return false;
+    const RunEntry* e = m_runs->entry(id);
+    RunRecord record;
+    try {
+        record = readRunDirectory(e->dir.toStdString());
+    } catch (const std::exception& ex) {
+        showBanner(tr("Cannot resume: %1").arg(QString::fromStdString(ex.what())), true);
+        return false;
+    }
+    // The curves so far: the rows up to the checkpoint (the later ones are computed again).
+    auto rows = std::make_shared<std::vector<StepMetrics>>();
+    for (const StepMetrics& m : record.metrics)
+        if (m.step <= e->checkpointStep) rows->push_back(m);
+    const int runId = m_controller->resumeRun(record.config, e->dir, e->checkpointStep);
+    if (runId == 0) return false;
+    m_runs->reuseForSession(id, rows);
+    attachLiveRun(runId, id, record.config, rows);
+    m_config->setConfig(record.config);
+    m_pendingRows = *rows;
+    return true;
+}
+
+void MainWindow::attachLiveRun(int runId, int entryId, const Config& cfg,
+                               std::shared_ptr<std::vector<StepMetrics>> rows) {
+    m_liveEntry = entryId;
     m_entryOfRun[runId] = m_liveEntry;
     m_rowsOfRun[runId] = rows;
     m_liveRunId = runId;
@@ -73,7 +103,6 @@ bool MainWindow::beginRun(bool paused) {
     m_memory->setConfig(cfg);
     setWindowTitle(QStringLiteral("hybrid158 — %1").arg(QString::fromStdString(cfg.run.name)));
     updateActions();
-    return true;
 }
 
 void MainWindow::togglePause() {
@@ -178,6 +207,7 @@ void MainWindow::onTick() {
 }
 
 void MainWindow::updateActions() {
+    if (!m_runAct) return;  // the actions do not exist yet
     const RunState s = m_controller->state();
     const bool active = isActive(s);
     const bool valid = m_config->isValid();
@@ -190,6 +220,7 @@ void MainWindow::updateActions() {
     m_stepAct->setEnabled(paused || (!active && valid));
     m_stopAct->setEnabled(active);
     m_resetAct->setEnabled(s != RunState::Idle || m_liveRunId != 0);
+    m_resumeAct->setEnabled(!active && m_runs->resumable(m_runs->currentRun()));
     m_runAct->setToolTip(valid ? tr("Start a new run with this configuration (F5)")
                                : tr("Fix the marked fields of the configuration first"));
 }

@@ -43,7 +43,20 @@ int RunController::start(const h158::Config& cfg, const QString& dir, bool pause
     m_stepsDone.store(0);
     m_pauseFlag.store(paused);
     m_stopFlag.store(false);
-    emit workerStart(m_runId, cfg, dir, paused);
+    emit workerStart(m_runId, cfg, dir, paused, false);
+    return m_runId;
+}
+
+int RunController::resumeRun(const h158::Config& cfg, const QString& dir, int64_t from) {
+    if (isActive(m_state) || m_startPending) return 0;
+    m_startPending = true;
+    m_runId = m_nextRunId++;
+    m_dir = dir;
+    m_totalSteps = cfg.run.steps;
+    m_stepsDone.store(from);
+    m_pauseFlag.store(false);
+    m_stopFlag.store(false);
+    emit workerStart(m_runId, cfg, dir, false, true);
     return m_runId;
 }
 

@@ -22,6 +22,9 @@ class RunController : public QObject {
 
     // Starts a new run writing to `dir`; returns its id. Ignored (returns 0) while one is active.
     int start(const h158::Config& cfg, const QString& dir, bool paused = false);
+    // Continues the run in `dir` (cfg: its config.json) from its checkpoint at step `from`;
+    // returns its id, 0 while a run is active. A refusal ends it as failed with the reason.
+    int resumeRun(const h158::Config& cfg, const QString& dir, int64_t from);
     void pause();
     void resume();
     void togglePause();
@@ -46,7 +49,8 @@ class RunController : public QObject {
     void synced(int token);
 
     // Queued into the worker thread.
-    void workerStart(int runId, const h158::Config& cfg, const QString& dir, bool paused);
+    void workerStart(int runId, const h158::Config& cfg, const QString& dir, bool paused,
+                     bool resume);
     void workerPause();
     void workerResume();
     void workerStep();

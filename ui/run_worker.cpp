@@ -57,7 +57,8 @@ RunWorker::~RunWorker() {
     if (m_session && !m_session->finished()) m_session->stop();
 }
 
-void RunWorker::start(int runId, const h158::Config& cfg, const QString& dir, bool paused) {
+void RunWorker::start(int runId, const h158::Config& cfg, const QString& dir, bool paused,
+                      bool resume) {
     if (isActive(m_state)) return;
     m_session.reset();
     m_batch = RunBatch{};
@@ -66,7 +67,9 @@ void RunWorker::start(int runId, const h158::Config& cfg, const QString& dir, bo
     m_stepsDone.store(0);
     setState(RunState::Starting);
     try {
-        m_session = std::make_unique<RunSession>(cfg, dir.toStdString());
+        m_session = resume ? RunSession::resume(dir.toStdString())
+                           : std::make_unique<RunSession>(cfg, dir.toStdString());
+        m_stepsDone.store(m_session->trainer().stepsDone());
     } catch (const std::exception& e) {
         setState(RunState::Failed, QString::fromStdString(e.what()));
         return;

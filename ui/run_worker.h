@@ -23,7 +23,9 @@ class RunWorker : public QObject {
     ~RunWorker() override;
 
     // Commands; each is ignored when it does not apply to the current state.
-    void start(int runId, const h158::Config& cfg, const QString& dir, bool paused);
+    // Starts a new run in `dir`, or (resume) continues the run in `dir` from its checkpoint
+    // (RunSession::resume; cfg is then the run's own, for the caller's views only).
+    void start(int runId, const h158::Config& cfg, const QString& dir, bool paused, bool resume);
     void pause();
     void resume();
     void stepOnce();

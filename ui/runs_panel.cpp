@@ -83,6 +83,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
         if (column == ColName) emit overlaysChanged();
     });
     connect(m_tree, &QWidget::customContextMenuRequested, this, &RunsPanel::showMenu);
+    connect(m_tree, &QTreeWidget::currentItemChanged, this, &RunsPanel::currentRunChanged);
 }
 
 QTreeWidgetItem* RunsPanel::itemOf(int id) const {
@@ -125,6 +126,21 @@ int RunsPanel::addSessionRun(const QString& dir, int64_t total,
     return addEntry(std::move(e), true);
 }
 
+namespace {
+
+QString resumeHint(const RunEntry& e) {
+    if (e.state != RunState::Stopped && e.state != RunState::Interrupted &&
+        e.state != RunState::Failed)
+        return {};
+    if (e.checkpointStep <= 0)
+        return QObject::tr("\nNo checkpoint: it cannot be resumed (run.checkpoint_every was 0, or it "
+                           "ended before its first checkpoint).");
+    return QObject::tr("\nResume (right click, or Run ▸ Resume) continues it from its checkpoint at "
+                       "step %1.").arg(e.checkpointStep);
+}
+
+}  // namespace
+
 void RunsPanel::refreshItem(const RunEntry& e) {
     QTreeWidgetItem* it = itemOf(e.id);
     if (!it) return;
@@ -138,8 +154,8 @@ void RunsPanel::refreshItem(const RunEntry& e) {
     it->setText(ColState, e.state == RunState::Unreadable ? tr("unreadable: %1").arg(e.problem)
                                                           : stateName(e.state));
     it->setToolTip(ColState, e.state == RunState::Unreadable    ? e.problem
-                             : e.state == RunState::Interrupted ? tr("interrupted at step %1: the run ended without a summary (killed)").arg(e.step)
-                                                                : QString());
+                             : e.state == RunState::Interrupted ? tr("interrupted at step %1: the run ended without a summary (killed)").arg(e.step) + resumeHint(e)
+                                                                : resumeHint(e).trimmed());
     const bool bad = e.state == RunState::Diverged || e.state == RunState::Failed ||
                      e.state == RunState::Unreadable;
     it->setForeground(ColState, bad ? QBrush(QColor(198, 40, 40)) : QBrush());
@@ -155,6 +171,44 @@ void RunsPanel::updateRun(int id, RunState state, int64_t step, double finalLoss
     it->second.state = state;
     it->second.step = step;
     if (std::isfinite(finalLoss)) it->second.finalLoss = finalLoss;
+    if (isFinal(state)) {
+        // What the directory says now: its checkpoint, and its real state when a resume was
+        // refused before it changed anything (the run is then as it was, not failed).
+        const RunOverview o = overviewRunDirectory(it->second.dir.toStdString());
+        it->second.checkpointStep = o.checkpointStep;
+        if (o.status != "unreadable") {
+            it->second.state = stateOf(o.status);
+            it->second.step = o.steps;
+        }
+    }
+    refreshItem(it->second);
+    emit currentRunChanged();
+}
+
+bool RunsPanel::resumable(int id) const {
+    const RunEntry* e = entry(id);
+    return e && e->checkpointStep > 0 &&
+           (e->state == RunState::Stopped || e->state == RunState::Interrupted ||
+            e->state == RunState::Failed);
+}
+
+int RunsPanel::currentRun() const {
+    const QTreeWidgetItem* it = m_tree->currentItem();
+    return it ? it->data(ColName, Qt::UserRole).toInt() : 0;
+}
+
+void RunsPanel::reuseForSession(int id, std::shared_ptr<std::vector<StepMetrics>> rows) {
+    auto it = m_entries.find(id);
+    if (it == m_entries.end()) return;
+    it->second.session = true;
+    it->second.state = RunState::Starting;
+    it->second.rows = std::move(rows);
+    setChecked(id, false);  // the live run draws itself
+    if (QTreeWidgetItem* item = itemOf(id)) {
+        const QSignalBlocker block(m_tree);
+        const int index = m_tree->indexOfTopLevelItem(item);
+        m_tree->insertTopLevelItem(0, m_tree->takeTopLevelItem(index));
+    }
     refreshItem(it->second);
 }
 
@@ -178,6 +232,7 @@ int RunsPanel::scanWorkspace(const QString& workspace) {
         e.total = o.total;
         e.finalLoss = o.finalLoss;
         e.problem = QString::fromStdString(o.problem);
+        e.checkpointStep = o.checkpointStep;
         addEntry(std::move(e), false);
         ++added;
     }
@@ -240,8 +295,14 @@ std::vector<RunOverlay> RunsPanel::overlays(int exceptId) {
 void RunsPanel::showMenu(const QPoint& pos) {
     QTreeWidgetItem* it = m_tree->itemAt(pos);
     if (!it) return;
-    const QString dir = m_entries[it->data(ColName, Qt::UserRole).toInt()].dir;
+    const int id = it->data(ColName, Qt::UserRole).toInt();
+    const QString dir = m_entries[id].dir;
     QMenu menu(this);
+    if (resumable(id)) {
+        menu.addAction(tr("Resume from step %1").arg(m_entries[id].checkpointStep), this,
+                       [this, id] { emit resumeRequested(id); });
+        menu.addSeparator();
+    }
     menu.addAction(tr("Open run folder"), this,
                    [dir] { QDesktopServices::openUrl(QUrl::fromLocalFile(dir)); });
     menu.exec(m_tree->viewport()->mapToGlobal(pos));

@@ -27,6 +27,7 @@ struct RunEntry {
     int64_t total = 0;
     double finalLoss = kNoValue;
     QString problem;  // Unreadable: what is wrong, naming the file
+    int64_t checkpointStep = 0;  // of its checkpoint.safetensors (0: none, cannot be resumed)
     QColor colour;
     bool session = false;  // started in this window (else found in the workspace)
     // The run's rows, once loaded or (for session runs) collected while it ran.
@@ -45,6 +46,12 @@ class RunsPanel : public QWidget {
     int addSessionRun(const QString& dir, int64_t total,
                       std::shared_ptr<std::vector<StepMetrics>> rows);
     void updateRun(int id, RunState state, int64_t step, double finalLoss);
+    // A run that can be continued: stopped, interrupted or failed, with a checkpoint.
+    bool resumable(int id) const;
+    // The selected run (0: none).
+    int currentRun() const;
+    // The entry becomes this session's live run again (Resume), its rows so far given.
+    void reuseForSession(int id, std::shared_ptr<std::vector<StepMetrics>> rows);
     // Lists the run directories under `workspace` that are not listed yet; returns how many.
     int scanWorkspace(const QString& workspace);
     void clearPastRuns();
@@ -60,6 +67,8 @@ class RunsPanel : public QWidget {
   signals:
     void overlaysChanged();
     void changeWorkspaceRequested();
+    void resumeRequested(int id);
+    void currentRunChanged();
 
   private:
     QTreeWidgetItem* itemOf(int id) const;

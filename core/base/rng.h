@@ -71,6 +71,19 @@ public:
     }
     double normal(double mean, double stddev) { return mean + stddev * normal(); }
 
+    // The whole state, to save and restore a stream exactly (checkpoints).
+    struct State {
+        uint64_t words[4];
+        double spare;
+        bool haveSpare;
+    };
+    State state() const { return {{m_s[0], m_s[1], m_s[2], m_s[3]}, m_spare, m_haveSpare}; }
+    void setState(const State& s) {
+        for (int i = 0; i < 4; ++i) m_s[i] = s.words[i];
+        m_spare = s.spare;
+        m_haveSpare = s.haveSpare;
+    }
+
 private:
     static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
     uint64_t m_s[4];

@@ -76,7 +76,7 @@ void addRunFields(Builder& b) {
     using C = Config;
     b.section = "run";
     b.text(&RunConfig::name, &C::run, "name", FieldType::String, "Name of the run (run directory prefix)");
-    b.integer(&RunConfig::steps, &C::run, "steps", 1, 1e9, "Training steps");
+    b.integer(&RunConfig::steps, &C::run, "steps", 1, 1e7, "Training steps (at most 10 million: the summary keeps the last 5% of the losses)");
     b.integer(&RunConfig::seed, &C::run, "seed", 0, 9007199254740991.0, "Random seed: same config and seed give the same metrics, bit for bit");
     b.integer(&RunConfig::batch_size, &C::run, "batch_size", 1, 65536, "Samples (sequences for gpt) per batch");
     b.integer(&RunConfig::threads, &C::run, "threads", 0, 256, "Worker threads (0 = all cores); results do not depend on it");
@@ -84,6 +84,7 @@ void addRunFields(Builder& b) {
     b.integer(&RunConfig::snapshot_every, &C::run, "snapshot_every", 0, 1e9, "Cluster/weight/boundary snapshots every N steps (0 = never)");
     b.real(&RunConfig::diverge_ratio, &C::run, "diverge_ratio", 0, 1e30, false, true, "Stop as diverged when the loss exceeds this multiple of the first loss (0 = only non-finite values stop)");
     b.flag(&RunConfig::record_batches, &C::run, "record_batches", "Write batches.csv to the run directory: what every step trained on (sample index, or the first byte of each text window), to replay the run elsewhere");
+    b.integer(&RunConfig::checkpoint_every, &C::run, "checkpoint_every", 0, 1e9, "Write checkpoint.safetensors (everything the next steps depend on) every N steps and when the run is stopped, so `hybrid158-cli resume` or Resume continues it bit for bit (0 = never)");
 }
 
 void addDataFields(Builder& b) {
@@ -214,16 +215,20 @@ size_t editDistance(const std::string& a, const std::string& b) {
 }
 
 std::string closest(const std::string& key, const std::vector<std::string>& options) {
+    const size_t near = std::max<size_t>(2, key.size() / 3);
     std::string best;
     size_t bestD = SIZE_MAX;
     for (const auto& o : options) {
+        // The distance is at least the difference in length: skip what cannot be near (a long
+        // pasted value would otherwise cost length x option length for every option).
+        if (std::max(key.size(), o.size()) - std::min(key.size(), o.size()) > near) continue;
         const size_t d = editDistance(key, o);
         if (d < bestD) {
             bestD = d;
             best = o;
         }
     }
-    return bestD <= std::max<size_t>(2, key.size() / 3) ? best : std::string();
+    return bestD <= near ? best : std::string();
 }
 
 std::string unknownKeyMessage(const std::string& where, const std::string& key,
@@ -470,6 +475,9 @@ Config loadConfigFile(const std::string& path) {
         const size_t at = std::min<size_t>(e.byte, text.size());
         const long line = 1 + std::count(text.begin(), text.begin() + long(at), '\n');
         throw FileError(path + ":" + std::to_string(line) + ": malformed JSON: " + e.what());
+    } catch (const json::exception& e) {
+        // out_of_range 406: a number beyond double's range ("1e999"); it carries no offset
+        throw FileError(path + ": malformed JSON: " + e.what());
     }
     return fromJson(j, Config{}, path);
 }

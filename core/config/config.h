@@ -24,6 +24,7 @@ struct RunConfig {
     int64_t snapshot_every = 25;   // snapshots every N steps (0 = never)
     double diverge_ratio = 1e4;    // stop as diverged when loss > ratio x first loss (0 = off)
     bool record_batches = false;   // write DIR/batches.csv (run_session.h)
+    int64_t checkpoint_every = 100;  // DIR/checkpoint.safetensors every N steps (0 = never)
 };
 
 struct DataConfig {

@@ -117,4 +117,37 @@ std::vector<int64_t> ClusterSampler::next(int64_t size, int* cluster) {
     return out;
 }
 
+void ClusterSampler::save(StateArchive& a, const std::string& prefix) const {
+    saveRng(a, prefix + ".rng", m_rng);
+    a.putLists(prefix + ".members", m_members);
+    a.put(prefix + ".positions", std::vector<int64_t>(m_pos.begin(), m_pos.end()));
+    a.put(prefix + ".drawn", std::vector<int64_t>(m_drawn.begin(), m_drawn.end()));
+    a.putInteger(prefix + ".turn", m_turn);
+}
+
+void ClusterSampler::load(const StateArchive& a, const std::string& prefix) {
+    const auto members = a.lists(prefix + ".members");
+    const auto& pos = a.integers(prefix + ".positions", int64_t(members.size()));
+    const auto& drawn = a.integers(prefix + ".drawn", m_n);
+    if (members.empty()) throw Error("checkpoint entry '" + prefix + ".members' is empty");
+    int64_t total = 0;
+    for (size_t c = 0; c < members.size(); ++c) {
+        total += int64_t(members[c].size());
+        if (pos[c] < 0 || pos[c] > int64_t(members[c].size()))
+            throw Error("checkpoint entry '" + prefix + ".positions' is out of range");
+        for (int64_t i : members[c])
+            if (i < 0 || i >= m_n)
+                throw Error("checkpoint entry '" + prefix + ".members' names sample " +
+                            std::to_string(i) + " of " + std::to_string(m_n));
+    }
+    if (total != m_n)
+        throw Error("checkpoint entry '" + prefix + ".members' holds " + std::to_string(total) +
+                    " samples, this data has " + std::to_string(m_n));
+    loadRng(a, prefix + ".rng", m_rng);
+    m_members = members;
+    m_pos.assign(pos.begin(), pos.end());
+    m_drawn.assign(drawn.begin(), drawn.end());
+    m_turn = a.integer(prefix + ".turn");
+}
+
 }  // namespace h158

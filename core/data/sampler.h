@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/base/rng.h"
+#include "core/base/state_archive.h"
 
 namespace h158 {
 
@@ -31,6 +32,10 @@ public:
     // Next batch of `size` sample indices; *cluster = the single cluster, or -1 when mixed.
     std::vector<int64_t> next(int64_t size, int* cluster);
     int clusterCount() const { return int(m_members.size()); }
+    // Where the sampler stands (its cycles, positions and random stream), under prefix + ".".
+    // load() throws Error naming the entry when it does not fit this sampler's sample count.
+    void save(StateArchive& a, const std::string& prefix) const;
+    void load(const StateArchive& a, const std::string& prefix);
 
 private:
     int64_t draw(int c);  // next index from cluster c's cycle

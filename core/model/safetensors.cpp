@@ -202,21 +202,34 @@ std::vector<int64_t> SafeTensors::integers(const std::string& name) const {
 
 void writeSafeTensors(const std::string& path, std::span<const TensorOut> tensors,
                       const std::map<std::string, std::string>& metadata) {
-    nlohmann::json header = nlohmann::json::object();
-    if (!metadata.empty()) header["__metadata__"] = metadata;
-    int64_t offset = 0;
+    std::vector<TypedTensorOut> typed;
+    typed.reserve(tensors.size());
     for (const TensorOut& t : tensors) {
         int64_t count = 1;
         for (int64_t d : t.shape) count *= d;
         if (count != int64_t(t.values.size()))
             throw Error("writeSafeTensors: tensor '" + t.name + "' has " +
                         std::to_string(t.values.size()) + " values for its shape");
+        typed.push_back({t.name, TensorDType::F32, t.shape, t.values.data()});
+    }
+    writeSafeTensors(path, typed, metadata);
+}
+
+void writeSafeTensors(const std::string& path, std::span<const TypedTensorOut> tensors,
+                      const std::map<std::string, std::string>& metadata) {
+    nlohmann::json header = nlohmann::json::object();
+    if (!metadata.empty()) header["__metadata__"] = metadata;
+    int64_t offset = 0;
+    for (const TypedTensorOut& t : tensors) {
+        int64_t count = 1;
+        for (int64_t d : t.shape) count *= d;
         if (header.contains(t.name))
             throw Error("writeSafeTensors: tensor '" + t.name + "' given twice");
-        header[t.name] = {{"dtype", "F32"},
+        const int64_t bytes = count * dtypeSize(t.dtype);
+        header[t.name] = {{"dtype", dtypeName(t.dtype)},
                           {"shape", t.shape},
-                          {"data_offsets", {offset, offset + 4 * count}}};
-        offset += 4 * count;
+                          {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
     }
     std::string h = header.dump();
     h.append((8 - h.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
@@ -224,8 +237,13 @@ void writeSafeTensors(const std::string& path, std::span<const TensorOut> tensor
     const uint64_t n = h.size();
     std::memcpy(bytes.data(), &n, 8);
     bytes += h;
-    for (const TensorOut& t : tensors)
-        bytes.append(reinterpret_cast<const char*>(t.values.data()), t.values.size() * 4);
+    bytes.reserve(bytes.size() + size_t(offset));
+    for (const TypedTensorOut& t : tensors) {
+        int64_t count = 1;
+        for (int64_t d : t.shape) count *= d;
+        if (count > 0)
+            bytes.append(static_cast<const char*>(t.data), size_t(count * dtypeSize(t.dtype)));
+    }
     writeFileAtomically(path, bytes);
 }
 

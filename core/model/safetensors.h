@@ -68,4 +68,15 @@ struct TensorOut {
 void writeSafeTensors(const std::string& path, std::span<const TensorOut> tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
+// One tensor of any dtype to write: `data` points at count(shape) x dtypeSize(dtype) bytes,
+// little-endian, which must stay valid during the call.
+struct TypedTensorOut {
+    std::string name;
+    TensorDType dtype = TensorDType::F32;
+    std::vector<int64_t> shape;
+    const void* data = nullptr;
+};
+void writeSafeTensors(const std::string& path, std::span<const TypedTensorOut> tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+
 }  // namespace h158

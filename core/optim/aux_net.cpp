@@ -236,4 +236,57 @@ AuxNet::Stats AuxNet::stats() const {
     return s;
 }
 
+void TrainingState::save(StateArchive& a, const std::string& prefix) const {
+    std::vector<double> ema;
+    for (const Ema* e : {&m_lossShort, &m_lossLong, &m_grad, &m_constrained}) {
+        ema.push_back(e->sum);
+        ema.push_back(e->weight);
+    }
+    a.put(prefix + ".ema", ema);
+    a.put(prefix + ".features", std::span<const double>(m_features));
+    a.putInteger(prefix + ".count", m_count);
+}
+
+void TrainingState::load(const StateArchive& a, const std::string& prefix) {
+    const auto& ema = a.doubles(prefix + ".ema", 8);
+    const auto& features = a.doubles(prefix + ".features", kAuxInputs);
+    size_t i = 0;
+    for (Ema* e : {&m_lossShort, &m_lossLong, &m_grad, &m_constrained}) {
+        e->sum = ema[i++];
+        e->weight = ema[i++];
+    }
+    std::copy(features.begin(), features.end(), m_features.begin());
+    m_count = a.integer(prefix + ".count");
+}
+
+void AuxNet::save(StateArchive& a, const std::string& prefix) const {
+    a.put(prefix + ".params", m_params);
+    a.put(prefix + ".adam_m", m_adamM);
+    a.put(prefix + ".adam_v", m_adamV);
+    a.put(prefix + ".sums", std::vector<double>{m_sumMultiplier, m_sumRadius, m_lastLogM, m_prevLogM,
+                                                m_lastLogR, m_prevLogR, m_sumHypergradient,
+                                                m_sumRadiusSignal});
+    a.put(prefix + ".counts",
+          std::vector<int64_t>{m_adamT, m_predictions, m_updates, m_hypergradientSamples,
+                               m_radiusSamples, m_agree, m_predictionSamples, m_expansions,
+                               m_shrinks});
+}
+
+void AuxNet::load(const StateArchive& a, const std::string& prefix) {
+    const int64_t n = int64_t(m_params.size());
+    const auto& sums = a.doubles(prefix + ".sums", 8);
+    const auto& counts = a.integers(prefix + ".counts", 9);
+    m_params = a.doubles(prefix + ".params", n);
+    m_adamM = a.doubles(prefix + ".adam_m", n);
+    m_adamV = a.doubles(prefix + ".adam_v", n);
+    size_t i = 0;
+    for (double* v : {&m_sumMultiplier, &m_sumRadius, &m_lastLogM, &m_prevLogM, &m_lastLogR,
+                      &m_prevLogR, &m_sumHypergradient, &m_sumRadiusSignal})
+        *v = sums[i++];
+    i = 0;
+    for (int64_t* v : {&m_adamT, &m_predictions, &m_updates, &m_hypergradientSamples,
+                       &m_radiusSamples, &m_agree, &m_predictionSamples, &m_expansions, &m_shrinks})
+        *v = counts[i++];
+}
+
 }  // namespace h158

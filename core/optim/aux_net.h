@@ -52,6 +52,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/base/state_archive.h"
 #include "core/config/config.h"
 
 namespace h158 {
@@ -71,6 +72,9 @@ class TrainingState {
                         int64_t totalSteps, double lastConstrained);
     const AuxFeatures& features() const { return m_features; }
     int64_t observations() const { return m_count; }
+    // The EMAs, features and count under prefix + "." (checkpoints).
+    void save(StateArchive& a, const std::string& prefix) const;
+    void load(const StateArchive& a, const std::string& prefix);
 
   private:
     struct Ema {
@@ -137,6 +141,11 @@ class AuxNet {
                   std::vector<double>& grad) const;
 
     // Flat parameters [W1, b1, W2, b2] (layout in the file comment); writable for checks.
+    // Weights, Adam moments and every running statistic under prefix + "." (checkpoints); load()
+    // throws Error naming the entry when its size does not fit aux.hidden.
+    void save(StateArchive& a, const std::string& prefix) const;
+    void load(const StateArchive& a, const std::string& prefix);
+
     std::vector<double>& params() { return m_params; }
     const std::vector<double>& params() const { return m_params; }
     int hidden() const { return m_hidden; }

@@ -7,11 +7,13 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "core/base/errors.h"
 #include "core/base/file_io.h"
 #include "core/io/h158_export.h"
+#include "core/train/checkpoint.h"
 
 namespace h158 {
 namespace fs = std::filesystem;
@@ -43,16 +45,113 @@ RunSession::RunSession(const Config& cfg, const std::string& dir)
     if (fs::exists(fs::path(dir) / "metrics.csv"))
         throw FileError(dir + ": already holds a run (metrics.csv exists); choose another --out");
     writeFileAtomically((fs::path(dir) / "config.json").string(), toJson(cfg).dump(2) + "\n");
-    m_metrics.open(fs::path(dir) / "metrics.csv", std::ios::binary);
-    m_snapshots.open(fs::path(dir) / "snapshots.jsonl", std::ios::binary);
-    if (!m_metrics || !m_snapshots) throw FileError(dir + ": cannot create the run files");
-    m_metrics << header() << "\n" << std::flush;
-    if (cfg.run.record_batches) {
-        m_batches.open(fs::path(dir) / "batches.csv", std::ios::binary);
-        if (!m_batches) throw FileError(dir + ": cannot create batches.csv");
-        m_batches << "step,row,origin\n" << std::flush;
-    }
+    openFiles(false);
     writeSnapshots(m_trainer->takeSnapshots());
+}
+
+RunSession::RunSession(std::unique_ptr<Trainer> trainer, const std::string& dir, int64_t resumedAt)
+    : m_trainer(std::move(trainer)), m_dir(dir), m_resumedAt(resumedAt), m_checkpointStep(resumedAt) {
+    openFiles(true);
+}
+
+void RunSession::openFiles(bool append) {
+    const auto mode = std::ios::binary | (append ? std::ios::app : std::ios::trunc);
+    const fs::path d(m_dir);
+    m_metrics.open(d / "metrics.csv", mode);
+    m_snapshots.open(d / "snapshots.jsonl", mode);
+    if (!m_metrics || !m_snapshots) throw FileError(m_dir + ": cannot open the run files");
+    if (!append) m_metrics << header() << "\n" << std::flush;
+    if (m_trainer->config().run.record_batches) {
+        m_batches.open(d / "batches.csv", mode);
+        if (!m_batches) throw FileError(m_dir + ": cannot open batches.csv");
+        if (!append) m_batches << "step,row,origin\n" << std::flush;
+    }
+}
+
+namespace {
+
+// The lines of `path` up to the first whose step (by `stepOf`, nullopt for a line to drop, e.g.
+// a partial last line) exceeds `step`, with the header line kept when `header` is set. Throws
+// FileError naming the file and line when a complete line's step cannot be read.
+template <typename StepOf>
+std::string linesUpTo(const fs::path& path, int64_t step, bool header, StepOf stepOf,
+                      int64_t* lastStep) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw FileError(path.string() + ": cannot open");
+    std::string out, line;
+    int64_t lineNo = 0;
+    *lastStep = 0;
+    while (std::getline(in, line)) {
+        ++lineNo;
+        const bool complete = !in.eof();  // a killed run may leave a last line without '\n'
+        if (header && lineNo == 1) {
+            out += line + "\n";
+            continue;
+        }
+        if (line.empty() || !complete) continue;
+        const std::optional<int64_t> s = stepOf(line);
+        if (!s) throw FileError(path.string() + ":" + std::to_string(lineNo) + ": no step");
+        if (*s > step) break;
+        *lastStep = *s;
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::optional<int64_t> csvStep(const std::string& line) {
+    int64_t s = 0;
+    const auto comma = line.find(',');
+    const auto [p, ec] = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), s);
+    if (ec != std::errc() || comma == std::string::npos || p != line.data() + comma) return std::nullopt;
+    return s;
+}
+
+std::optional<int64_t> jsonStep(const std::string& line) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
+        return std::nullopt;
+    return j["step"].get<int64_t>();
+}
+
+}  // namespace
+
+std::unique_ptr<RunSession> RunSession::resume(const std::string& dir) {
+    const fs::path d(dir);
+    if (fs::exists(d / "summary.json")) {
+        const RunOverview o = overviewRunDirectory(dir);
+        if (o.status == "completed" || o.status == "diverged")
+            throw FileError(dir + ": the run " + o.status + "; there is nothing to continue");
+    }
+    const Config cfg = loadConfigFile((d / "config.json").string());
+    auto trainer = std::make_unique<Trainer>(cfg);
+    const int64_t step = restoreCheckpoint((d / kCheckpointFile).string(), *trainer);
+
+    // Everything is read and checked before the first file changes.
+    int64_t last = 0;
+    const std::string metrics = linesUpTo(d / "metrics.csv", step, true, csvStep, &last);
+    if (last != step)
+        throw FileError((d / "metrics.csv").string() + ": ends at step " + std::to_string(last) +
+                        ", before the checkpoint's step " + std::to_string(step));
+    const std::string snaps = fs::exists(d / "snapshots.jsonl")
+                                  ? linesUpTo(d / "snapshots.jsonl", step, false, jsonStep, &last)
+                                  : std::string();
+    std::string batches;
+    if (cfg.run.record_batches) {
+        batches = fs::exists(d / "batches.csv")
+                      ? linesUpTo(d / "batches.csv", step, true, csvStep, &last)
+                      : std::string("step,row,origin\n");
+        if (batches.rfind("step,row,origin\n", 0) != 0)
+            throw FileError((d / "batches.csv").string() + ":1: not a batches header");
+    }
+    if (metrics.rfind(header() + "\n", 0) != 0)
+        throw FileError((d / "metrics.csv").string() + ":1: not this version's metrics header");
+
+    fs::remove(d / "summary.json");
+    fs::remove(d / "weights.h158");
+    writeFileAtomically((d / "metrics.csv").string(), metrics);
+    writeFileAtomically((d / "snapshots.jsonl").string(), snaps);
+    if (cfg.run.record_batches) writeFileAtomically((d / "batches.csv").string(), batches);
+    return std::unique_ptr<RunSession>(new RunSession(std::move(trainer), dir, step));
 }
 
 RunSession::~RunSession() {
@@ -99,8 +198,23 @@ StepMetrics RunSession::step() {
         checkWritten(m_batches, "batches.csv");
     }
     writeSnapshots(m_trainer->takeSnapshots());
+    const int64_t every = m_trainer->config().run.checkpoint_every;
+    if (!m_trainer->finished() && every > 0 && m_trainer->stepsDone() % every == 0)
+        writeCheckpointNow();
     if (m_trainer->finished()) writeSummary();
     return row;
+}
+
+// A checkpoint that cannot be written (a full disk) ends the run as failed, like any write.
+void RunSession::writeCheckpointNow() {
+    try {
+        writeCheckpoint((fs::path(m_dir) / kCheckpointFile).string(), *m_trainer);
+        m_checkpointStep = m_trainer->stepsDone();
+    } catch (const std::exception& e) {
+        m_trainer->fail(std::string("checkpoint: ") + e.what());
+        writeSummary();
+        throw FileError(std::string("checkpoint: ") + e.what());
+    }
 }
 
 std::vector<Snapshot> RunSession::takeSnapshots() { return std::exchange(m_pending, {}); }
@@ -122,6 +236,24 @@ void RunSession::writeSummary() {
     m_summaryWritten = true;
     nlohmann::json j = m_trainer->summary().toJson();
     j["config_name"] = m_trainer->config().run.name;
+    if (m_resumedAt > 0) j["resumed_at_step"] = m_resumedAt;
+    // A stopped run keeps a checkpoint at its last step, to be resumed; a completed or
+    // diverged one has nothing to continue.
+    const fs::path ckpt = fs::path(m_dir) / kCheckpointFile;
+    if (m_trainer->status() == RunStatus::Stopped && m_trainer->config().run.checkpoint_every > 0) {
+        try {
+            writeCheckpoint(ckpt.string(), *m_trainer);
+            m_checkpointStep = m_trainer->stepsDone();
+        } catch (const std::exception& e) {
+            j["checkpoint_error"] = e.what();
+        }
+    } else if (m_trainer->status() == RunStatus::Completed ||
+               m_trainer->status() == RunStatus::Diverged) {
+        std::error_code ec;
+        fs::remove(ckpt, ec);
+        m_checkpointStep = 0;
+    }
+    if (m_checkpointStep > 0) j["checkpoint_step"] = m_checkpointStep;
     // DIR/weights.h158, the trained model (h158_format.h), unless the run failed or diverged.
     const RunStatus status = m_trainer->status();
     if (status == RunStatus::Completed || status == RunStatus::Stopped) {
@@ -235,6 +367,7 @@ RunOverview overviewRunDirectory(const std::string& dir) noexcept {
                 throw FileError("config.json: run.steps must be an integer");
             o.total = (*run)["steps"].get<int64_t>();
         }
+        o.checkpointStep = checkpointStep((d / kCheckpointFile).string());
         if (!fs::exists(d / "summary.json")) {
             o.status = "interrupted";
             o.steps = fs::exists(d / "metrics.csv") ? lastMetricsStep(d / "metrics.csv") : 0;

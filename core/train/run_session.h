@@ -4,6 +4,8 @@
 // (h158_export.h), just before summary.json when the run completed or was stopped. With
 // run.record_batches, batches.csv too: header "step,row,origin", one line per batch row, flushed
 // with each step; origin is Batch::origins (the sample's index, or the text window's first byte).
+// With run.checkpoint_every N > 0, checkpoint.safetensors (checkpoint.h) every N steps and when
+// the run is stopped; it is removed when the run completes or diverges (nothing to continue).
 // Used by the CLI and the GUI alike, so both write the same files.
 #pragma once
 
@@ -21,6 +23,13 @@ public:
     // Builds the trainer (throws ConfigError/FileError before anything is written), then
     // creates `dir` (it must not hold a previous run) and writes config.json.
     RunSession(const Config& cfg, const std::string& dir);
+    // Continues the stopped, interrupted (killed) or failed run in `dir` from its checkpoint:
+    // builds the trainer from DIR/config.json, restores it, keeps the rows of metrics.csv,
+    // snapshots.jsonl and batches.csv up to the checkpoint's step (the later ones are written
+    // again, the same bits) and removes summary.json until the run ends again. Throws FileError
+    // naming the file and the reason (no checkpoint, a completed run, a checkpoint of another
+    // configuration, metrics.csv shorter than the checkpoint) before it changes anything.
+    static std::unique_ptr<RunSession> resume(const std::string& dir);
     ~RunSession();  // writes summary.json if the run has not been finished
 
     Trainer& trainer() { return *m_trainer; }
@@ -37,7 +46,12 @@ public:
     void stop();    // ends as stopped and writes summary.json
     void finish();  // writes summary.json now (idempotent)
 
+    int64_t resumedAt() const { return m_resumedAt; }  // the checkpoint's step (0: a new run)
+
 private:
+    RunSession(std::unique_ptr<Trainer> trainer, const std::string& dir, int64_t resumedAt);
+    void openFiles(bool append);
+    void writeCheckpointNow();
     void writeSnapshots(const std::vector<Snapshot>& s);
     void checkWritten(const std::ofstream& out, const char* file);
     void writeSummary();
@@ -47,6 +61,8 @@ private:
     std::ofstream m_metrics, m_snapshots, m_batches;
     std::vector<Snapshot> m_pending;
     bool m_summaryWritten = false;
+    int64_t m_resumedAt = 0;
+    int64_t m_checkpointStep = 0;  // of DIR/checkpoint.safetensors (0: none)
 };
 
 // workspace/NAME-YYYYMMDD-HHMMSS (with -2, -3 ... when taken); not created.
@@ -70,6 +86,7 @@ struct RunOverview {
     int64_t total = 0;   // run.steps of config.json (0 when unknown)
     double finalLoss = kNoValue;
     std::string problem;  // unreadable: what is wrong, naming the file
+    int64_t checkpointStep = 0;  // the step of DIR/checkpoint.safetensors (0: none): resumable
 };
 RunOverview overviewRunDirectory(const std::string& dir) noexcept;
 

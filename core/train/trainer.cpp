@@ -365,7 +365,7 @@ StepMetrics Trainer::step() {
     const Clock::time_point now = Clock::now();
     row.elapsed_ms = Ms(now - m->started).count() - m->pausedMs;
     if (m->clockPaused) m->pausedAt = now;
-    m->history.push_back(row);
+    m->figuresSoFar.add(row);
     return row;
 }
 
@@ -406,7 +406,6 @@ Snapshot Trainer::snapshotNow(const std::string& kind) {
     throw Error("unknown snapshot kind '" + kind + "'");
 }
 
-const std::vector<StepMetrics>& Trainer::history() const { return m->history; }
 const FloatBuffer& Trainer::parameters() const { return m->params; }
 const std::vector<int64_t>& Trainer::lastBatchOrigins() const { return m->lastOrigins; }
 const FloatBuffer& Trainer::effectiveParameters() const { return m->effective; }
@@ -417,7 +416,7 @@ Summary Trainer::summary() const {
     s.status = m->status;
     s.message = m->message;
     s.steps = m->step;
-    s.wall_seconds = m->history.empty() ? 0.0 : m->history.back().elapsed_ms / 1000.0;
+    s.wall_seconds = m->figuresSoFar.elapsedMs / 1000.0;
     s.figures = m->figures();
     return s;
 }

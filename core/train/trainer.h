@@ -23,6 +23,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/base/state_archive.h"
 #include "core/config/config.h"
 #include "core/train/metrics.h"
 #include "core/model/model.h"
@@ -61,8 +62,17 @@ public:
     // All snapshots of the current kind, right now (e.g. to redraw a view on demand).
     Snapshot snapshotNow(const std::string& kind);
 
+    // Everything the next steps depend on and cannot recompute (parameters, optimizer moments,
+    // the auxiliary NN and its inputs, clusters, sampler and random streams, the summary's
+    // running figures), for checkpoints (checkpoint.h). A trainer built from the same config
+    // that restores it continues with the same rows, bit for bit; elapsed_ms goes on from the
+    // saved value. saveState throws Error unless the run is running or stopped (a step that failed
+    // may have left it half done); restoreState throws Error naming the entry that does not fit
+    // this config, and the trainer is then not to be used.
+    StateArchive saveState() const;
+    void restoreState(const StateArchive& a);
+
     Summary summary() const;
-    const std::vector<StepMetrics>& history() const;
 
     // Flat parameter vector (latent, full precision) for export and inspection.
     const FloatBuffer& parameters() const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <optional>
 
@@ -15,6 +16,30 @@
 #include "core/train/trainer.h"
 
 namespace h158 {
+
+// What the summary's figures need of the rows (trainer_summary.cpp), kept as running sums
+// instead of every row, so memory does not grow with the steps. The sums add the rows in
+// order, so they equal sums over the stored rows bit for bit.
+struct RunFigures {
+    struct Mean {
+        double sum = 0;
+        int64_t count = 0;
+        void add(double v) {
+            if (!std::isnan(v)) sum += v, ++count;
+        }
+    };
+    int64_t rows = 0;
+    double initialLoss = kNoValue, lastValLoss = kNoValue, lastValAccuracy = kNoValue;
+    double elapsedMs = 0;
+    LevelFractions lastFractions{kNoValue, kNoValue, kNoValue};
+    std::deque<double> tail;  // the last max(1, rows / 20) training losses
+    Mean constrained, quantError, updateQuantError, gradNorm, multiplier, constrainedFraction,
+        radius, stepNorm, lr;
+
+    void add(const StepMetrics& m);
+    void save(StateArchive& a) const;
+    void load(const StateArchive& a);
+};
 
 struct Trainer::Impl {
     Config cfg;
@@ -53,7 +78,7 @@ struct Trainer::Impl {
     RunStatus status = RunStatus::Running;
     std::string message;
     double firstLoss = kNoValue;
-    std::vector<StepMetrics> history;
+    RunFigures figuresSoFar;
     std::vector<Snapshot> snapshots;
     // elapsed_ms: time since the first step, less the time the clock was paused
     std::chrono::steady_clock::time_point started, pausedAt;
@@ -80,6 +105,8 @@ struct Trainer::Impl {
     Snapshot boundarySnapshot();
     Snapshot samplesSnapshot();
     nlohmann::json figures() const;
+    void saveState(StateArchive& a) const;  // trainer_checkpoint.cpp
+    void loadState(const StateArchive& a);
     nlohmann::json clusteringFigures() const;
     StepMetrics runStep();
     // the stages of one step (trainer.cpp)

@@ -11,45 +11,28 @@ namespace {
 
 using nlohmann::json;
 
-// The mean of a metrics field over the steps where it has a value (null when it never had).
-template <typename F>
-json meanOf(const std::vector<StepMetrics>& history, F field) {
-    double s = 0;
-    size_t c = 0;
-    for (const auto& h : history) {
-        const double v = field(h);
-        if (!std::isnan(v)) s += v, ++c;
-    }
-    return c ? json(s / double(c)) : json();
-}
-
 json finite(double v) { return std::isfinite(v) ? json(v) : json(); }
+
+json meanOf(const RunFigures::Mean& m) { return m.count ? json(m.sum / double(m.count)) : json(); }
 
 // Loss figures: the final loss is the mean over the last 5% of steps (at least one), less noisy
 // than one batch; the validation figures are the last ones measured.
-void addLossFigures(json& f, const std::vector<StepMetrics>& history) {
-    const size_t n = history.size(), tail = std::max<size_t>(1, n / 20);
+void addLossFigures(json& f, const RunFigures& r) {
     double fin = 0;
-    for (size_t i = n - tail; i < n; ++i) fin += history[i].loss;
-    fin /= double(tail);
-    const double init = history.front().loss;
-    double lastVal = kNoValue, lastValAcc = kNoValue;
-    for (const auto& h : history) {
-        if (!std::isnan(h.val_loss)) lastVal = h.val_loss;
-        if (!std::isnan(h.val_accuracy)) lastValAcc = h.val_accuracy;
-    }
+    for (double v : r.tail) fin += v;
+    fin /= double(r.tail.size());
+    const double init = r.initialLoss;
     f["initial_loss"] = finite(init);
     f["final_loss"] = finite(fin);
-    f["final_loss_window"] = tail;
+    f["final_loss_window"] = r.tail.size();
     f["total_loss_reduction"] = finite(init - fin);
     f["relative_loss_reduction"] = finite(init != 0 ? (init - fin) / init : kNoValue);
-    f["final_val_loss"] = finite(lastVal);
-    if (!std::isnan(lastValAcc)) f["final_val_accuracy"] = lastValAcc;
+    f["final_val_loss"] = finite(r.lastValLoss);
+    if (!std::isnan(r.lastValAccuracy)) f["final_val_accuracy"] = r.lastValAccuracy;
 }
 
-json auxFigures(bool enabled, const AuxNet* aux, const std::vector<StepMetrics>& history) {
-    json a = {{"enabled", enabled},
-              {"mean_multiplier", meanOf(history, [](const StepMetrics& h) { return h.lr_multiplier; })}};
+json auxFigures(bool enabled, const AuxNet* aux, const RunFigures& r) {
+    json a = {{"enabled", enabled}, {"mean_multiplier", meanOf(r.multiplier)}};
     if (!aux) return a;
     const AuxNet::Stats st = aux->stats();
     a["predictions"] = st.predictions;
@@ -67,16 +50,34 @@ json auxFigures(bool enabled, const AuxNet* aux, const std::vector<StepMetrics>&
 
 }  // namespace
 
+void RunFigures::add(const StepMetrics& m) {
+    if (rows++ == 0) initialLoss = m.loss;
+    tail.push_back(m.loss);
+    while (int64_t(tail.size()) > std::max<int64_t>(1, rows / 20)) tail.pop_front();
+    if (!std::isnan(m.val_loss)) lastValLoss = m.val_loss;
+    if (!std::isnan(m.val_accuracy)) lastValAccuracy = m.val_accuracy;
+    elapsedMs = m.elapsed_ms;
+    lastFractions = {m.frac_neg, m.frac_zero, m.frac_pos};
+    constrained.add(double(m.constrained));
+    quantError.add(m.quant_error);
+    updateQuantError.add(m.update_quant_error);
+    gradNorm.add(m.grad_norm);
+    multiplier.add(m.lr_multiplier);
+    constrainedFraction.add(m.constrained_fraction);
+    radius.add(m.trust_radius);
+    stepNorm.add(m.step_norm);
+    lr.add(m.lr);
+}
+
 nlohmann::json Trainer::Impl::figures() const {
     json f;
-    if (history.empty()) return f;
-    auto mean = [&](auto field) { return meanOf(history, field); };
-    addLossFigures(f, history);
-    f["constraint_activation_rate"] =
-        cfg.trust.enabled ? mean([](const StepMetrics& h) { return double(h.constrained); }) : json();
-    f["mean_quant_error"] = mean([](const StepMetrics& h) { return h.quant_error; });
-    f["mean_update_quant_error"] = mean([](const StepMetrics& h) { return h.update_quant_error; });
-    f["mean_grad_norm"] = mean([](const StepMetrics& h) { return h.grad_norm; });
+    const RunFigures& r = figuresSoFar;
+    if (r.rows == 0) return f;
+    addLossFigures(f, r);
+    f["constraint_activation_rate"] = cfg.trust.enabled ? meanOf(r.constrained) : json();
+    f["mean_quant_error"] = meanOf(r.quantError);
+    f["mean_update_quant_error"] = meanOf(r.updateQuantError);
+    f["mean_grad_norm"] = meanOf(r.gradNorm);
 
     json& c = f["components"];
     c["quantization"] = {{"weights", cfg.quant.weights},
@@ -84,24 +85,24 @@ nlohmann::json Trainer::Impl::figures() const {
                          {"activations", cfg.quant.activations},
                          {"bits_per_weight", bitsPerWeight(levels)},
                          {"mean_quant_error", f["mean_quant_error"]},
-                         {"final_frac_neg", finite(history.back().frac_neg)},
-                         {"final_frac_zero", finite(history.back().frac_zero)},
-                         {"final_frac_pos", finite(history.back().frac_pos)},
+                         {"final_frac_neg", finite(r.lastFractions.neg)},
+                         {"final_frac_zero", finite(r.lastFractions.zero)},
+                         {"final_frac_pos", finite(r.lastFractions.pos)},
                          {"update_quantization", cfg.quant.updates},
                          {"mean_update_quant_error", f["mean_update_quant_error"]}};
     c["clustering"] = clusteringFigures();
-    c["aux"] = auxFigures(cfg.aux.enabled, aux ? &*aux : nullptr, history);
+    c["aux"] = auxFigures(cfg.aux.enabled, aux ? &*aux : nullptr, r);
     c["trust_region"] = {
         {"enabled", cfg.trust.enabled},
         {"mode", cfg.trust.mode},
         {"constraint_activation_rate", f["constraint_activation_rate"]},
-        {"mean_constrained_fraction", mean([](const StepMetrics& h) { return h.constrained_fraction; })},
-        {"mean_radius", mean([](const StepMetrics& h) { return h.trust_radius; })},
-        {"mean_step_norm", mean([](const StepMetrics& h) { return h.step_norm; })}};
+        {"mean_constrained_fraction", meanOf(r.constrainedFraction)},
+        {"mean_radius", meanOf(r.radius)},
+        {"mean_step_norm", meanOf(r.stepNorm)}};
     c["optimizer"] = {{"kind", cfg.optim.kind},
                       {"lr", cfg.optim.lr},
                       {"schedule", cfg.optim.schedule},
-                      {"mean_lr", mean([](const StepMetrics& h) { return h.lr; })}};
+                      {"mean_lr", meanOf(r.lr)}};
     return f;
 }
 

@@ -1,0 +1,187 @@
+// Checkpoint files (checkpoint.h).
+#include "core/train/checkpoint.h"
+
+#include <bit>
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <filesystem>
+
+#include "core/base/errors.h"
+#include "core/base/file_io.h"
+#include "core/model/safetensors.h"
+
+namespace h158 {
+
+namespace {
+
+constexpr const char* kFormat = "hybrid158 checkpoint";
+constexpr const char* kVersion = "1";
+
+struct Fnv1a {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    void add(const void* p, size_t n) {
+        const auto* b = static_cast<const unsigned char*>(p);
+        for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+    }
+    std::string hex() const {
+        char s[17];
+        std::snprintf(s, sizeof s, "%016llx", static_cast<unsigned long long>(h));
+        return s;
+    }
+};
+
+// Over every entry in name order: its name, its kind and its values' bytes.
+std::string checksum(const StateArchive& a) {
+    Fnv1a f;
+    for (const auto& [name, e] : a.entries()) {
+        f.add(name.data(), name.size() + 1);
+        const auto kind = static_cast<unsigned char>(e.kind);
+        f.add(&kind, 1);
+        f.add(e.f32.data(), e.f32.size() * sizeof(float));
+        f.add(e.f64.data(), e.f64.size() * sizeof(double));
+        f.add(e.i64.data(), e.i64.size() * sizeof(int64_t));
+    }
+    return f.hex();
+}
+
+// The data file the run reads (text or CSV), hashed: "" when the data is generated.
+std::string dataChecksum(const Config& cfg) {
+    const std::string& file = cfg.data.kind == "text" ? cfg.data.text_file
+                              : cfg.data.kind == "csv" ? cfg.data.csv_file
+                                                       : std::string();
+    if (file.empty()) return "";
+    const std::string bytes = readFile(file);
+    Fnv1a f;
+    f.add(bytes.data(), bytes.size());
+    return f.hex();
+}
+
+// The first setting (flattened JSON pointer) whose value differs, or "".
+std::string firstDifference(const nlohmann::json& a, const nlohmann::json& b) {
+    const nlohmann::json fa = a.flatten(), fb = b.flatten();
+    for (const auto& [k, v] : fa.items())
+        if (!fb.contains(k) || fb[k] != v)
+            return k.substr(1) + " = " + v.dump() + " there, " +
+                   (fb.contains(k) ? fb[k].dump() : "absent") + " here";
+    for (const auto& [k, v] : fb.items())
+        if (!fa.contains(k)) return k.substr(1) + " absent there, " + v.dump() + " here";
+    return "";
+}
+
+}  // namespace
+
+void writeCheckpoint(const std::string& path, const Trainer& trainer) {
+    const StateArchive a = trainer.saveState();
+    std::vector<TypedTensorOut> tensors;
+    tensors.reserve(a.entries().size());
+    for (const auto& [name, e] : a.entries()) {
+        switch (e.kind) {
+        case StateArchive::Entry::Kind::F32:
+            tensors.push_back({name, TensorDType::F32, {int64_t(e.f32.size())}, e.f32.data()});
+            break;
+        case StateArchive::Entry::Kind::F64:
+            tensors.push_back({name, TensorDType::F64, {int64_t(e.f64.size())}, e.f64.data()});
+            break;
+        case StateArchive::Entry::Kind::I64:
+            tensors.push_back({name, TensorDType::I64, {int64_t(e.i64.size())}, e.i64.data()});
+            break;
+        }
+    }
+    const std::map<std::string, std::string> meta = {
+        {"format", kFormat},
+        {"version", kVersion},
+        {"step", std::to_string(trainer.stepsDone())},
+        {"config", toJson(trainer.config()).dump()},
+        {"data_checksum", dataChecksum(trainer.config())},
+        {"checksum", checksum(a)}};
+    writeSafeTensors(path, tensors, meta);
+}
+
+// Reads only the header (a few kB), not the tensors: run lists call it for every run.
+int64_t checkpointStep(const std::string& path) noexcept {
+    try {
+        std::ifstream in(path, std::ios::binary);
+        uint64_t n = 0;
+        if (!in.read(reinterpret_cast<char*>(&n), 8) || n == 0 || n > (uint64_t(1) << 24)) return 0;
+        std::string h(size_t(n), '\0');
+        if (!in.read(h.data(), std::streamsize(n))) return 0;
+        const nlohmann::json j = nlohmann::json::parse(h, nullptr, false);
+        if (!j.is_object() || !j.contains("__metadata__")) return 0;
+        const nlohmann::json& m = j["__metadata__"];
+        if (!m.is_object() || m.value("format", "") != kFormat || !m.contains("step") ||
+            !m["step"].is_string())
+            return 0;
+        const std::string s = m["step"].get<std::string>();
+        int64_t step = 0;
+        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), step);
+        return ec == std::errc() && p == s.data() + s.size() && step > 0 ? step : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+int64_t restoreCheckpoint(const std::string& path, Trainer& trainer) {
+    if (!std::filesystem::exists(path)) throw FileError(path + ": no checkpoint (run.checkpoint_every was 0, or the run stopped before its first)");
+    const SafeTensors st = SafeTensors::read(path);
+    const auto& meta = st.metadata();
+    auto field = [&](const char* key) {
+        const auto it = meta.find(key);
+        if (it == meta.end()) throw FileError(path + ": not a hybrid158 checkpoint (no '" + key + "')");
+        return it->second;
+    };
+    if (field("format") != kFormat) throw FileError(path + ": not a hybrid158 checkpoint");
+    if (field("version") != kVersion)
+        throw FileError(path + ": checkpoint version " + field("version") + ", this build reads " + kVersion);
+    nlohmann::json saved;
+    try {
+        saved = nlohmann::json::parse(field("config"));
+    } catch (const std::exception&) {
+        throw FileError(path + ": the checkpoint's configuration is not JSON");
+    }
+    const std::string diff = firstDifference(saved, toJson(trainer.config()));
+    if (!diff.empty())
+        throw FileError(path + ": written for another configuration (" + diff + ")");
+    if (field("data_checksum") != dataChecksum(trainer.config()))
+        throw FileError(path + ": the data file changed since the checkpoint was written");
+
+    StateArchive a;
+    try {
+        for (const std::string& name : st.names()) {
+            const TensorEntry& t = st.entry(name);
+            StateArchive::Entry e;
+            switch (t.dtype) {
+            case TensorDType::F32:
+                e.kind = StateArchive::Entry::Kind::F32;
+                e.f32 = st.floats(name);
+                break;
+            case TensorDType::F64:
+                e.kind = StateArchive::Entry::Kind::F64;
+                e.f64 = st.doubles(name);
+                break;
+            case TensorDType::I64:
+                e.kind = StateArchive::Entry::Kind::I64;
+                e.i64 = st.integers(name);
+                break;
+            default:
+                throw FileError(path + ": tensor '" + name + "' is " + dtypeName(t.dtype) +
+                                ", a checkpoint holds F32, F64 and I64");
+            }
+            a.set(name, std::move(e));
+        }
+    } catch (const FileError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw FileError(path + ": " + e.what());
+    }
+    if (checksum(a) != field("checksum"))
+        throw FileError(path + ": damaged (its values do not match their checksum)");
+    try {
+        trainer.restoreState(a);
+    } catch (const std::exception& e) {
+        throw FileError(path + ": " + e.what());
+    }
+    return trainer.stepsDone();
+}
+
+}  // namespace h158
