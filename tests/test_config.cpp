@@ -57,6 +57,8 @@ class TestConfig : public QObject {
                                      << "optim.lr must be > 0 and <= 100, got -1";
         QTest::newRow("zero steps") << "run.steps=0"
                                     << "run.steps must be >= 1";
+        QTest::newRow("steps past the ceiling") << "run.steps=100000000"
+                                                << "run.steps must be >= 1 and <= 10000000";
         QTest::newRow("bad choice") << "quant.weights=ternery"
                                     << "did you mean 'ternary'?";
         QTest::newRow("not a number") << "optim.lr=fast"
@@ -135,6 +137,26 @@ class TestConfig : public QObject {
         const QString err = errorOf([&] { loadConfigFile(unknown); });
         QVERIFY2(err.contains("unknown key 'trsut'") && err.contains("did you mean 'trust'"),
                  qPrintable(err));
+    }
+
+    // What fuzz/fuzz_config found (fuzz/corpus/config/crash-number-overflow.txt): a number past
+    // double's range made loadConfigFile throw nlohmann's out_of_range instead of a FileError.
+    void numberOutOfRangeIsAFileError() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/huge.json").toStdString();
+        {
+            std::ofstream o(path);
+            o << "{\"model\": {\"hidden\": 8}, \"optim\": {\"lr\": 3e740991}}\n";
+        }
+        try {
+            loadConfigFile(path);
+            QFAIL("a number out of range accepted");
+        } catch (const FileError& e) {
+            const QString msg = e.what();
+            QVERIFY2(msg.startsWith(QString::fromStdString(path + ": malformed JSON")) &&
+                         msg.contains("3e740991"),
+                     e.what());
+        }
     }
 
     void presetsAreValid() {

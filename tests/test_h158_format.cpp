@@ -145,6 +145,8 @@ class TestH158Format : public QObject {
     void foreignRefused();
     void absurdFieldsRefused_data();
     void absurdFieldsRefused();
+    void mistypedHeaderRefused_data();
+    void mistypedHeaderRefused();
 };
 
 void TestH158Format::fiveLevelPackingByHand() {
@@ -419,6 +421,27 @@ void TestH158Format::absurdFieldsRefused() {
     QVERIFY(g_maxAlloc.load() > 0);  // the tracker sees the reader's allocations
     QVERIFY2(g_maxAlloc.load() < 64 * b.size() + (1u << 16),
              qPrintable(QString("largest allocation %1 bytes").arg(g_maxAlloc.load())));
+}
+
+void TestH158Format::mistypedHeaderRefused_data() {
+    QTest::addColumn<QString>("header");
+    // The first is what fuzz/fuzz_h158 found (fuzz/corpus/h158/crash-format-object.h158): a
+    // "format" that is not a string made the reader throw nlohmann's type_error.
+    QTest::newRow("format an object") << R"({"format": {"aux": {"enabled": true}}})";
+    QTest::newRow("format a number") << R"({"format": 158})";
+    QTest::newRow("format null") << R"({"format": null})";
+    QTest::newRow("no format") << R"({"version": 1})";
+    QTest::newRow("an array") << R"(["hybrid158-h158"])";
+    QTest::newRow("a string") << R"("hybrid158-h158")";
+}
+
+// A well-formed file whose JSON header is not ours is refused by name, whatever its types.
+void TestH158Format::mistypedHeaderRefused() {
+    QFETCH(QString, header);
+    H158Model m = sampleModel();
+    m.header = nlohmann::json::parse(header.toStdString());
+    const QString msg = refusal(serializeH158(m));
+    QVERIFY2(msg == "mem.h158: JSON header is not a hybrid158-h158 header", qPrintable(msg));
 }
 
 QTEST_APPLESS_MAIN(TestH158Format)

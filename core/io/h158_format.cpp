@@ -480,7 +480,8 @@ H158Model parseH158(std::span<const uint8_t> b, const std::string& where) {
     } catch (const std::exception& e) {
         refuse(where, std::string("malformed JSON header: ") + e.what());
     }
-    if (!m.header.is_object() || m.header.value("format", "") != kH158FormatName)
+    // value() with a json default: a "format" of another type is refused, not a type_error.
+    if (!m.header.is_object() || m.header.value("format", nlohmann::json()) != kH158FormatName)
         refuse(where, std::string("JSON header is not a ") + kH158FormatName + " header");
 
     std::set<std::string> names;

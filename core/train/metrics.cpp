@@ -28,6 +28,17 @@ double parseCell(const std::string& cell) {
     return v;
 }
 
+// The integer columns (step, constrained, cluster), written by std::to_string: read as integers,
+// since a cell such as "" or "1e30" converted from double would be undefined behaviour.
+template <typename I>
+I parseIntCell(const std::string& cell, const char* column) {
+    I v = 0;
+    const auto r = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+    if (cell.empty() || r.ec != std::errc() || r.ptr != cell.data() + cell.size())
+        throw Error(std::string("column ") + column + ": '" + cell + "' is not an integer");
+    return v;
+}
+
 }  // namespace
 
 std::vector<std::string> metricsColumns() {
@@ -82,16 +93,16 @@ StepMetrics parseMetricsCsvRow(const std::string& line) {
         throw Error("expected at least 12 columns, got " + std::to_string(cells.size()));
     cells.resize(std::max(cells.size(), n));
     StepMetrics m;
-    m.step = int64_t(parseCell(cells[0]));
+    m.step = parseIntCell<int64_t>(cells[0], "step");
     m.loss = parseCell(cells[1]);
     m.val_loss = parseCell(cells[2]);
     m.lr = parseCell(cells[3]);
     m.trust_radius = parseCell(cells[4]);
     m.step_norm = parseCell(cells[5]);
-    m.constrained = int(parseCell(cells[6]));
+    m.constrained = parseIntCell<int>(cells[6], "constrained");
     m.quant_error = parseCell(cells[7]);
     m.update_quant_error = parseCell(cells[8]);
-    m.cluster = int(parseCell(cells[9]));
+    m.cluster = parseIntCell<int>(cells[9], "cluster");
     m.grad_norm = parseCell(cells[10]);
     m.elapsed_ms = parseCell(cells[11]);
     m.lr_multiplier = parseCell(cells[12]);
