@@ -266,15 +266,6 @@ int64_t h158FileBytes(int64_t headerBytes, std::span<const H158TensorPlan> tenso
     return layoutOf(headerBytes, tensors).fileBytes;
 }
 
-uint64_t fnv1a64(std::span<const uint8_t> bytes) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (uint8_t b : bytes) {
-        h ^= b;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 // ---- writing -----------------------------------------------------------------------------------
 
 std::vector<uint8_t> serializeH158(const H158Model& m) {

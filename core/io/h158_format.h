@@ -53,6 +53,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/hash.h"
 #include "core/base/types.h"
 #include "core/quant/packing.h"
 
@@ -128,8 +129,7 @@ int64_t h158PayloadBytes(const H158TensorPlan& t);
 // Exact file size for these tensors and a JSON header of headerBytes bytes.
 int64_t h158FileBytes(int64_t headerBytes, std::span<const H158TensorPlan> tensors);
 
-// FNV-1a 64 of `bytes` (the checksum of the format).
-uint64_t fnv1a64(std::span<const uint8_t> bytes);
+// The format's checksum is FNV-1a 64 (base/hash.h) of the bytes after the first 16.
 
 std::vector<uint8_t> serializeH158(const H158Model& m);
 // Writes atomically (FILE.tmp, then rename). Throws FileError naming the file.

@@ -9,6 +9,7 @@
 
 #include "core/base/errors.h"
 #include "core/base/file_io.h"
+#include "core/base/hash.h"
 #include "core/model/safetensors.h"
 
 namespace h158 {
@@ -18,12 +19,10 @@ namespace {
 constexpr const char* kFormat = "hybrid158 checkpoint";
 constexpr const char* kVersion = "1";
 
+// FNV-1a 64 (base/hash.h) over pieces, as hex.
 struct Fnv1a {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    void add(const void* p, size_t n) {
-        const auto* b = static_cast<const unsigned char*>(p);
-        for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
-    }
+    uint64_t h = kFnv1aOffset;
+    void add(const void* p, size_t n) { h = fnv1a64({static_cast<const uint8_t*>(p), n}, h); }
     std::string hex() const {
         char s[17];
         std::snprintf(s, sizeof s, "%016llx", static_cast<unsigned long long>(h));

@@ -331,13 +331,8 @@ int64_t lastMetricsStep(const fs::path& path) {
     in.read(tail.data(), std::streamsize(tail.size()));
     std::istringstream lines(tail);
     int64_t last = 0;
-    for (std::string line; std::getline(lines, line);) {
-        const auto comma = line.find(',');
-        if (comma == std::string::npos || comma == 0) continue;
-        int64_t step = 0;
-        const auto [p, ec] = std::from_chars(line.data(), line.data() + comma, step);
-        if (ec == std::errc() && p == line.data() + comma && step > last) last = step;
-    }
+    for (std::string line; std::getline(lines, line);)
+        if (const std::optional<int64_t> step = csvStep(line); step && *step > last) last = *step;
     return last;
 }
 
