@@ -268,7 +268,11 @@ FieldValue FieldSpec::defaultValue() const { return get(Config{}); }
 
 std::string FieldSpec::check(const FieldValue& v) const {
     auto rangeText = [&] {
-        std::string lo = formatNumber(min), hi = formatNumber(max);
+        // integer fields print their bounds as integers (10000000, not 1e+07)
+        auto bound = [&](double x) {
+            return type == FieldType::Int ? std::to_string(int64_t(x)) : formatNumber(x);
+        };
+        const std::string lo = bound(min), hi = bound(max);
         return std::string(minExclusive ? "> " : ">= ") + lo + " and <= " + hi;
     };
     switch (type) {
