@@ -3,6 +3,7 @@
 // trust-region bound, divergence detection, snapshots and the CSV data path.
 #include <QtTest>
 #include <fstream>
+#include <thread>
 
 #include "core/base/errors.h"
 #include "core/config/config.h"
@@ -108,6 +109,34 @@ class TestTrainer : public QObject {
         Trainer two(c);
         QCOMPARE(rows(two), r1);
         setThreadCount(0);
+    }
+
+    // run.threads belongs to its trainer: before, each Trainer resized one process-wide pool, so
+    // the last one built set the thread count of every trainer in the process.
+    void threadsArePerTrainer() {
+        Config c = presetConfig("gpt-s");
+        c.model.layers = 1, c.model.d_model = 32, c.model.context = 24, c.run.batch_size = 3;
+        c.run.steps = 5;
+        c.run.threads = 1;
+        Trainer one(c);
+        c.run.threads = 2;
+        Trainer two(c);
+        takeParallelWidth();
+        for (int i = 0; i < 2; ++i) {
+            one.step();
+            QCOMPARE(takeParallelWidth(), 1);
+            two.step();
+            QCOMPARE(takeParallelWidth(), 2);
+        }
+        c.run.threads = 1;
+        Trainer again(c);  // the pool keeps its threads for `two`
+        two.step();
+        QCOMPARE(takeParallelWidth(), 2);
+        {
+            const ThreadLimit limit(1);
+            QCOMPARE(threadCount(), 1);
+        }
+        QCOMPARE(threadCount(), std::max(2, int(std::thread::hardware_concurrency())));
     }
 
     void forwardSeesOnlyTernaryValues() {

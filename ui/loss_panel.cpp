@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QSlider>
 
+#include "ui/history_bounds.h"
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
 
@@ -83,6 +84,7 @@ void LossPanel::appendRows(const std::vector<StepMetrics>& rows) {
         m_points.push_back(p);
         addPoint(p);
     }
+    thinHalf(m_points, kMaxKeptRows, [](const Point& q) { return std::isfinite(q.val); });
     if (!rows.empty()) markDirty();
 }
 

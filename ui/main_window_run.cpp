@@ -9,6 +9,7 @@
 
 #include "core/train/run_session.h"
 #include "ui/config_panel.h"
+#include "ui/history_bounds.h"
 #include "ui/memory_panel.h"
 #include "ui/run_controller.h"
 #include "ui/runs_panel.h"
@@ -21,7 +22,7 @@ RunState MainWindow::state() const {
 }
 
 int64_t MainWindow::receivedSteps() const {
-    return m_liveRows ? int64_t(m_liveRows->size()) : 0;
+    return m_liveRows && !m_liveRows->empty() ? m_liveRows->back().step : 0;
 }
 
 QString MainWindow::liveRunDirectory() const {
@@ -73,6 +74,8 @@ bool MainWindow::resumeRun(int id) {
     auto rows = std::make_shared<std::vector<StepMetrics>>();
     for (const StepMetrics& m : record.metrics)
         if (m.step <= e->checkpointStep) rows->push_back(m);
+    while (thinRows(*rows)) {
+    }
     const int runId = m_controller->resumeRun(record.config, e->dir, e->checkpointStep);
     if (runId == 0) return false;
     m_runs->reuseForSession(id, rows);
@@ -142,8 +145,10 @@ void MainWindow::resetRun() {
 void MainWindow::onBatch(const RunBatchPtr& ptr) {
     const RunBatch& batch = *ptr;
     const auto rows = m_rowsOfRun.find(batch.runId);
-    if (rows != m_rowsOfRun.end())
+    if (rows != m_rowsOfRun.end()) {
         rows->second->insert(rows->second->end(), batch.rows.begin(), batch.rows.end());
+        thinRows(*rows->second);
+    }
     if (batch.runId != m_liveRunId) return;
     m_pendingRows.insert(m_pendingRows.end(), batch.rows.begin(), batch.rows.end());
     for (const Snapshot& s : batch.snapshots) addLatest(m_pendingSnapshots, s);
@@ -176,7 +181,10 @@ void MainWindow::onState(int runId, RunState s, const QString& message, qint64 s
 void MainWindow::drainPending() {
     if (!m_pendingRows.empty()) {
         for (Panel* p : m_panels)
-            if (p->appliesTo(m_liveConfig)) p->appendRows(m_pendingRows);
+            if (p->appliesTo(m_liveConfig)) {
+                p->appendRows(m_pendingRows);
+                p->boundCurves();
+            }
         m_pendingRows.clear();
     }
     if (!m_pendingSnapshots.empty()) {

@@ -10,6 +10,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "ui/history_bounds.h"
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
 
@@ -141,6 +142,12 @@ void Panel::forceRedraw() {
     } else {
         redraw();
     }
+}
+
+void Panel::boundCurves() {
+    if (!m_plot) return;
+    for (int i = 0; i < m_plot->graphCount(); ++i)
+        if (thinGraph(m_plot->graph(i))) m_dirty = true;
 }
 
 void Panel::redraw() {

@@ -54,6 +54,9 @@ class Panel : public QFrame {
     bool needsRedraw() const { return m_dirty && isVisible(); }
     // Redraws now, whether visible or not (for screenshots and exports).
     void forceRedraw();
+    // Thins every curve of the plot that holds more than kMaxCurvePoints (history_bounds.h); the
+    // window calls it after each batch of rows, so a long run's curves stay bounded.
+    void boundCurves();
     QString title() const;
     // While a run is going, curves are drawn without antialiasing (several times cheaper); a
     // paused or finished run, a screenshot and an export get the full quality.

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/train/run_session.h"
+#include "ui/history_bounds.h"
 #include "ui/theme.h"
 
 namespace h158::ui {
@@ -282,6 +283,8 @@ std::vector<RunOverlay> RunsPanel::overlays(int exceptId) {
             e.rows = std::make_shared<std::vector<StepMetrics>>();
             try {
                 *e.rows = readRunDirectory(e.dir.toStdString()).metrics;
+                while (thinRows(*e.rows)) {
+                }
             } catch (const std::exception& ex) {
                 if (QTreeWidgetItem* it = itemOf(id))
                     it->setToolTip(ColName, QString::fromStdString(ex.what()));

@@ -8,12 +8,17 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace h158 {
 namespace {
 
 thread_local bool t_insideParallel = false;
+thread_local int t_limit = 0;  // 0: the pool's size
+thread_local int t_widest = 1;  // takeParallelWidth()
+
+int hardwareThreads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
 class Pool {
 public:
@@ -21,6 +26,13 @@ public:
 
     void resize(int n) {
         std::lock_guard jobLock(m_jobMutex);
+        resizeLocked(n);
+    }
+
+    int size() const { return m_size; }
+
+private:
+    void resizeLocked(int n) {
         {
             std::lock_guard lock(m_mutex);
             m_quit = true;
@@ -29,16 +41,27 @@ public:
         for (auto& t : m_workers) t.join();
         m_workers.clear();
         m_quit = false;
-        m_size = std::max(1, n);
-        for (int i = 1; i < m_size; ++i) m_workers.emplace_back([this] { workerLoop(); });
+        n = std::max(1, n);
+        m_size = n;
+        for (int i = 1; i < n; ++i) m_workers.emplace_back([this, i] { workerLoop(i); });
     }
 
-    int size() const { return m_size; }
+public:
+    // Grows the pool to n threads (never shrinks it: another thread's limit may need them).
+    void reserve(int n) {
+        std::lock_guard jobLock(m_jobMutex);
+        if (n > m_size.load()) resizeLocked(n);
+    }
 
     void run(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
         const int64_t chunks = (n + grain - 1) / grain;
-        std::unique_lock jobLock(m_jobMutex, std::try_to_lock);
-        if (!jobLock.owns_lock() || m_size == 1 || chunks == 1 || t_insideParallel) {
+        std::unique_lock jobLock(m_jobMutex, std::try_to_lock);  // m_size is read under it
+        const int width =
+            jobLock.owns_lock() && !t_insideParallel
+                ? int(std::min<int64_t>(chunks, std::min(m_size.load(), t_limit > 0 ? t_limit : m_size.load())))
+                : 1;
+        t_widest = std::max(t_widest, width);
+        if (width <= 1) {
             serial(n, grain, fn);
             return;
         }
@@ -49,7 +72,8 @@ public:
             m_grain = grain;
             m_chunks = chunks;
             m_next = 0;
-            m_pending = int(m_workers.size());
+            m_helpers = width - 1;  // workers 1..m_helpers take part, the rest sleep on
+            m_pending = m_helpers;
             m_error = nullptr;
             ++m_generation;
         }
@@ -82,12 +106,14 @@ private:
         t_insideParallel = outer;
     }
 
-    void workerLoop() {
+    void workerLoop(int index) {
         uint64_t seen = 0;
         for (;;) {
             {
                 std::unique_lock lock(m_mutex);
-                m_wake.wait(lock, [&] { return m_quit || m_generation != seen; });
+                m_wake.wait(lock, [&] {
+                    return m_quit || (m_generation != seen && index <= m_helpers);
+                });
                 if (m_quit) return;
                 seen = m_generation;
             }
@@ -104,20 +130,21 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_wake, m_done;
     std::vector<std::thread> m_workers;
-    int m_size = 1;
+    std::atomic<int> m_size{1};  // written under m_jobMutex; size() reads it without
     bool m_quit = false;
     uint64_t m_generation = 0;
     const std::function<void(int64_t, int64_t)>* m_fn = nullptr;
     int64_t m_n = 0, m_grain = 1, m_chunks = 0;
     std::atomic<int64_t> m_next{0};
     int m_pending = 0;
+    int m_helpers = 0;
     std::exception_ptr m_error;
 };
 
 Pool& pool() {
     static Pool* p = [] {
         auto* q = new Pool;  // leaked on purpose: workers must outlive static destructors
-        q->resize(int(std::max(1u, std::thread::hardware_concurrency())));
+        q->resize(hardwareThreads());
         return q;
     }();
     return *p;
@@ -126,11 +153,20 @@ Pool& pool() {
 }  // namespace
 
 void setThreadCount(int n) {
-    if (n <= 0) n = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (n <= 0) n = hardwareThreads();
     if (n != pool().size()) pool().resize(n);
 }
 
-int threadCount() { return pool().size(); }
+int threadCount() { return t_limit > 0 ? t_limit : pool().size(); }
+
+ThreadLimit::ThreadLimit(int n) : m_previous(t_limit) {
+    t_limit = n > 0 ? n : hardwareThreads();
+    pool().reserve(t_limit);
+}
+
+ThreadLimit::~ThreadLimit() { t_limit = m_previous; }
+
+int takeParallelWidth() { return std::exchange(t_widest, 1); }
 
 void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
     if (n <= 0) return;

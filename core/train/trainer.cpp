@@ -22,7 +22,8 @@ Trainer::Impl::Impl(const Config& c)
       ternRng(uint64_t(c.run.seed), 3),
       sampleRng(uint64_t(c.run.seed), 4) {
     validate(cfg);
-    setThreadCount(int(cfg.run.threads));
+    // run.threads holds for this trainer's work only (other trainers in the process keep theirs)
+    const ThreadLimit threads(int(cfg.run.threads));
     data = makeDataset(cfg);
     model = makeModel(cfg, data->shape());
     const ParamLayout& L = model->layout();
@@ -355,6 +356,7 @@ StepMetrics Trainer::step() {
         m->startedClock = true;
     }
     if (m->clockPaused) m->pausedMs += Ms(Clock::now() - m->pausedAt).count();  // a step while paused
+    const ThreadLimit threads(int(m->cfg.run.threads));
     StepMetrics row;
     try {
         row = m->runStep();
@@ -399,6 +401,7 @@ void Trainer::fail(const std::string& message) {
 std::vector<Snapshot> Trainer::takeSnapshots() { return std::exchange(m->snapshots, {}); }
 
 Snapshot Trainer::snapshotNow(const std::string& kind) {
+    const ThreadLimit threads(int(m->cfg.run.threads));
     if (kind == "clusters") return m->clustersSnapshot();
     if (kind == "weights") return m->weightsSnapshot();
     if (kind == "boundary") return m->boundarySnapshot();

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/base/errors.h"
+#include "core/base/parallel.h"
 #include "core/train/trainer_impl.h"
 
 namespace h158 {
@@ -162,6 +163,9 @@ StateArchive Trainer::saveState() const {
     return a;
 }
 
-void Trainer::restoreState(const StateArchive& a) { m->loadState(a); }
+void Trainer::restoreState(const StateArchive& a) {
+    const ThreadLimit threads(int(m->cfg.run.threads));
+    m->loadState(a);
+}
 
 }  // namespace h158
