@@ -245,12 +245,14 @@ class TestCli : public QObject {
         QCOMPARE(int64_t(rec.metrics.size()), sum["steps"].get<int64_t>());
     }
 
-    // What fuzz/fuzz_run_dir found (fuzz/corpus/run_dir/crash-empty-constrained.txt): an empty or
-    // out-of-range cell in an integer column of metrics.csv (step, constrained, cluster) was
-    // converted from double, undefined behaviour; it is refused naming file, line and column.
+    // What fuzz/fuzz_run_dir found (fuzz/corpus/run_dir/crash-empty-cluster-cell.txt: a comma
+    // inserted mid-row left the cluster cell empty): an empty or out-of-range cell in an integer
+    // column of metrics.csv (step, constrained, cluster) was converted from double, undefined
+    // behaviour (NaN to int); it is refused naming the file, line and column.
     void badIntegerCellInMetricsRefused_data() {
         QTest::addColumn<int>("column");
         QTest::addColumn<QString>("cell");
+        QTest::newRow("cluster empty") << 9 << "";
         QTest::newRow("constrained empty") << 6 << "";
         QTest::newRow("step empty") << 0 << "";
         QTest::newRow("step 1e300") << 0 << "1e300";
@@ -286,6 +288,42 @@ class TestCli : public QObject {
             QVERIFY2(QString(e.what()).startsWith(dir.path() + "/metrics.csv:3: column " + name +
                                                   ": '" + cell + "' is not an integer"),
                      e.what());
+        }
+    }
+
+    // What fuzz/fuzz_run_dir checks of a record readRunDirectory returns, on a crafted input
+    // (fuzz/corpus/run_dir/crash-summary-array.txt): a summary.json that is not an object, or
+    // whose status is not a string, was returned as is, and `export` then failed with nlohmann's
+    // type_error naming no file; it is refused as overviewRunDirectory refuses it.
+    void mistypedSummaryRefused_data() {
+        QTest::addColumn<QString>("summary");
+        QTest::addColumn<QString>("want");
+        QTest::newRow("an array") << "[1]\n" << "not a JSON object";
+        QTest::newRow("a number") << "5" << "not a JSON object";
+        QTest::newRow("status a number") << R"({"status": 3, "steps": 1})" << "status must be a string";
+    }
+    void mistypedSummaryRefused() {
+        QFETCH(QString, summary);
+        QFETCH(QString, want);
+        QTemporaryDir dir;
+        saveConfigFile(presetConfig("spirals"), (dir.path() + "/config.json").toStdString());
+        QStringList header;
+        for (const auto& c : metricsColumns()) header << QString::fromStdString(c);
+        StepMetrics m;
+        m.step = 1;
+        for (const auto& [name, text] : {std::pair{QString("/metrics.csv"),
+                                                   header.join(',') + '\n' +
+                                                       QString::fromStdString(metricsCsvRow(m)) + '\n'},
+                                         std::pair{QString("/summary.json"), summary}}) {
+            QFile f(dir.path() + name);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text.toUtf8());
+        }
+        try {
+            readRunDirectory(dir.path().toStdString());
+            QFAIL("a mistyped summary.json accepted");
+        } catch (const FileError& e) {
+            QCOMPARE(QString(e.what()), dir.path() + "/summary.json: " + want);
         }
     }
 };

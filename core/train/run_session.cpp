@@ -176,7 +176,7 @@ void RunSession::checkWritten(const std::ofstream& out, const char* file) {
     const std::string why = (fs::path(m_dir) / file).string() + ": write failed (" +
                             std::strerror(errno) + "); the rows before it are kept";
     m_trainer->fail(why);
-    writeSummary();
+    writeSummaryAfterFailure();
     throw FileError(why);
 }
 
@@ -185,7 +185,7 @@ StepMetrics RunSession::step() {
     try {
         row = m_trainer->step();
     } catch (...) {
-        writeSummary();
+        writeSummaryAfterFailure();
         throw;
     }
     m_metrics << metricsCsvRow(row) << "\n" << std::flush;
@@ -212,7 +212,7 @@ void RunSession::writeCheckpointNow() {
         m_checkpointStep = m_trainer->stepsDone();
     } catch (const std::exception& e) {
         m_trainer->fail(std::string("checkpoint: ") + e.what());
-        writeSummary();
+        writeSummaryAfterFailure();
         throw FileError(std::string("checkpoint: ") + e.what());
     }
 }
@@ -233,7 +233,6 @@ void RunSession::finish() {
 
 void RunSession::writeSummary() {
     if (m_summaryWritten) return;
-    m_summaryWritten = true;
     nlohmann::json j = m_trainer->summary().toJson();
     j["config_name"] = m_trainer->config().run.name;
     if (m_resumedAt > 0) j["resumed_at_step"] = m_resumedAt;
@@ -264,7 +263,18 @@ void RunSession::writeSummary() {
             j["weights_error"] = e.what();
         }
     }
+    // When this write fails (a full disk), it is tried again by the next stop/finish and by the
+    // destructor; until then the run lists as interrupted, resumable from its checkpoint.
     writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
+    m_summaryWritten = true;
+}
+
+void RunSession::writeSummaryAfterFailure() {
+    try {
+        writeSummary();
+    } catch (const std::exception&) {
+        // the failure that ended the run is the one to report; the summary is tried again
+    }
 }
 
 std::string newRunDirectory(const std::string& workspace, const std::string& name) {
@@ -281,6 +291,28 @@ std::string newRunDirectory(const std::string& workspace, const std::string& nam
     for (int i = 2; fs::exists(p); ++i) p = base.string() + "-" + std::to_string(i);
     return p.string();
 }
+
+namespace {
+
+// A JSON file of a run directory that must hold an object; errors start with `name` (the path
+// for readRunDirectory, the file's name for the Runs panel's overview). A summary's status, when
+// present, is a string (the readers compare it).
+nlohmann::json readJsonObject(const fs::path& path, const std::string& name) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw FileError(name + ": cannot open");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+        throw FileError(name + ": malformed JSON: " + e.what());
+    }
+    if (!j.is_object()) throw FileError(name + ": not a JSON object");
+    if (path.filename() == "summary.json" && j.contains("status") && !j["status"].is_string())
+        throw FileError(name + ": status must be a string");
+    return j;
+}
+
+}  // namespace
 
 RunRecord readRunDirectory(const std::string& dir) {
     RunRecord r;
@@ -308,14 +340,7 @@ RunRecord readRunDirectory(const std::string& dir) {
     }
     r.summary = nlohmann::json::object();
     const fs::path spath = d / "summary.json";
-    if (fs::exists(spath)) {
-        std::ifstream s(spath);
-        try {
-            r.summary = nlohmann::json::parse(s);
-        } catch (const std::exception& e) {
-            throw FileError(spath.string() + ": malformed JSON: " + e.what());
-        }
-    }
+    if (fs::exists(spath)) r.summary = readJsonObject(spath, spath.string());
     return r;
 }
 
@@ -336,18 +361,6 @@ int64_t lastMetricsStep(const fs::path& path) {
     return last;
 }
 
-nlohmann::json readJsonObject(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw FileError(path.filename().string() + ": cannot open");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(in);
-    } catch (const std::exception& e) {
-        throw FileError(path.filename().string() + ": malformed JSON (" + e.what() + ")");
-    }
-    if (!j.is_object()) throw FileError(path.filename().string() + ": not a JSON object");
-    return j;
-}
 
 }  // namespace
 
@@ -355,7 +368,7 @@ RunOverview overviewRunDirectory(const std::string& dir) noexcept {
     RunOverview o;
     try {
         const fs::path d(dir);
-        const nlohmann::json cfg = readJsonObject(d / "config.json");
+        const nlohmann::json cfg = readJsonObject(d / "config.json", "config.json");
         const auto run = cfg.find("run");
         if (run != cfg.end() && run->is_object() && run->contains("steps")) {
             if (!(*run)["steps"].is_number_integer())
@@ -368,7 +381,7 @@ RunOverview overviewRunDirectory(const std::string& dir) noexcept {
             o.steps = fs::exists(d / "metrics.csv") ? lastMetricsStep(d / "metrics.csv") : 0;
             return o;
         }
-        const nlohmann::json s = readJsonObject(d / "summary.json");
+        const nlohmann::json s = readJsonObject(d / "summary.json", "summary.json");
         const auto status = s.find("status");
         if (status == s.end() || !status->is_string())
             throw FileError("summary.json: status must be a string");

@@ -55,6 +55,7 @@ private:
     void writeSnapshots(const std::vector<Snapshot>& s);
     void checkWritten(const std::ofstream& out, const char* file);
     void writeSummary();
+    void writeSummaryAfterFailure();  // writeSummary, keeping the exception in flight
 
     std::unique_ptr<Trainer> m_trainer;
     std::string m_dir;
@@ -73,7 +74,8 @@ struct RunRecord {
     std::string dir;
     Config config;
     std::vector<StepMetrics> metrics;
-    nlohmann::json summary;  // empty object when summary.json is missing (run killed)
+    nlohmann::json summary;  // an object (a status, if any, is a string); empty when summary.json
+                             // is missing (run killed)
 };
 RunRecord readRunDirectory(const std::string& dir);  // throws FileError naming file and line
 
