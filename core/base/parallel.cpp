@@ -48,7 +48,10 @@ private:
 
 public:
     // Grows the pool to n threads (never shrinks it: another thread's limit may need them).
+    // A trainer makes one ThreadLimit per step: when the pool is big enough (the usual case) this
+    // returns without taking the job lock, so it never waits for another thread's parallel job.
     void reserve(int n) {
+        if (n <= m_size.load()) return;
         std::lock_guard jobLock(m_jobMutex);
         if (n > m_size.load()) resizeLocked(n);
     }
@@ -56,10 +59,9 @@ public:
     void run(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
         const int64_t chunks = (n + grain - 1) / grain;
         std::unique_lock jobLock(m_jobMutex, std::try_to_lock);  // m_size is read under it
+        const int threads = t_limit > 0 ? std::min(t_limit, m_size.load()) : m_size.load();
         const int width =
-            jobLock.owns_lock() && !t_insideParallel
-                ? int(std::min<int64_t>(chunks, std::min(m_size.load(), t_limit > 0 ? t_limit : m_size.load())))
-                : 1;
+            jobLock.owns_lock() && !t_insideParallel ? int(std::min<int64_t>(chunks, threads)) : 1;
         t_widest = std::max(t_widest, width);
         if (width <= 1) {
             serial(n, grain, fn);
