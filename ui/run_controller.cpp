@@ -4,34 +4,64 @@
 
 namespace h158::ui {
 
+namespace {
+RunCommand command(RunCommand::Kind kind) {
+    RunCommand c;
+    c.kind = kind;
+    return c;
+}
+}  // namespace
+
 RunController::RunController(QObject* parent) : QObject(parent) {
-    qRegisterMetaType<h158::Config>();
     qRegisterMetaType<h158::ui::RunBatchPtr>();
     qRegisterMetaType<h158::ui::RunState>();
     m_thread.setObjectName(QStringLiteral("hybrid158-trainer"));
-    m_worker = new RunWorker(m_pauseFlag, m_stopFlag, m_stepsDone);
+    m_worker = new RunWorker(m_mailbox, m_pauseFlag, m_stopFlag, m_stepsDone);
     m_worker->moveToThread(&m_thread);
-
-    connect(this, &RunController::workerStart, m_worker, &RunWorker::start);
-    connect(this, &RunController::workerPause, m_worker, &RunWorker::pause);
-    connect(this, &RunController::workerResume, m_worker, &RunWorker::resume);
-    connect(this, &RunController::workerStep, m_worker, &RunWorker::stepOnce);
-    connect(this, &RunController::workerStop, m_worker, &RunWorker::stop);
-    connect(this, &RunController::workerReset, m_worker, &RunWorker::reset);
-    connect(this, &RunController::workerPing, m_worker, &RunWorker::ping);
-
-    connect(m_worker, &RunWorker::started, this, &RunController::onStarted);
-    connect(m_worker, &RunWorker::batchReady, this, &RunController::batchReady);
-    connect(m_worker, &RunWorker::stateChanged, this, &RunController::onState);
-    connect(m_worker, &RunWorker::pong, this, &RunController::synced);
+    // Wake-ups only; the data is in m_mailbox (run_mailbox.h says why).
+    connect(this, &RunController::commandsPosted, m_worker, &RunWorker::takeCommands);
+    connect(m_worker, &RunWorker::reportsPosted, this, &RunController::takeReports);
     m_thread.start();
 }
 
 RunController::~RunController() {
-    m_stopFlag.store(true);
-    m_thread.quit();
+    m_stopFlag.store(true);  // ends a running chunk after its current step
+    RunCommand c;
+    c.kind = RunCommand::Kind::Shutdown;
+    post(std::move(c));
     m_thread.wait();
-    delete m_worker;  // the thread has ended: safe here; stops an unfinished run (summary.json)
+    // The worker closed the mailbox as its last act; checking it under the mailbox's lock orders
+    // everything the worker wrote before the deletion below (QThread::wait orders it too, but
+    // invisibly to ThreadSanitizer). If the thread ended some other way, quit() it.
+    if (!m_mailbox.closed()) {
+        m_thread.quit();
+        m_thread.wait();
+    }
+    delete m_worker;
+}
+
+void RunController::post(RunCommand c) {
+    if (m_mailbox.post(std::move(c))) emit commandsPosted();
+}
+
+void RunController::takeReports() {
+    for (RunReport& r : m_mailbox.takeReports()) {
+        switch (r.kind) {
+            case RunReport::Kind::Started:
+                if (r.runId == m_runId) m_totalSteps = r.totalSteps;
+                emit runStarted(r.runId, QString::fromStdString(r.dir), r.totalSteps);
+                break;
+            case RunReport::Kind::Batch:
+                emit batchReady(r.batch);
+                break;
+            case RunReport::Kind::State:
+                onState(r.runId, r.state, QString::fromStdString(r.message), r.stepsDone);
+                break;
+            case RunReport::Kind::Pong:
+                emit synced(r.token);
+                break;
+        }
+    }
 }
 
 int RunController::start(const h158::Config& cfg, const QString& dir, bool paused) {
@@ -43,7 +73,13 @@ int RunController::start(const h158::Config& cfg, const QString& dir, bool pause
     m_stepsDone.store(0);
     m_pauseFlag.store(paused);
     m_stopFlag.store(false);
-    emit workerStart(m_runId, cfg, dir, paused, false);
+    RunCommand c;
+    c.kind = RunCommand::Kind::Start;
+    c.runId = m_runId;
+    c.cfg = cfg;
+    c.dir = dir.toStdString();
+    c.paused = paused;
+    post(std::move(c));
     return m_runId;
 }
 
@@ -56,18 +92,24 @@ int RunController::resumeRun(const h158::Config& cfg, const QString& dir, int64_
     m_stepsDone.store(from);
     m_pauseFlag.store(false);
     m_stopFlag.store(false);
-    emit workerStart(m_runId, cfg, dir, false, true);
+    RunCommand c;
+    c.kind = RunCommand::Kind::Start;
+    c.runId = m_runId;
+    c.cfg = cfg;
+    c.dir = dir.toStdString();
+    c.resume = true;
+    post(std::move(c));
     return m_runId;
 }
 
 void RunController::pause() {
     m_pauseFlag.store(true);
-    emit workerPause();
+    post(command(RunCommand::Kind::Pause));
 }
 
 void RunController::resume() {
     m_pauseFlag.store(false);
-    emit workerResume();
+    post(command(RunCommand::Kind::Resume));
 }
 
 void RunController::togglePause() {
@@ -78,28 +120,25 @@ void RunController::togglePause() {
 }
 
 void RunController::step() {
-    emit workerStep();
+    post(command(RunCommand::Kind::Step));
 }
 
 void RunController::stop() {
     m_stopFlag.store(true);
-    emit workerStop();
+    post(command(RunCommand::Kind::Stop));
 }
 
 void RunController::reset() {
     m_stopFlag.store(true);
-    emit workerReset();
+    post(command(RunCommand::Kind::Reset));
 }
 
 int RunController::sync() {
     const int token = m_nextToken++;
-    emit workerPing(token);
+    RunCommand c = command(RunCommand::Kind::Ping);
+    c.token = token;
+    post(std::move(c));
     return token;
-}
-
-void RunController::onStarted(int runId, const QString& dir, qint64 totalSteps) {
-    if (runId == m_runId) m_totalSteps = totalSteps;
-    emit runStarted(runId, dir, totalSteps);
 }
 
 void RunController::onState(int runId, RunState s, const QString& message, qint64 steps) {

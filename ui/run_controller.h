@@ -1,6 +1,7 @@
 // The UI thread's handle on training: owns the worker thread and its RunWorker, turns button
-// presses into queued commands (plus atomic flags that end a running chunk between two steps),
-// and relays the worker's batches and state reports. Nothing here waits on a step.
+// presses into commands posted to their mailbox (plus atomic flags that end a running chunk
+// between two steps), and relays the worker's batches and state reports as signals on the UI
+// thread. Nothing here waits on a step.
 #pragma once
 
 #include <QObject>
@@ -8,6 +9,7 @@
 #include <atomic>
 
 #include "core/config/config.h"
+#include "ui/run_mailbox.h"
 #include "ui/run_state.h"
 
 namespace h158::ui {
@@ -18,7 +20,9 @@ class RunController : public QObject {
     Q_OBJECT
   public:
     explicit RunController(QObject* parent = nullptr);
-    ~RunController() override;  // stops the run between two steps, then quit(); wait()
+    // Stops the run between two steps (its worker writes summary.json on its own thread), then
+    // waits for the thread to end.
+    ~RunController() override;
 
     // Starts a new run writing to `dir`; returns its id. Ignored (returns 0) while one is active.
     int start(const h158::Config& cfg, const QString& dir, bool paused = false);
@@ -48,20 +52,15 @@ class RunController : public QObject {
                       qint64 stepsDone);
     void synced(int token);
 
-    // Queued into the worker thread.
-    void workerStart(int runId, const h158::Config& cfg, const QString& dir, bool paused,
-                     bool resume);
-    void workerPause();
-    void workerResume();
-    void workerStep();
-    void workerStop();
-    void workerReset();
-    void workerPing(int token);
+    // Wakes the worker (queued into its thread): it takes every command in the mailbox.
+    void commandsPosted();
 
   private:
-    void onStarted(int runId, const QString& dir, qint64 totalSteps);
+    void post(RunCommand c);
+    void takeReports();  // the worker's wake-up: relays every report in the mailbox
     void onState(int runId, RunState s, const QString& message, qint64 steps);
 
+    RunMailbox m_mailbox;
     QThread m_thread;
     RunWorker* m_worker = nullptr;
     std::atomic<bool> m_pauseFlag{false};
@@ -78,4 +77,3 @@ class RunController : public QObject {
 
 }  // namespace h158::ui
 
-Q_DECLARE_METATYPE(h158::Config)

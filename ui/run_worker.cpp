@@ -1,6 +1,7 @@
 #include "ui/run_worker.h"
 
 #include <QMetaObject>
+#include <QThread>
 #include <algorithm>
 
 namespace h158::ui {
@@ -49,15 +50,55 @@ void addLatest(std::vector<Snapshot>& list, Snapshot s) {
     list.push_back(std::move(s));
 }
 
-RunWorker::RunWorker(std::atomic<bool>& pauseFlag, std::atomic<bool>& stopFlag,
-                     std::atomic<int64_t>& stepsDone)
-    : m_pauseFlag(pauseFlag), m_stopFlag(stopFlag), m_stepsDone(stepsDone) {}
+RunWorker::RunWorker(RunMailbox& mailbox, std::atomic<bool>& pauseFlag,
+                     std::atomic<bool>& stopFlag, std::atomic<int64_t>& stepsDone)
+    : m_mailbox(mailbox), m_pauseFlag(pauseFlag), m_stopFlag(stopFlag), m_stepsDone(stepsDone) {}
 
 RunWorker::~RunWorker() {
+    // Normally shutdown() has already stopped the run on the worker's own thread.
     if (m_session && !m_session->finished()) m_session->stop();
 }
 
-void RunWorker::start(int runId, const h158::Config& cfg, const QString& dir, bool paused,
+void RunWorker::takeCommands() {
+    for (RunCommand& c : m_mailbox.takeCommands()) {
+        switch (c.kind) {
+            case RunCommand::Kind::Start:
+                start(c.runId, c.cfg, c.dir, c.paused, c.resume);
+                break;
+            case RunCommand::Kind::Pause:
+                pause();
+                break;
+            case RunCommand::Kind::Resume:
+                resume();
+                break;
+            case RunCommand::Kind::Step:
+                stepOnce();
+                break;
+            case RunCommand::Kind::Stop:
+                stop();
+                break;
+            case RunCommand::Kind::Reset:
+                reset();
+                break;
+            case RunCommand::Kind::Ping: {
+                RunReport r;
+                r.kind = RunReport::Kind::Pong;
+                r.token = c.token;
+                report(std::move(r));
+                break;
+            }
+            case RunCommand::Kind::Shutdown:
+                shutdown();
+                return;  // nothing after the last command
+        }
+    }
+}
+
+void RunWorker::report(RunReport r) {
+    if (m_mailbox.post(std::move(r))) emit reportsPosted();
+}
+
+void RunWorker::start(int runId, const h158::Config& cfg, const std::string& dir, bool paused,
                       bool resume) {
     if (isActive(m_state)) return;
     m_session.reset();
@@ -67,14 +108,18 @@ void RunWorker::start(int runId, const h158::Config& cfg, const QString& dir, bo
     m_stepsDone.store(0);
     setState(RunState::Starting);
     try {
-        m_session = resume ? RunSession::resume(dir.toStdString())
-                           : std::make_unique<RunSession>(cfg, dir.toStdString());
+        m_session = resume ? RunSession::resume(dir) : std::make_unique<RunSession>(cfg, dir);
         m_stepsDone.store(m_session->trainer().stepsDone());
     } catch (const std::exception& e) {
-        setState(RunState::Failed, QString::fromStdString(e.what()));
+        setState(RunState::Failed, e.what());
         return;
     }
-    emit started(runId, dir, m_session->trainer().totalSteps());
+    RunReport started;
+    started.kind = RunReport::Kind::Started;
+    started.runId = runId;
+    started.dir = dir;
+    started.totalSteps = m_session->trainer().totalSteps();
+    report(std::move(started));
     for (auto& s : m_session->takeSnapshots()) m_batch.snapshots.push_back(std::move(s));
     flush();
     if (paused) {
@@ -122,14 +167,18 @@ void RunWorker::reset() {
     setState(RunState::Idle);
 }
 
-void RunWorker::ping(int token) {
-    emit pong(token);
+void RunWorker::shutdown() {
+    if (m_session && !m_session->finished()) m_session->stop();
+    m_session.reset();
+    m_state = RunState::Idle;
+    m_mailbox.close();
+    QThread::currentThread()->quit();
 }
 
 void RunWorker::stopRun() {
     m_session->stop();
     flush();
-    setState(RunState::Stopped, QString::fromStdString(m_session->trainer().summary().message));
+    setState(RunState::Stopped, m_session->trainer().summary().message);
 }
 
 void RunWorker::scheduleChunk() {
@@ -177,7 +226,11 @@ void RunWorker::flush() {
     auto out = std::make_shared<RunBatch>(std::move(m_batch));
     m_batch = RunBatch{};
     m_batch.runId = m_runId;
-    emit batchReady(out);
+    RunReport r;
+    r.kind = RunReport::Kind::Batch;
+    r.runId = m_runId;
+    r.batch = std::move(out);
+    report(std::move(r));
 }
 
 void RunWorker::endFromTrainer() {
@@ -200,12 +253,18 @@ void RunWorker::endFromTrainer() {
             st = RunState::Failed;
             break;
     }
-    setState(st, QString::fromStdString(s.message));
+    setState(st, s.message);
 }
 
-void RunWorker::setState(RunState s, const QString& message) {
+void RunWorker::setState(RunState s, std::string message) {
     m_state = s;
-    emit stateChanged(m_runId, s, message, m_stepsDone.load());
+    RunReport r;
+    r.kind = RunReport::Kind::State;
+    r.runId = m_runId;
+    r.state = s;
+    r.message = std::move(message);
+    r.stepsDone = m_stepsDone.load();
+    report(std::move(r));
 }
 
 }  // namespace h158::ui

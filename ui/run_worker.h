@@ -1,16 +1,19 @@
-// The worker that owns a RunSession on the controller's thread. It takes commands as queued
-// slot calls, runs steps in short chunks so commands are handled between them, and sends rows
-// and snapshots back in batches (at most ~30 per second). The UI's atomic flags end a chunk
-// early, between two steps, so Pause and Stop take effect within one step.
+// The worker that owns a RunSession on the controller's thread. It takes commands from the
+// mailbox it shares with the controller (woken by a queued signal that carries no data), runs
+// steps in short chunks so commands are handled between them, and posts rows and snapshots back
+// in batches (at most ~30 per second). The UI's atomic flags end a chunk early, between two
+// steps, so Pause and Stop take effect within one step.
 #pragma once
 
 #include <QElapsedTimer>
 #include <QObject>
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "core/config/config.h"
 #include "core/train/run_session.h"
+#include "ui/run_mailbox.h"
 #include "ui/run_state.h"
 
 namespace h158::ui {
@@ -18,37 +21,42 @@ namespace h158::ui {
 class RunWorker : public QObject {
     Q_OBJECT
   public:
-    RunWorker(std::atomic<bool>& pauseFlag, std::atomic<bool>& stopFlag,
+    RunWorker(RunMailbox& mailbox, std::atomic<bool>& pauseFlag, std::atomic<bool>& stopFlag,
               std::atomic<int64_t>& stepsDone);
     ~RunWorker() override;
 
+    // Handles every command in the mailbox, in order (the slot of the controller's wake-up).
+    void takeCommands();
+
+  signals:
+    // Wakes the controller (queued into its thread): it takes every report in the mailbox.
+    void reportsPosted();
+
+  private:
     // Commands; each is ignored when it does not apply to the current state.
     // Starts a new run in `dir`, or (resume) continues the run in `dir` from its checkpoint
     // (RunSession::resume; cfg is then the run's own, for the caller's views only).
-    void start(int runId, const h158::Config& cfg, const QString& dir, bool paused, bool resume);
+    void start(int runId, const h158::Config& cfg, const std::string& dir, bool paused,
+               bool resume);
     void pause();
     void resume();
     void stepOnce();
     void stop();
-    void reset();          // ends an active run as stopped and forgets it
-    void ping(int token);  // answered by pong(token) once every earlier command is handled
+    void reset();  // ends an active run as stopped and forgets it
+    // Stops an active run (summary.json), forgets it, closes the mailbox and ends the thread's
+    // event loop: the last command the controller sends.
+    void shutdown();
+    void report(RunReport r);
 
-  signals:
-    void started(int runId, const QString& dir, qint64 totalSteps);
-    void batchReady(const h158::ui::RunBatchPtr& batch);
-    void stateChanged(int runId, h158::ui::RunState state, const QString& message,
-                      qint64 stepsDone);
-    void pong(int token);
-
-  private:
     void runChunk();
     void scheduleChunk();
     bool doStep();  // false when the run ended (finished, diverged, failed)
     void flush();
-    void setState(RunState s, const QString& message = {});
+    void setState(RunState s, std::string message = {});
     void endFromTrainer();
     void stopRun();
 
+    RunMailbox& m_mailbox;
     std::atomic<bool>& m_pauseFlag;
     std::atomic<bool>& m_stopFlag;
     std::atomic<int64_t>& m_stepsDone;
