@@ -16,11 +16,12 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 jobs="${H158_JOBS:-$(nproc)}"
 
 # The suites whose code runs on more than one thread of our own: the thread pool behind
-# parallelFor (k-means, the GPT, the bit kernels, TernGrad) and the trainer end to end, which also
-# builds trainers with different thread counts. (The GUI suites are not here yet: the workbench
-# hands data between its window and its run worker through queued signals, which Qt orders with
-# locks TSan cannot see in Debian's uninstrumented Qt, so every hand-over reads as a race.)
-TSAN_TESTS=(test_trainer test_kmeans test_gpt_model test_bit_kernels test_terngrad)
+# parallelFor (k-means, the GPT, the bit kernels, TernGrad), the trainer end to end (which also
+# builds trainers with different thread counts), and the workbench, whose window hands commands to
+# its run worker's thread and takes rows back through a mutex-guarded mailbox (ui/run_mailbox.h).
+TSAN_TESTS=(test_trainer test_kmeans test_gpt_model test_bit_kernels test_terngrad
+            test_gui_controller test_gui_main_window test_gui_config_panel test_gui_random
+            test_gui_history_bounds)
 
 "$here/scripts/install-deps.sh"
 
@@ -37,7 +38,10 @@ run_ctest() {
         export ASAN_OPTIONS="log_path=$logs/asan:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:detect_leaks=1"
         export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
         export LSAN_OPTIONS="print_suppressions=0"
-        export TSAN_OPTIONS="log_path=$logs/tsan:suppressions=$here/tests/tsan.supp:second_deadlock_stack=1:history_size=4"
+        # die_after_fork=0: QProcess starts a child with vfork-like clone(CLONE_VM), and GCC 12's
+        # TSan then takes the parent for a forked child and kills it when it next starts a thread
+        # (a suite that starts a CLI and then a run worker). The child calls exec at once.
+        export TSAN_OPTIONS="log_path=$logs/tsan:suppressions=$here/tests/tsan.supp:second_deadlock_stack=1:history_size=4:die_after_fork=0"
         ctest --output-on-failure -j"$jobs" "$@"
     ) || status=$?
     if compgen -G "$logs/*" > /dev/null; then
