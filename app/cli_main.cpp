@@ -17,6 +17,11 @@ const Command kCommands[] = {
     {"run", h158::cli::runCommand,
      "run [--preset NAME | --config FILE] [--set key=value]... [--steps N] [--seed S] [--out DIR]"},
     {"resume", h158::cli::resumeCommand, "resume DIR            (continues a stopped, killed or failed run)"},
+    {"sweep", h158::cli::sweepCommand,
+     "sweep [--preset NAME | --config FILE | --file SWEEP.json] [--set key=value]...\n"
+     "                     [--grid key=v1,v2,...]... [--seeds N] [--steps N] [--jobs J] --out DIR\n"
+     "                     (again, or `sweep --out DIR`, continues it; sweep --help says more)\n"
+     "  hybrid158-cli sweep --out DIR --task I [--threads T]   (run or resume run I alone)"},
     {"presets", h158::cli::presetsCommand, "presets"},
     {"config", h158::cli::configCommand, "config --preset NAME | --config FILE [--set key=value]..."},
     {"kmeans", h158::cli::kmeansCommand,

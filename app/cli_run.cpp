@@ -11,7 +11,7 @@
 
 #include "app/cli.h"
 #include "app/cli_args.h"
-#include "core/train/run_session.h"
+#include "app/cli_session.h"
 
 namespace h158::cli {
 
@@ -34,11 +34,18 @@ void drawProgress(int64_t done, int64_t total, double seconds, double loss) {
     std::fflush(stderr);
 }
 
-// Steps the session to its end (Ctrl-C stops it with everything written), drawing progress on a
-// terminal; prints the summary as one JSON line. 0 when the run completed, 1 otherwise.
+}  // namespace
+
 int driveSession(RunSession& session, const char* what, const std::string& out) {
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
+    // `sweep` starts its runs with these blocked, so a Ctrl-C that comes before the handler is
+    // installed still stops the run cleanly here
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stopSignals, nullptr);
     const bool tty = isatty(STDERR_FILENO);
     const auto t0 = std::chrono::steady_clock::now();
     auto lastDraw = t0;
@@ -77,8 +84,6 @@ int driveSession(RunSession& session, const char* what, const std::string& out) 
     std::fprintf(stderr, "hybrid158-cli %s: %s\n", what, s.message.c_str());
     return 1;
 }
-
-}  // namespace
 
 int runCommand(int argc, char** argv) {
     Config cfg;

@@ -490,16 +490,16 @@ void saveConfigFile(const Config& c, const std::string& path) {
     writeFileAtomically(path, toJson(c).dump(2) + "\n");
 }
 
-void applySetting(Config& c, const std::string& assignment) {
+void applySetting(Config& c, const std::string& assignment, const std::string& where) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
-        throw ConfigError("--set expects key=value, got '" + assignment + "'");
+        throw ConfigError(where + " expects key=value, got '" + assignment + "'");
     const std::string key = assignment.substr(0, eq);
     const FieldSpec* f = findField(key);
     if (!f) {
         std::vector<std::string> keys;
         for (const auto& s : configSchema()) keys.push_back(s.key);
-        throw ConfigError(unknownKeyMessage("--set", key, keys));
+        throw ConfigError(unknownKeyMessage(where, key, keys));
     }
     f->setFromString(c, assignment.substr(eq + 1));
 }

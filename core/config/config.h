@@ -175,8 +175,8 @@ Config fromJson(const nlohmann::json& j, const Config& base = Config{},
                 const std::string& where = "config");
 Config loadConfigFile(const std::string& path);
 void saveConfigFile(const Config& c, const std::string& path);
-// "key=value" as given to --set.
-void applySetting(Config& c, const std::string& assignment);
+// "key=value" as given to --set; `where` names the source in messages ("--set", "--grid").
+void applySetting(Config& c, const std::string& assignment, const std::string& where = "--set");
 
 // Built-in presets, compiled in from resources/presets/*.json.
 struct PresetInfo {
