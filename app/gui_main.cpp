@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     }
     if (cli.isSet(run) && !form->isValid())
         return usageError(form->errors().value(0, QStringLiteral("invalid configuration")));
-    if (cli.isSet(shot)) window.resize(1600, 1000);  // the same picture whatever was saved
+    if (cli.isSet(shot)) window.fitToScreen();  // the same picture whatever was saved
     window.show();
 
     const QString screenshot = cli.value(shot);

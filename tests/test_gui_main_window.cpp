@@ -6,6 +6,9 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QLabel>
+#include <QLineEdit>
+#include <QScreen>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -140,6 +143,98 @@ class TestGuiMainWindow : public QObject {
                   {"run", "--preset", "seed-linear", "--steps", "40", "--out", cliOut});
         QVERIFY(cli.waitForFinished(60000));
         QCOMPARE(csvWithoutElapsed(dir + "/metrics.csv"), csvWithoutElapsed(cliOut + "/metrics.csv"));
+    }
+
+    // Run keys work wherever the focus is: with the cursor in a text field of the form, F8
+    // pauses and resumes and F10 steps, while Space types a space into the field.
+    void runKeysWorkFromATextField() {
+        auto w = makeWindow();
+        QVERIFY(w);
+        QVERIFY(w->configPanel()->selectPreset("seed-linear"));
+        w->configPanel()->setFieldText("run.steps", "100000");
+        auto* name = qobject_cast<QLineEdit*>(w->configPanel()->editor("run.name"));
+        QVERIFY(name);
+        QVERIFY(clickAction(*w, w->stepAction()));  // a paused run, one step
+        QTRY_COMPARE(w->state(), RunState::Paused);
+        name->setFocus();
+        QTRY_VERIFY(name->hasFocus());
+        const QString before = name->text();
+        QTest::keyClick(name, Qt::Key_Space);
+        QCOMPARE(name->text(), before + " ");
+        QVERIFY(syncWorker(*w));
+        QCOMPARE(w->state(), RunState::Paused);  // Space in the field did not resume
+        QTest::keyClick(name, Qt::Key_F10);
+        QTRY_COMPARE(w->receivedSteps(), int64_t(2));
+        QTest::keyClick(name, Qt::Key_F8);
+        QTRY_COMPARE(w->state(), RunState::Running);
+        QTest::keyClick(name, Qt::Key_F8);
+        QTRY_COMPARE(w->state(), RunState::Paused);
+        QVERIFY(w->shortcutsHelp().contains("F8"));
+        QVERIFY(clickAction(*w, w->stopAction()));
+        QTRY_COMPARE(w->state(), RunState::Stopped);
+    }
+
+    // The window takes the screen it opens on into account and can shrink to a 1366 x 768
+    // laptop's free area; at 1600 x 1000 after a run, no panel title is cut and no two tick
+    // labels of any axis touch.
+    void windowFitsAndLabelsDoNotCollide() {
+        auto w = makeWindow();
+        QVERIFY(w);
+        const QSize room = w->screen()->availableGeometry().size();
+        // (the offscreen platform's screen is 800 x 800: smaller than the window can be)
+        const QSize least = w->minimumSizeHint();
+        QVERIFY2(w->width() <= std::max(room.width(), least.width()) &&
+                     w->height() <= std::max(room.height(), least.height()),
+                 qPrintable(QString("%1x%2 on %3x%4").arg(w->width()).arg(w->height())
+                                .arg(room.width()).arg(room.height())));
+        QVERIFY2(least.width() <= 1350 && least.height() <= 728,
+                 qPrintable(QString("minimum %1x%2").arg(least.width()).arg(least.height())));
+
+        QVERIFY(w->configPanel()->selectPreset("spirals"));
+        w->configPanel()->setFieldText("run.steps", "300");
+        QSignalSpy finished(w.get(), &MainWindow::runFinished);
+        QVERIFY(clickAction(*w, w->runAction()));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        w->resize(1600, 1000);
+        QTest::qWait(50);
+        int axesChecked = 0;
+        for (auto* p : w->panels()) {
+            if (!p->isVisible()) continue;
+            for (QLabel* l : p->findChildren<QLabel*>()) {
+                if (l->font().bold() && l->text() == p->title())
+                    QVERIFY2(l->fontMetrics().horizontalAdvance(l->text()) <= l->width(),
+                             qPrintable(p->title() + " is cut"));
+            }
+            QCustomPlot* plot = p->plot();
+            if (!plot) continue;
+            p->forceRedraw();
+            for (QCPAxisRect* r : plot->axisRects()) {
+                for (QCPAxis* a : r->axes()) {
+                    if (!a->visible() || !a->tickLabels()) continue;
+                    const QVector<double> ticks = a->tickVector();
+                    const QVector<QString> labels = a->tickVectorLabels();
+                    const QFontMetrics fm(a->tickLabelFont());
+                    const bool horizontal = a->orientation() == Qt::Horizontal;
+                    double prevPos = 0, prevHalf = 0;
+                    bool first = true;
+                    for (int i = 0; i < ticks.size(); ++i) {
+                        if (!a->range().contains(ticks[i]) || labels[i].isEmpty()) continue;
+                        const double pos = a->coordToPixel(ticks[i]);
+                        const double half =
+                            (horizontal ? fm.horizontalAdvance(labels[i]) : fm.height()) / 2.0;
+                        if (!first)
+                            QVERIFY2(std::abs(pos - prevPos) >= prevHalf + half + 2,
+                                     qPrintable(QString("%1: tick labels %2 and %3 touch")
+                                                    .arg(p->title(), labels[i - 1], labels[i])));
+                        prevPos = pos;
+                        prevHalf = half;
+                        first = false;
+                    }
+                    ++axesChecked;
+                }
+            }
+        }
+        QVERIFY(axesChecked >= 10);
     }
 
     void everyViewReceivesItsData() {

@@ -34,7 +34,7 @@ QVector<double> rollingRate(const std::vector<StepMetrics>& rows, int window, QV
 
 ConstraintPanel::ConstraintPanel(QWidget* parent) : Panel(tr("Constraint activation"), parent) {
     m_rateLabel = addInfoLabel();
-    m_log = new QCheckBox(tr("log norms"));
+    m_log = new QCheckBox(tr("log"));
     m_log->setChecked(true);
     header()->insertWidget(2, m_log);
     connect(m_log, &QCheckBox::toggled, this, &ConstraintPanel::setLogNorms);

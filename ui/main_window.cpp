@@ -13,6 +13,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
@@ -50,7 +51,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     buildDocks();
     buildActions();
     buildStatusBar();
-    resize(1600, 1000);
+    fitToScreen();
 
     connect(m_controller, &RunController::batchReady, this, &MainWindow::onBatch);
     connect(m_controller, &RunController::stateChanged, this, &MainWindow::onState);
@@ -149,8 +150,10 @@ void MainWindow::buildActions() {
     m_runAct->setShortcuts({QKeySequence(Qt::Key_F5), QKeySequence(Qt::CTRL | Qt::Key_Return)});
     m_runAct->setToolTip(tr("Start a new run with this configuration (F5)"));
     m_pauseAct = new QAction(st->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
-    m_pauseAct->setShortcut(QKeySequence(Qt::Key_Space));
-    m_pauseAct->setToolTip(tr("Pause or resume the run (Space)"));
+    // Space is the quick key, but a text field types it; F8 pauses wherever the focus is (every
+    // run shortcut is a function key or a Ctrl chord, which the fields do not use).
+    m_pauseAct->setShortcuts({QKeySequence(Qt::Key_F8), QKeySequence(Qt::Key_Space)});
+    m_pauseAct->setToolTip(tr("Pause or resume the run (F8 anywhere; Space outside text fields)"));
     m_stepAct = new QAction(st->standardIcon(QStyle::SP_MediaSkipForward), tr("&Step"), this);
     m_stepAct->setShortcuts({QKeySequence(Qt::Key_F10), QKeySequence(Qt::CTRL | Qt::Key_Right)});
     m_stepAct->setToolTip(tr("Exactly one training step while paused (F10)"));
@@ -202,6 +205,9 @@ void MainWindow::buildActions() {
         if (m_maximized) toggleMaximized(m_maximized);
     });
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard shortcuts"), this, [this] {
+        QMessageBox::information(this, tr("Keyboard shortcuts"), shortcutsHelp());
+    });
     help->addAction(tr("&About hybrid158"), this, [this] {
         QMessageBox::about(this, tr("About hybrid158"),
                            tr("<h3>hybrid158</h3><p>A workbench for 1.58-bit (ternary) training: "
@@ -211,6 +217,33 @@ void MainWindow::buildActions() {
                               "<p>Runs are written to the workspace in the same format as "
                               "<tt>hybrid158-cli run</tt>.</p>"));
     });
+}
+
+QString MainWindow::shortcutsHelp() const {
+    QString rows;
+    for (QAction* a : {m_runAct, m_pauseAct, m_stepAct, m_stopAct, m_resetAct}) {
+        QStringList keys;
+        for (const QKeySequence& k : a->shortcuts())
+            keys << k.toString(QKeySequence::NativeText).toHtmlEscaped();
+        rows += QStringLiteral("<tr><td>%1</td><td>&nbsp;&nbsp;%2</td></tr>")
+                    .arg(a->text().remove(QLatin1Char('&')), keys.join(QStringLiteral(", ")));
+    }
+    return tr("<p>The run keys work wherever the focus is, also in a field of the "
+              "configuration: they are function keys and Ctrl chords, which the fields do not "
+              "use. Space pauses too, except in a text field, where it types a space.</p>"
+              "<table>%1</table>")
+        .arg(rows);
+}
+
+void MainWindow::fitToScreen() {
+    // 1600 x 1000 where the screen has room, else the screen's free area (a 1366 x 768 laptop);
+    // the window frame takes the margin.
+    QSize size(1600, 1000);
+    if (const QScreen* s = screen()) {
+        const QSize room = s->availableGeometry().size() - QSize(16, 40);
+        size = size.boundedTo(room).expandedTo(minimumSizeHint());
+    }
+    resize(size);
 }
 
 void MainWindow::buildStatusBar() {

@@ -51,6 +51,10 @@ class MainWindow : public QMainWindow {
     ~MainWindow() override;
 
     RunController* controller() const { return m_controller; }
+    // Sizes the window to the screen it is on: 1600 x 1000, or less where the screen has less.
+    void fitToScreen();
+    // The Help menu's list of the run keys (rich text).
+    QString shortcutsHelp() const;
     ConfigPanel* configPanel() const { return m_config; }
     RunsPanel* runsPanel() const { return m_runs; }
     MemoryPanel* memoryPanel() const { return m_memory; }

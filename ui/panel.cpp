@@ -3,6 +3,7 @@
 #include <qcustomplot.h>
 
 #include <QHBoxLayout>
+#include <algorithm>
 #include <QLabel>
 #include <QPainter>
 #include <QStackedWidget>
@@ -16,6 +17,35 @@
 
 namespace h158::ui {
 
+namespace {
+// A label that ends in "…" when it does not fit; the full text is then its tooltip. As a title
+// it asks for its whole text and gives way down to a few characters (so a narrow panel keeps its
+// controls); as a caption (`caption`) it takes only the room left.
+class ElidedLabel : public QLabel {
+  public:
+    explicit ElidedLabel(const QString& text = {}, bool caption = true) : QLabel(text) {
+        setSizePolicy(caption ? QSizePolicy::Ignored : QSizePolicy::Preferred,
+                      QSizePolicy::Preferred);
+        setMinimumWidth(20);
+    }
+    QSize minimumSizeHint() const override {
+        const QSize hint = QLabel::minimumSizeHint();
+        const int few = fontMetrics().horizontalAdvance(text().left(6) + QStringLiteral("…"));
+        return {std::min(hint.width(), few), hint.height()};
+    }
+
+  protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter p(this);
+        p.setPen(palette().color(QPalette::WindowText));
+        p.setFont(font());
+        const QString t = fontMetrics().elidedText(text(), Qt::ElideRight, width());
+        p.drawText(rect(), Qt::AlignLeft | Qt::AlignVCenter, t);
+        setToolTip(t == text() ? QString() : text());
+    }
+};
+}  // namespace
+
 Panel::Panel(const QString& title, QWidget* parent) : QFrame(parent) {
     setObjectName(QStringLiteral("panelCard"));
     setFrameShape(QFrame::StyledPanel);
@@ -26,7 +56,7 @@ Panel::Panel(const QString& title, QWidget* parent) : QFrame(parent) {
     v->setSpacing(2);
     m_header = new QHBoxLayout;
     m_header->setSpacing(6);
-    m_title = new QLabel(title);
+    m_title = new ElidedLabel(title, false);
     QFont f = m_title->font();
     f.setBold(true);
     m_title->setFont(f);
@@ -53,25 +83,6 @@ QString Panel::title() const {
     return m_title->text();
 }
 
-namespace {
-// A caption that ends in "…" when it does not fit; the full text is its tooltip.
-class ElidedLabel : public QLabel {
-  public:
-    ElidedLabel() {
-        setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-        setMinimumWidth(20);
-    }
-
-  protected:
-    void paintEvent(QPaintEvent*) override {
-        QPainter p(this);
-        p.setPen(palette().color(QPalette::WindowText));
-        const QString t = fontMetrics().elidedText(text(), Qt::ElideRight, width());
-        p.drawText(rect(), Qt::AlignLeft | Qt::AlignVCenter, t);
-        setToolTip(t == text() ? QString() : text());
-    }
-};
-}  // namespace
 
 QLabel* Panel::addInfoLabel() {
     auto* l = new ElidedLabel;

@@ -8,6 +8,7 @@
 #include <QFont>
 #include <QPalette>
 #include <QStyleFactory>
+#include <algorithm>
 #include <array>
 
 namespace h158::ui {
@@ -77,7 +78,41 @@ void styleAxisRect(QCPAxisRect* rect) {
     rect->axis(QCPAxis::atBottom)->ticker()->setTickCount(4);
 }
 
+void fitTickCounts(QCustomPlot* plot) {
+    static const char* const kWanted = "h158WantedTicks";
+    for (QCPAxisRect* r : plot->axisRects()) {
+        bool changed = false;
+        for (QCPAxis* a : r->axes()) {
+            if (!a->visible() || !a->tickLabels()) continue;
+            QVariant wanted = a->property(kWanted);
+            if (!wanted.isValid()) {
+                wanted = a->ticker()->tickCount();
+                a->setProperty(kWanted, wanted);
+            }
+            const QFontMetrics fm(a->tickLabelFont());
+            const bool horizontal = a->orientation() == Qt::Horizontal;
+            int extent = 1;
+            for (const QString& l : a->tickVectorLabels())
+                extent = std::max(extent, horizontal ? fm.horizontalAdvance(l) : fm.height());
+            const int room = horizontal ? r->width() : r->height();
+            // A label and a gap of two characters per tick; the ticker rounds its step to a
+            // readable one that can give up to ~1.4x the ticks asked for, hence the margin.
+            const double perTick = 1.45 * (extent + 2 * fm.averageCharWidth());
+            const int fits = std::max(1, int(double(room) / perTick));
+            const int count = std::min(fits, std::max(1, wanted.toInt()));
+            if (count != a->ticker()->tickCount()) {
+                a->ticker()->setTickCount(count);
+                changed = true;
+            }
+        }
+        // The ticks of this replot were made before the layout knew the rect's size: make them
+        // again (the margins keep their size; a label's height does not change).
+        if (changed) r->update(QCPLayoutElement::upPreparation);
+    }
+}
+
 void stylePlot(QCustomPlot* plot) {
+    QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] { fitTickCounts(plot); });
     plot->setBackground(Qt::white);
     plot->setNoAntialiasingOnDrag(true);
     plot->setPlottingHint(QCP::phCacheLabels, true);

@@ -41,6 +41,11 @@ inline const QColor text{50, 50, 50};
 
 // Axis colours, fonts and grid of one axis rect (and the plot's background).
 void styleAxisRect(QCPAxisRect* rect);
+// Also makes every replot fit its tick counts to the room the axes have (fitTickCounts).
 void stylePlot(QCustomPlot* plot);
+// Sets each visible axis's tick count (never above what the panel asked for) so that its tick
+// labels cannot touch ("150200250" never happens), from the size the layout just gave its axis
+// rect, and remakes the ticks of a rect where a count changed. Called after every layout.
+void fitTickCounts(QCustomPlot* plot);
 
 }  // namespace h158::ui
