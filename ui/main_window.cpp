@@ -76,7 +76,9 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     updateStatus();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    stopSweep();
+}
 
 void MainWindow::buildCentre() {
     m_loss = new LossPanel;
@@ -173,6 +175,10 @@ void MainWindow::buildActions() {
     m_resumeAct->setToolTip(tr("Continue the selected stopped, interrupted or failed run from its "
                                "checkpoint; its metrics go on as if it had never stopped"));
     connect(m_resumeAct, &QAction::triggered, this, [this] { resumeRun(); });
+    m_sweepAct = new QAction(tr("S&weep…"), this);
+    m_sweepAct->setToolTip(tr("Run a grid of settings × seeds from this configuration, as "
+                              "hybrid158-cli sweep does, into a folder of the workspace"));
+    connect(m_sweepAct, &QAction::triggered, this, &MainWindow::openSweepDialog);
 
     QToolBar* tb = addToolBar(tr("Run"));
     tb->setObjectName(QStringLiteral("runToolBar"));
@@ -199,6 +205,7 @@ void MainWindow::buildActions() {
     run->addActions({m_runAct, m_pauseAct, m_stepAct, m_stopAct, m_resetAct});
     run->addSeparator();
     run->addAction(m_resumeAct);
+    run->addAction(m_sweepAct);
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
     view->addAction(tr("Show &all views"), this, [this] {

@@ -13,6 +13,7 @@
 
 class QAction;
 class QLabel;
+class QProcess;
 class QSplitter;
 
 namespace h158::ui {
@@ -35,6 +36,7 @@ class WeightsPanel;
 struct MainWindowOptions {
     QString workspace;        // empty: QSettings, else the user's data location + "/runs"
     bool useSettings = true;  // restore and save config, layout and workspace
+    QString cliPath;          // hybrid158-cli for sweeps; empty: the one beside this program
 };
 
 class MainWindow : public QMainWindow {
@@ -66,6 +68,12 @@ class MainWindow : public QMainWindow {
     QAction* stopAction() const { return m_stopAct; }
     QAction* resetAction() const { return m_resetAct; }
     QAction* resumeFromCheckpointAction() const { return m_resumeAct; }
+    QAction* sweepAction() const { return m_sweepAct; }
+    // Starts `hybrid158-cli <arguments>` (a sweep into the workspace, SweepDialog::arguments):
+    // each run that ends is listed in the Runs panel, the status bar follows the progress and
+    // a banner gives the tally. False (and a banner) when one is running or it cannot start.
+    bool startSweep(const QStringList& arguments);
+    bool sweepRunning() const;
     QTimer* redrawTimer() { return &m_redraw; }
     // The longest a redraw tick has held the event loop (milliseconds), for the benchmark.
     double longestTickMs() const { return m_longestTickMs; }
@@ -97,6 +105,8 @@ class MainWindow : public QMainWindow {
   signals:
     // The live run reached completed, stopped, diverged or failed.
     void runFinished(h158::ui::RunState state);
+    // The sweep process ended (its exit code: 0 when every run completed).
+    void sweepFinished(int exitCode);
 
   protected:
     void closeEvent(QCloseEvent* e) override;
@@ -122,8 +132,14 @@ class MainWindow : public QMainWindow {
     void toggleMaximized(Panel* p);
     void chooseWorkspace();
     void showBanner(const QString& text, bool error);
+    void openSweepDialog();
+    void onSweepOutput();
+    void stopSweep();  // at exit: the runs stop with a checkpoint (the sweep continues them)
 
     RunController* m_controller;
+    QAction* m_sweepAct = nullptr;
+    QProcess* m_sweep = nullptr;
+    QByteArray m_sweepOutput;  // stderr not yet split into lines
     ConfigPanel* m_config = nullptr;
     RunsPanel* m_runs = nullptr;
     MemoryPanel* m_memory = nullptr;

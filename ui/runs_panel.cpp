@@ -43,6 +43,17 @@ RunState stateOf(const std::string& status) {
     if (status == "interrupted") return RunState::Interrupted;
     return RunState::Unreadable;
 }
+
+// The entry's state, steps, final loss, problem and checkpoint as its directory says now.
+void readOverview(RunEntry& e) {
+    const RunOverview o = overviewRunDirectory(e.dir.toStdString());
+    e.state = stateOf(o.status);
+    e.step = o.steps;
+    e.total = o.total;
+    e.finalLoss = o.finalLoss;
+    e.problem = QString::fromStdString(o.problem);
+    e.checkpointStep = o.checkpointStep;
+}
 }  // namespace
 
 double readFinalLoss(const QString& dir) {
@@ -216,27 +227,50 @@ void RunsPanel::reuseForSession(int id, std::shared_ptr<std::vector<StepMetrics>
 int RunsPanel::scanWorkspace(const QString& workspace) {
     m_workspace->setText(QDir::toNativeSeparators(workspace));
     m_workspace->setToolTip(workspace);
-    QDir dir(workspace);
-    int added = 0;
-    QStringList known;
-    for (const auto& [id, e] : m_entries) known << QFileInfo(e.dir).absoluteFilePath();
-    const auto subdirs = dir.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time);
+    std::map<QString, int> known;  // absolute directory -> entry id
+    for (const auto& [id, e] : m_entries) known[QFileInfo(e.dir).absoluteFilePath()] = id;
+    // The run directories of the workspace, and of each sweep folder in it (DIR/sweep.json),
+    // listed as "sweep/run".
+    std::vector<std::pair<QString, QString>> runs;  // name, absolute directory
+    const auto subdirs =
+        QDir(workspace).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time);
     for (const QFileInfo& d : subdirs) {
         const QString path = d.absoluteFilePath();
-        if (known.contains(path) || !QFileInfo::exists(path + "/config.json")) continue;
+        if (QFileInfo::exists(path + "/config.json")) {
+            runs.emplace_back(d.fileName(), path);
+        } else if (QFileInfo::exists(path + "/sweep.json")) {
+            const auto members =
+                QDir(path).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+            for (const QFileInfo& m : members)
+                if (QFileInfo::exists(m.absoluteFilePath() + "/config.json"))
+                    runs.emplace_back(d.fileName() + "/" + m.fileName(), m.absoluteFilePath());
+        }
+    }
+    int added = 0;
+    bool overlaid = false;  // a refreshed run is drawn: its curves are read again
+    for (const auto& [name, path] : runs) {
+        const auto it = known.find(path);
+        if (it != known.end()) {
+            // A past run that had no summary yet (another process may be running it, as a sweep
+            // does) is read again; session runs are kept up to date by the window.
+            RunEntry& e = m_entries.at(it->second);
+            if (e.session || (e.state != RunState::Interrupted && e.state != RunState::Unreadable))
+                continue;
+            readOverview(e);
+            e.rows.reset();  // read again when overlaid
+            refreshItem(e);
+            const QTreeWidgetItem* item = itemOf(e.id);
+            overlaid = overlaid || (item && item->checkState(ColName) == Qt::Checked);
+            continue;
+        }
         RunEntry e;
-        e.name = d.fileName();
+        e.name = name;
         e.dir = path;
-        const RunOverview o = overviewRunDirectory(path.toStdString());
-        e.state = stateOf(o.status);
-        e.step = o.steps;
-        e.total = o.total;
-        e.finalLoss = o.finalLoss;
-        e.problem = QString::fromStdString(o.problem);
-        e.checkpointStep = o.checkpointStep;
+        readOverview(e);
         addEntry(std::move(e), false);
         ++added;
     }
+    if (overlaid) emit overlaysChanged();
     return added;
 }
 

@@ -52,7 +52,9 @@ class RunsPanel : public QWidget {
     int currentRun() const;
     // The entry becomes this session's live run again (Resume), its rows so far given.
     void reuseForSession(int id, std::shared_ptr<std::vector<StepMetrics>> rows);
-    // Lists the run directories under `workspace` that are not listed yet; returns how many.
+    // Lists the run directories under `workspace` (and in its sweep folders, as "sweep/run") that
+    // are not listed yet, and reads again the listed past runs that had no summary (a CLI or a
+    // sweep may be running them); returns how many were added.
     int scanWorkspace(const QString& workspace);
     void clearPastRuns();
 

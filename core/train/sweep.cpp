@@ -10,6 +10,7 @@
 
 #include "core/base/errors.h"
 #include "core/base/file_io.h"
+#include "core/train/run_compare.h"
 
 namespace h158 {
 namespace fs = std::filesystem;
@@ -35,17 +36,14 @@ std::string safeName(const std::string& s) {
     return out;
 }
 
-// What names each axis in a run's name: the key's last component ("lr"), or the whole key when
-// two axes (or an axis and the seed) would share it.
+// What names each axis in a run's name: keyLabels (run_compare.h) over the axes' keys and, when
+// the seed is named too, run.seed (so an axis ending in "seed" is named in full).
 std::vector<std::string> axisLabels(const std::vector<SweepAxis>& grid, bool seedLabel) {
-    auto last = [](const std::string& key) { return key.substr(key.rfind('.') + 1); };
-    std::vector<std::string> labels;
-    for (const auto& a : grid) {
-        const std::string l = last(a.key);
-        const auto same = std::count_if(grid.begin(), grid.end(),
-                                        [&](const SweepAxis& b) { return last(b.key) == l; });
-        labels.push_back(same > 1 || (seedLabel && l == "seed") ? a.key : l);
-    }
+    std::vector<std::string> keys;
+    for (const auto& a : grid) keys.push_back(a.key);
+    if (seedLabel) keys.push_back("run.seed");
+    std::vector<std::string> labels = keyLabels(keys);
+    labels.resize(grid.size());
     return labels;
 }
 
@@ -452,44 +450,18 @@ SweepRunResult readSweepRunResult(const std::string& runDir, const Config& cfg) 
     return r;
 }
 
-namespace {
-
-std::string csvCell(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
-std::string numberCell(double v) {
-    return std::isfinite(v) ? formatNumber(v) : "";
-}
-
-}  // namespace
-
 std::string sweepSummaryCsv(const Sweep& s, const std::vector<SweepRunResult>& results) {
-    std::vector<std::string> head = {"index", "dir"};
-    for (const auto& a : s.spec.grid) head.push_back(csvCell(a.key));
-    for (const char* c :
-         {"seed", "status", "steps", "final_loss", "final_val_loss", "final_val_accuracy",
-          "constraint_activation_rate", "mean_quant_error", "wall_seconds", "tokens_per_s"})
-        head.push_back(c);
-    std::string out = join(head, ",") + "\n";
-    for (size_t i = 0; i < s.runs.size(); ++i) {
-        const SweepRun& run = s.runs[i];
-        const SweepRunResult r = i < results.size() ? results[i] : SweepRunResult{};
-        std::vector<std::string> row = {std::to_string(run.index), csvCell(run.dir)};
-        for (const auto& v : run.values) row.push_back(csvCell(v));
+    std::vector<std::string> lead = {"index", "dir"};
+    for (const auto& a : s.spec.grid) lead.push_back(a.key);
+    lead.push_back("seed");
+    std::vector<std::vector<std::string>> rows;
+    for (const SweepRun& run : s.runs) {
+        std::vector<std::string> row = {std::to_string(run.index), run.dir};
+        row.insert(row.end(), run.values.begin(), run.values.end());
         row.push_back(std::to_string(run.seed));
-        row.push_back(csvCell(r.status));
-        row.push_back(r.status == "pending" ? "" : std::to_string(r.steps));
-        for (double v :
-             {r.finalLoss, r.finalValLoss, r.finalValAccuracy, r.constraintActivationRate,
-              r.meanQuantError, r.wallSeconds, r.tokensPerSecond})
-            row.push_back(numberCell(v));
-        out += join(row, ",") + "\n";
+        rows.push_back(std::move(row));
     }
-    return out;
+    return resultsCsv(lead, rows, results);
 }
 
 }  // namespace h158
