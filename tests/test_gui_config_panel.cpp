@@ -80,7 +80,7 @@ class TestGuiConfigPanel : public QObject {
     }
 
     void invalidFieldDisablesRunAndShowsTheMessage() {
-        h158::ui::MainWindow w(h158::ui::MainWindowOptions{m_tmp.path(), false});
+        h158::ui::MainWindow w(h158::ui::MainWindowOptions{m_tmp.path(), false, {}});
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         ConfigPanel* form = w.configPanel();

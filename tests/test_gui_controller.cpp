@@ -34,7 +34,7 @@ class TestGuiController : public QObject {
   private slots:
     void initTestCase() {
         QVERIFY(m_tmp.isValid());
-        m_w = std::make_unique<MainWindow>(h158::ui::MainWindowOptions{m_tmp.path(), false});
+        m_w = std::make_unique<MainWindow>(h158::ui::MainWindowOptions{m_tmp.path(), false, {}});
         m_w->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_w.get()));
         m_w->activateWindow();

@@ -62,7 +62,7 @@ class TestGuiMainWindow : public QObject {
     QString m_workspace;
 
     std::unique_ptr<MainWindow> makeWindow() {
-        auto w = std::make_unique<MainWindow>(h158::ui::MainWindowOptions{m_workspace, false});
+        auto w = std::make_unique<MainWindow>(h158::ui::MainWindowOptions{m_workspace, false, {}});
         w->show();
         if (!QTest::qWaitForWindowExposed(w.get())) return nullptr;
         return w;
@@ -321,7 +321,7 @@ class TestGuiMainWindow : public QObject {
         write("c-killed/config.json", cfg);
         write("c-killed/metrics.csv", "step,loss\n1,2.5\n2,2.4\n23,2.1\n24,2.");
         write("d-badconfig/config.json", R"({"run": {"steps": "x"}})");
-        MainWindow w(h158::ui::MainWindowOptions{ws.path(), false});
+        MainWindow w(h158::ui::MainWindowOptions{ws.path(), false, {}});
         auto* tree = w.runsPanel()->findChild<QTreeWidget*>();
         QVERIFY(tree);
         QMap<QString, QTreeWidgetItem*> rows;

@@ -46,7 +46,7 @@ class TestGuiRandom : public QObject {
   private slots:
     void randomCommands() {
         QVERIFY(m_tmp.isValid());
-        MainWindow w(h158::ui::MainWindowOptions{m_tmp.path(), false});
+        MainWindow w(h158::ui::MainWindowOptions{m_tmp.path(), false, {}});
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         h158::ui::ConfigPanel* form = w.configPanel();

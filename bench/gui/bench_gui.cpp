@@ -91,7 +91,7 @@ double median(std::vector<double> v) {
 // ~1000 wakeups a second, so the throughput runs go without it).
 GuiResult guiRun(const QString& preset, const h158::Config& cfg, const QString& workspace,
                  bool heartbeatOn) {
-    MainWindow w(h158::ui::MainWindowOptions{workspace, false});
+    MainWindow w(h158::ui::MainWindowOptions{workspace, false, {}});
     w.resize(1600, 1000);
     if (!qEnvironmentVariableIsSet("H158_BENCH_HIDDEN")) w.show();
     w.configPanel()->selectPreset(preset);
