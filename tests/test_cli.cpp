@@ -6,6 +6,7 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
+#include "cli_test_util.h"
 #include "core/base/errors.h"
 #include "core/config/config.h"
 #include "core/train/metrics.h"
@@ -15,25 +16,9 @@ using namespace h158;
 
 namespace {
 
-struct Result {
-    int code;
-    QString out, err;
-};
-
-Result cli(const QStringList& args, int timeoutMs = 120000) {
-    QProcess p;
-    p.start(H158_CLI_PATH, args);
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-QString readAll(const QString& path) {
-    QFile f(path);
-    f.open(QIODevice::ReadOnly);
-    return QString::fromUtf8(f.readAll());
-}
+using Result = h158::test::CliResult;
+using h158::test::cli;
+using h158::test::readAll;
 
 }  // namespace
 

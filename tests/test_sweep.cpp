@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "cli_test_util.h"
 #include "core/base/errors.h"
 #include "core/config/config.h"
 #include "core/train/metrics.h"
@@ -20,25 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int code;
-    QString out, err;
-};
-
-Result cli(const QStringList& args, int timeoutMs = 120000) {
-    QProcess p;
-    p.start(H158_CLI_PATH, args);
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-QString readAll(const QString& path) {
-    QFile f(path);
-    f.open(QIODevice::ReadOnly);
-    return QString::fromUtf8(f.readAll());
-}
+using Result = h158::test::CliResult;
+using h158::test::cli;
+using h158::test::readAll;
 
 nlohmann::json readJson(const QString& path) {
     return nlohmann::json::parse(readAll(path).toStdString());

@@ -65,12 +65,21 @@ void RunController::takeReports() {
 }
 
 int RunController::start(const h158::Config& cfg, const QString& dir, bool paused) {
+    return begin(cfg, dir, 0, paused, false);
+}
+
+int RunController::resumeRun(const h158::Config& cfg, const QString& dir, int64_t from) {
+    return begin(cfg, dir, from, false, true);
+}
+
+int RunController::begin(const h158::Config& cfg, const QString& dir, int64_t from, bool paused,
+                         bool resume) {
     if (isActive(m_state) || m_startPending) return 0;
     m_startPending = true;
     m_runId = m_nextRunId++;
     m_dir = dir;
     m_totalSteps = cfg.run.steps;
-    m_stepsDone.store(0);
+    m_stepsDone.store(from);
     m_pauseFlag.store(paused);
     m_stopFlag.store(false);
     RunCommand c;
@@ -79,25 +88,7 @@ int RunController::start(const h158::Config& cfg, const QString& dir, bool pause
     c.cfg = cfg;
     c.dir = dir.toStdString();
     c.paused = paused;
-    post(std::move(c));
-    return m_runId;
-}
-
-int RunController::resumeRun(const h158::Config& cfg, const QString& dir, int64_t from) {
-    if (isActive(m_state) || m_startPending) return 0;
-    m_startPending = true;
-    m_runId = m_nextRunId++;
-    m_dir = dir;
-    m_totalSteps = cfg.run.steps;
-    m_stepsDone.store(from);
-    m_pauseFlag.store(false);
-    m_stopFlag.store(false);
-    RunCommand c;
-    c.kind = RunCommand::Kind::Start;
-    c.runId = m_runId;
-    c.cfg = cfg;
-    c.dir = dir.toStdString();
-    c.resume = true;
+    c.resume = resume;
     post(std::move(c));
     return m_runId;
 }

@@ -56,6 +56,8 @@ class RunController : public QObject {
     void commandsPosted();
 
   private:
+    // start() and resumeRun(): a run `dir` from step `from` (0: a new run).
+    int begin(const h158::Config& cfg, const QString& dir, int64_t from, bool paused, bool resume);
     void post(RunCommand c);
     void takeReports();  // the worker's wake-up: relays every report in the mailbox
     void onState(int runId, RunState s, const QString& message, qint64 steps);

@@ -203,15 +203,20 @@ SweepSpec sweepSpecFromJson(const ordered_json& j, const std::string& where) {
     return s;
 }
 
-SweepSpec readSweepSpecFile(const std::string& path) {
+namespace {
+// A sweep file's JSON, members in the order written; FileError naming the file when malformed.
+ordered_json readJsonFile(const std::string& path) {
     const std::string text = readFile(path);
-    ordered_json j;
     try {
-        j = ordered_json::parse(text);
+        return ordered_json::parse(text);
     } catch (const std::exception& e) {
         throw FileError(path + ": malformed JSON: " + e.what());
     }
-    return sweepSpecFromJson(j, path);
+}
+}  // namespace
+
+SweepSpec readSweepSpecFile(const std::string& path) {
+    return sweepSpecFromJson(readJsonFile(path), path);
 }
 
 Sweep expandSweep(SweepSpec spec) {
@@ -313,13 +318,7 @@ void writeSweepFile(const Sweep& s, const std::string& path) {
 }
 
 Sweep readSweepFile(const std::string& path) {
-    const std::string text = readFile(path);
-    ordered_json j;
-    try {
-        j = ordered_json::parse(text);
-    } catch (const std::exception& e) {
-        throw FileError(path + ": malformed JSON: " + e.what());
-    }
+    const ordered_json j = readJsonFile(path);
     auto member = [&](const ordered_json& o, const char* name, const std::string& where) {
         if (!o.is_object() || !o.contains(name))
             throw FileError(path + ": " + where + (where.empty() ? "" : ".") + name +
