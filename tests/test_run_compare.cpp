@@ -169,6 +169,26 @@ class TestRunCompare : public QObject {
         QVERIFY(none.x.empty());
     }
 
+    // The plots' bands: curves aligned by x, the same statistics as groupBand's.
+    void bandOfDerivedCurves() {
+        const BandSeries b = bandOfCurves({Curve{{1, 2, 3}, {1, 2, 3}},
+                                           Curve{{1, 2}, {3, kNoValue}},
+                                           Curve{{1, 2, 2.5}, {5, 8, 7}}});
+        QCOMPARE(b.runs, 3);
+        compareSeries(b.x, {1, 2, 2.5, 3}, "x");
+        compareSeries(b.mean, {3, 5, 7, 3}, "mean");
+        compareSeries(b.lo, {1, 2, 7, 3}, "lo");
+        compareSeries(b.hi, {5, 8, 7, 3}, "hi");
+        compareSeries(b.std, {2, std::sqrt(18.0), kNoValue, kNoValue}, "std");
+        QCOMPARE(b.count, (std::vector<int>{3, 2, 1, 1}));
+        // the same runs through groupBand and through curves of their loss agree
+        const std::vector<StepMetrics> r1 = {row(1, 1), row(2, 2)}, r2 = {row(1, 3), row(2, 6)};
+        const BandSeries g = groupBand({&r1, &r2}, &StepMetrics::loss);
+        const BandSeries c = bandOfCurves({Curve{{1, 2}, {1, 2}}, Curve{{1, 2}, {3, 6}}});
+        compareSeries(c.mean, g.mean, "curves vs group mean");
+        compareSeries(c.std, g.std, "curves vs group std");
+    }
+
     void meanStdKnownAnswers() {
         const double inf = std::numeric_limits<double>::infinity();
         const MeanStd s = meanStd({2, 4, kNoValue, 4, 4, 5, inf, 5, 7, -inf, 9});

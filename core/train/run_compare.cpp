@@ -112,22 +112,17 @@ std::vector<RunGroup> seedGroups(const std::vector<Config>& configs) {
     return groups;
 }
 
-BandSeries groupBand(const std::vector<const std::vector<StepMetrics>*>& runs,
-                     double StepMetrics::*field, bool validationRowsOnly) {
+namespace {
+
+// The band of values gathered per x (each vector: the runs' finite values there).
+template <class Key>
+BandSeries bandOf(const std::map<Key, std::vector<double>>& byX, int runs) {
     BandSeries b;
-    std::map<int64_t, std::vector<double>> byStep;  // step -> the runs' finite values there
-    for (const auto* rows : runs) {
-        if (!rows) continue;
-        ++b.runs;
-        for (const StepMetrics& m : *rows) {
-            if (validationRowsOnly && !std::isfinite(m.val_loss)) continue;
-            if (const double v = m.*field; std::isfinite(v)) byStep[m.step].push_back(v);
-        }
-    }
-    for (const auto& [step, values] : byStep) {
+    b.runs = runs;
+    for (const auto& [x, values] : byX) {
         const MeanStd s = meanStd(values);
         const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-        b.x.push_back(double(step));
+        b.x.push_back(double(x));
         b.mean.push_back(s.mean);
         b.lo.push_back(*lo);
         b.hi.push_back(*hi);
@@ -135,6 +130,31 @@ BandSeries groupBand(const std::vector<const std::vector<StepMetrics>*>& runs,
         b.count.push_back(s.count);
     }
     return b;
+}
+
+}  // namespace
+
+BandSeries groupBand(const std::vector<const std::vector<StepMetrics>*>& runs,
+                     double StepMetrics::*field, bool validationRowsOnly) {
+    std::map<int64_t, std::vector<double>> byStep;  // step -> the runs' finite values there
+    int n = 0;
+    for (const auto* rows : runs) {
+        if (!rows) continue;
+        ++n;
+        for (const StepMetrics& m : *rows) {
+            if (validationRowsOnly && !std::isfinite(m.val_loss)) continue;
+            if (const double v = m.*field; std::isfinite(v)) byStep[m.step].push_back(v);
+        }
+    }
+    return bandOf(byStep, n);
+}
+
+BandSeries bandOfCurves(const std::vector<Curve>& curves) {
+    std::map<double, std::vector<double>> byX;
+    for (const Curve& c : curves)
+        for (size_t j = 0; j < std::min(c.x.size(), c.y.size()); ++j)
+            if (std::isfinite(c.x[j]) && std::isfinite(c.y[j])) byX[c.x[j]].push_back(c.y[j]);
+    return bandOf(byX, int(curves.size()));
 }
 
 MeanStd meanStd(const std::vector<double>& values) {

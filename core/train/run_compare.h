@@ -62,6 +62,14 @@ struct BandSeries {
 BandSeries groupBand(const std::vector<const std::vector<StepMetrics>*>& runs,
                      double StepMetrics::*field, bool validationRowsOnly = false);
 
+// The same statistics over curves already derived from the runs (a smoothed loss, a rolling rate):
+// curve i is the points (x[j], y[j]); points are aligned by equal x, non-finite y skipped. The
+// plots draw a seed group's band from whatever series each of them shows.
+struct Curve {
+    std::vector<double> x, y;
+};
+BandSeries bandOfCurves(const std::vector<Curve>& curves);
+
 // Mean and sample standard deviation (n - 1) of the finite values, for "mean ± std" cells: both NaN
 // without values, std NaN with one value (no spread to tell).
 struct MeanStd {
