@@ -1,14 +1,17 @@
 // hybrid158: the workbench window.
 //   hybrid158 [--preset NAME | --config FILE] [--run] [--steps N] [--screenshot FILE.png]
+//             [--workspace DIR] [--compare]
 // With --screenshot it waits until the run has finished (or, without --run, until the window
 // is shown), saves a PNG of the whole window and exits 0. Exit 2 on a usage or config error.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QTimer>
 #include <cstdio>
 
 #include "ui/config_panel.h"
 #include "ui/main_window.h"
+#include "ui/runs_panel.h"
 #include "ui/theme.h"
 
 namespace {
@@ -42,14 +45,27 @@ int main(int argc, char** argv) {
         QStringLiteral("Save a PNG of the window when the run has finished "
                        "(or once shown), then exit"),
         QStringLiteral("FILE.png"));
-    cli.addOptions({preset, config, run, steps, shot});
+    const QCommandLineOption workspace(
+        QStringLiteral("workspace"),
+        QStringLiteral("Read and write runs in this folder (remembered for the next start)"),
+        QStringLiteral("DIR"));
+    const QCommandLineOption compare(
+        QStringLiteral("compare"),
+        QStringLiteral("Overlay every run (or seed group) of the workspace in the plots"));
+    cli.addOptions({preset, config, run, steps, shot, workspace, compare});
     if (!cli.parse(app.arguments())) return usageError(cli.errorText());
     if (cli.isSet(QStringLiteral("help"))) cli.showHelp(0);
     if (cli.isSet(QStringLiteral("version"))) cli.showVersion();
     if (cli.isSet(preset) && cli.isSet(config))
         return usageError(QStringLiteral("give --preset or --config, not both"));
 
-    h158::ui::MainWindow window;
+    h158::ui::MainWindowOptions options;
+    options.workspace = QDir(cli.value(workspace)).absolutePath();
+    if (!cli.isSet(workspace)) options.workspace.clear();
+    // A screenshot shows what the command line asks for, not the last session's saved layout.
+    options.useSettings = !cli.isSet(shot);
+    h158::ui::MainWindow window(options);
+    if (cli.isSet(compare)) window.runsPanel()->checkAllShown();
     h158::ui::ConfigPanel* form = window.configPanel();
     if (cli.isSet(preset) && !form->selectPreset(cli.value(preset)))
         return usageError(QStringLiteral("unknown preset '%1'").arg(cli.value(preset)));

@@ -13,7 +13,6 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTreeWidget>
 
 #include "gui_test_util.h"
 #include "ui/boundary_panel.h"
@@ -286,20 +285,20 @@ class TestGuiMainWindow : public QObject {
         QVERIFY(w);
         h158::ui::RunsPanel* runs = w->runsPanel();
         QVERIFY(runs->count() >= 2);
-        auto* tree = runs->findChild<QTreeWidget*>();
-        QVERIFY(tree);
-        QTreeWidgetItem* item = tree->topLevelItem(0);
+        runs->setGrouped(false);
+        const int id = runs->shownRunIds().value(0);
+        QVERIFY(id);
         const int before = w->lossPanel()->plot()->graphCount();
         QSignalSpy changed(runs, &h158::ui::RunsPanel::overlaysChanged);
-        item->setCheckState(0, Qt::Checked);  // as a click on the box does
+        runs->setChecked(id, true);  // as a click on the box does
         QCOMPARE(changed.count(), 1);
         QCOMPARE(w->lossPanel()->plot()->graphCount(), before + 1);
         QCustomPlot* plot = w->lossPanel()->plot();
         QCPGraph* overlay = plot->graph(plot->graphCount() - 1);
-        QCOMPARE(overlay->name(), item->text(0));
+        QCOMPARE(overlay->name(), runs->label(id));
         QVERIFY(overlay->dataCount() > 0);
         QVERIFY(plot->legend->hasItemWithPlottable(overlay));
-        item->setCheckState(0, Qt::Unchecked);
+        runs->setChecked(id, false);
         QCOMPARE(w->lossPanel()->plot()->graphCount(), before);
     }
 
@@ -322,18 +321,16 @@ class TestGuiMainWindow : public QObject {
         write("c-killed/metrics.csv", "step,loss\n1,2.5\n2,2.4\n23,2.1\n24,2.");
         write("d-badconfig/config.json", R"({"run": {"steps": "x"}})");
         MainWindow w(h158::ui::MainWindowOptions{ws.path(), false, {}});
-        auto* tree = w.runsPanel()->findChild<QTreeWidget*>();
-        QVERIFY(tree);
-        QMap<QString, QTreeWidgetItem*> rows;
-        for (int i = 0; i < tree->topLevelItemCount(); ++i)
-            rows[tree->topLevelItem(i)->text(0)] = tree->topLevelItem(i);
+        w.runsPanel()->setGrouped(false);
+        QMap<QString, QStringList> rows;
+        for (const QStringList& r : w.runsPanel()->shownRows()) rows[r[0]] = r;
         QCOMPARE(rows.size(), 4);
-        QCOMPARE(rows["a-mistyped"]->text(1), QString("unreadable: summary.json: status must be a string"));
-        QVERIFY2(rows["b-malformed"]->text(1).startsWith("unreadable: summary.json: malformed JSON"),
-                 qPrintable(rows["b-malformed"]->text(1)));
-        QCOMPARE(rows["c-killed"]->text(1), QString("interrupted"));
-        QCOMPARE(rows["c-killed"]->text(2), QString("24/600"));
-        QCOMPARE(rows["d-badconfig"]->text(1),
+        QCOMPARE(rows["a-mistyped"][1], QString("unreadable: summary.json: status must be a string"));
+        QVERIFY2(rows["b-malformed"][1].startsWith("unreadable: summary.json: malformed JSON"),
+                 qPrintable(rows["b-malformed"][1]));
+        QCOMPARE(rows["c-killed"][1], QString("interrupted"));
+        QCOMPARE(rows["c-killed"][2], QString("24/600"));
+        QCOMPARE(rows["d-badconfig"][1],
                  QString("unreadable: config.json: run.steps must be an integer"));
     }
 

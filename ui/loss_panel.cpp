@@ -164,7 +164,7 @@ void LossPanel::rebuildOverlays() {
             x.push_back(wall ? m.elapsed_ms / 1000.0 : double(m.step));
             y.push_back(ema.add(m.loss));
         }
-    }, 1.6);
+    }, 1.6, !wall, true);
 }
 
 void LossPanel::rescale() {

@@ -7,6 +7,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <algorithm>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileDialog>
@@ -127,13 +128,15 @@ void MainWindow::buildDocks() {
     configDock->setWidget(m_config);
     configDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, configDock);
+    // The runs table is wide (a column per differing setting, then the figures): it sits under
+    // the plots, and the configuration form keeps the whole left side.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
     m_runs = new RunsPanel;
     auto* runsDock = new QDockWidget(tr("Runs"), this);
     runsDock->setObjectName(QStringLiteral("runsDock"));
     runsDock->setWidget(m_runs);
     runsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    addDockWidget(Qt::LeftDockWidgetArea, runsDock);
-    splitDockWidget(configDock, runsDock, Qt::Vertical);
+    addDockWidget(Qt::BottomDockWidgetArea, runsDock);
     m_memory = new MemoryPanel;
     auto* memoryDock = new QDockWidget(tr("Memory"), this);
     memoryDock->setObjectName(QStringLiteral("memoryDock"));
@@ -142,7 +145,6 @@ void MainWindow::buildDocks() {
                             QDockWidget::DockWidgetClosable);
     tabifyDockWidget(runsDock, memoryDock);
     runsDock->raise();
-    resizeDocks({configDock, runsDock}, {690, 250}, Qt::Vertical);
     resizeDocks({configDock}, {370}, Qt::Horizontal);
 }
 
@@ -251,6 +253,9 @@ void MainWindow::fitToScreen() {
         size = size.boundedTo(room).expandedTo(minimumSizeHint());
     }
     resize(size);
+    // The runs table takes about a quarter of the height: 250 px at 1000, ~150 on a laptop.
+    if (auto* runs = findChild<QDockWidget*>(QStringLiteral("runsDock")))
+        resizeDocks({runs}, {std::clamp(size.height() / 4 - 10, 140, 250)}, Qt::Vertical);
 }
 
 void MainWindow::buildStatusBar() {

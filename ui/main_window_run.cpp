@@ -55,7 +55,7 @@ bool MainWindow::beginRun(bool paused) {
     const int runId = m_controller->start(cfg, dir, paused);
     if (runId == 0) return false;
     auto rows = std::make_shared<std::vector<StepMetrics>>();
-    attachLiveRun(runId, m_runs->addSessionRun(dir, cfg.run.steps, rows), cfg, rows);
+    attachLiveRun(runId, m_runs->addSessionRun(dir, cfg, rows), cfg, rows);
     return true;
 }
 

@@ -1,5 +1,7 @@
 #include "ui/panel.h"
 
+#include "core/train/run_compare.h"
+
 #include <qcustomplot.h>
 
 #include <QHBoxLayout>
@@ -174,18 +176,62 @@ void Panel::showEvent(QShowEvent* e) {
 
 
 void Panel::replaceOverlays(const std::vector<RunOverlay>& overlays, const OverlaySeries& series,
-                            double width) {
+                            double width, bool bands, bool legend) {
     QCustomPlot* p = plot();
     for (QCPGraph* g : m_overlayGraphs) p->removeGraph(g);
     m_overlayGraphs.clear();
+    QCPAxisRect* rect = p->axisRect(0);
     for (const RunOverlay& o : overlays) {
-        QCPGraph* g = addLine(p, p->axisRect(0), o.name, o.colour, width);
-        g->setPen(QPen(o.colour, width, Qt::DashLine));
-        QVector<double> x, y;
-        series(*o.rows, x, y);
-        g->setData(x, y, true);
-        m_overlayGraphs.push_back(g);
+        const double w = o.highlight ? width * 1.9 : width;
+        if (o.members.empty()) {
+            if (!o.rows) continue;
+            QCPGraph* g = addLine(p, rect, o.name, o.colour, w);
+            g->setPen(QPen(o.colour, w, Qt::DashLine));
+            QVector<double> x, y;
+            series(*o.rows, x, y);
+            g->setData(x, y, true);
+            m_overlayGraphs.push_back(g);
+            continue;
+        }
+        // A seed group: its members' curves as this panel derives them, aligned by x.
+        std::vector<Curve> curves;
+        for (const auto& rows : o.members) {
+            if (!rows) continue;
+            QVector<double> x, y;
+            series(*rows, x, y);
+            curves.push_back(Curve{std::vector<double>(x.begin(), x.end()),
+                                   std::vector<double>(y.begin(), y.end())});
+        }
+        if (!bands) {  // x does not align across runs (wall time): the members as thin lines
+            for (size_t i = 0; i < curves.size(); ++i) {
+                QCPGraph* g = addLine(p, rect, o.name, o.colour, 1.0);
+                g->setData(QVector<double>(curves[i].x.begin(), curves[i].x.end()),
+                           QVector<double>(curves[i].y.begin(), curves[i].y.end()), true);
+                if (i > 0) g->removeFromLegend();
+                m_overlayGraphs.push_back(g);
+            }
+            continue;
+        }
+        const BandSeries b = bandOfCurves(curves);
+        const QVector<double> x(b.x.begin(), b.x.end());
+        QColor edge = o.colour;
+        edge.setAlpha(70);
+        QCPGraph* lo = addLine(p, rect, o.name + QObject::tr(" (min)"), edge, 0.8);
+        lo->setData(x, QVector<double>(b.lo.begin(), b.lo.end()), true);
+        lo->removeFromLegend();
+        QCPGraph* hi = addLine(p, rect, o.name + QObject::tr(" (max)"), edge, 0.8);
+        hi->setData(x, QVector<double>(b.hi.begin(), b.hi.end()), true);
+        hi->removeFromLegend();
+        QColor fill = o.colour;
+        fill.setAlpha(o.highlight ? 70 : 45);
+        hi->setBrush(fill);
+        hi->setChannelFillGraph(lo);
+        QCPGraph* mean = addLine(p, rect, o.name, o.colour, w);
+        mean->setData(x, QVector<double>(b.mean.begin(), b.mean.end()), true);
+        m_overlayGraphs.insert(m_overlayGraphs.end(), {lo, hi, mean});
     }
+    if (!legend)
+        for (QCPGraph* g : m_overlayGraphs) g->removeFromLegend();
     markDirty();
     refresh();
 }

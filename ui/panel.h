@@ -27,11 +27,14 @@ namespace h158::ui {
 
 class PlotInteraction;
 
-// A finished (or the live) run's rows drawn beside the live run in the scalar plots.
+// A finished (or another live) run's rows drawn beside the live run in the scalar plots, or a
+// seed group's runs drawn as their mean with a min–max band (members, rows null).
 struct RunOverlay {
-    QString name;
+    QString name;  // the legend's text
     QColor colour;
     std::shared_ptr<const std::vector<StepMetrics>> rows;
+    std::vector<std::shared_ptr<const std::vector<StepMetrics>>> members;
+    bool highlight = false;  // the run selected in the table: drawn bold, on top
 };
 
 class Panel : public QFrame {
@@ -82,11 +85,16 @@ class Panel : public QFrame {
     void setNote(const QString& text);
     void markDirty() { m_dirty = true; }
     // Replaces the overlay curves in the plot's top axis rect: one dashed line per run, its
-    // points taken from the run's rows by `series`; then redraws.
+    // points taken from the run's rows by `series` (bold for the highlighted one); a seed group
+    // as its mean (solid) over a filled min–max band of its members' series aligned by x, or,
+    // when !bands (x values that do not align across runs), as its members' thin lines. The
+    // overlays get legend entries only where `legend` (the loss panel names them; the smaller
+    // panels show them in the same colours, without entries that would cover their curves).
+    // Then redraws.
     using OverlaySeries = std::function<void(const std::vector<StepMetrics>& rows,
                                              QVector<double>& x, QVector<double>& y)>;
     void replaceOverlays(const std::vector<RunOverlay>& overlays, const OverlaySeries& series,
-                         double width = 1.5);
+                         double width = 1.5, bool bands = true, bool legend = false);
     std::vector<QCPGraph*> m_overlayGraphs;  // the current overlay curves
     QElapsedTimer m_sinceDraw;                // time since the last redraw
     // Rescale to the data (called on a redraw while the view follows the data, and on reset).

@@ -16,8 +16,11 @@ namespace h158::ui {
 namespace {
 constexpr std::array<QRgb, 10> kClusters = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
                                             0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
-constexpr std::array<QRgb, 8> kRuns = {0x1565c0, 0xc62828, 0x2e7d32, 0x6a1b9a,
-                                       0xef6c00, 0x00838f, 0xad1457, 0x4e342e};
+// Twelve run colours, dark enough for thin lines on white and apart in hue and lightness, so
+// twelve overlaid runs stay told apart (the runs table hands them out to the shown runs).
+constexpr std::array<QRgb, kRunColours> kRuns = {0x1565c0, 0xc62828, 0x2e7d32, 0x6a1b9a,
+                                                 0xef6c00, 0x00838f, 0xad1457, 0x4e342e,
+                                                 0x9e9d24, 0x283593, 0x546e7a, 0xff6f91};
 constexpr std::array<QRgb, 6> kClasses = {0xf59322, 0x0877bd, 0x2ca02c,
                                           0x9467bd, 0x8c564b, 0xe377c2};
 }  // namespace

@@ -14,7 +14,8 @@ void applyLightTheme(QApplication& app);
 
 // Cluster k (data or parameter cluster) in every panel; cycles after 10.
 QColor clusterColour(int k);
-// Run n of the runs list (session and past runs), distinct from the cluster set's first hues.
+// The run colours: n-th of kRunColours (cycles), distinct from the cluster set's first hues.
+inline constexpr int kRunColours = 12;
 QColor runColour(int n);
 // Class colours of the decision boundary (Playground-like orange / blue), more for multi-class.
 QColor classColour(int c);

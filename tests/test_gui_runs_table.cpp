@@ -1,0 +1,265 @@
+// The runs table (ui/runs_panel.h) over a real 2 x 2 x 3-seed sweep written by hybrid158-cli:
+// diff-only columns, seed groups with mean ± std, sorting, text and state filters, overlays with
+// legends naming the differences in distinct colours, the selected run drawn bold, a seed group
+// drawn as mean and band, the config diff and the CSV export. Then the live workspace: a CLI run
+// started beside an open window appears in its table and its curve grows while it runs.
+#include <QDir>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <qcustomplot.h>
+#include <cmath>
+#include <set>
+
+#include "cli_test_util.h"
+#include "core/config/config.h"
+#include "core/train/run_compare.h"
+#include "ui/loss_panel.h"
+#include "ui/main_window.h"
+#include "ui/runs_panel.h"
+
+using h158::ui::MainWindow;
+using h158::ui::RunsPanel;
+using h158::ui::RunState;
+
+namespace {
+
+// The first number of a cell ("0.0439 ± 0.0078" -> 0.0439); NaN for an empty cell.
+double lead(const QString& cell) {
+    bool ok = false;
+    const double v = cell.section(QChar(' '), 0, 0).toDouble(&ok);
+    return ok ? v : std::nan("");
+}
+
+int column(const RunsPanel& p, const QString& title) {
+    QStringList titles{"Run", "State", "Step"};
+    for (const std::string& l : h158::keyLabels(p.keyColumns())) titles << QString::fromStdString(l);
+    titles << p.columnTitles();
+    return int(titles.indexOf(title));
+}
+
+QCPGraph* graphNamed(QCustomPlot* plot, const QString& name) {
+    for (int i = 0; i < plot->graphCount(); ++i)
+        if (plot->graph(i)->name() == name && plot->graph(i)->visible()) return plot->graph(i);
+    return nullptr;
+}
+
+}  // namespace
+
+class TestGuiRunsTable : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    QString m_ws;
+
+  private slots:
+    void initTestCase() {
+        QVERIFY(m_tmp.isValid());
+        m_ws = m_tmp.filePath("ws");
+        const auto r = h158::test::cli({"sweep", "--preset", "spirals", "--set", "run.eval_every=10",
+                                        "--grid", "optim.lr=0.003,0.01", "--grid",
+                                        "trust.enabled=true,false", "--seeds", "3", "--jobs", "2",
+                                        "--steps", "40", "--out", m_ws + "/lr-trust"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+    }
+
+    void diffOnlyColumnsAndSeedGroups() {
+        RunsPanel p;
+        QCOMPARE(p.scanWorkspace(m_ws), 12);
+        QVERIFY(p.grouped());  // the default
+        // the settings that differ, in schema order, and nothing else
+        std::vector<std::string> keys = p.keyColumns();
+        std::sort(keys.begin(), keys.end());
+        QCOMPARE(keys, (std::vector<std::string>{"optim.lr", "run.seed", "trust.enabled"}));
+        const QList<QStringList> rows = p.shownRows();
+        QCOMPARE(rows.size(), 4 + 12);  // four groups, each with its three runs
+        const int loss = column(p, "Final loss");
+        QVERIFY(loss > 0);
+        int groups = 0;
+        for (int r = 0; r < rows.size(); ++r) {
+            if (rows[r][0].startsWith("  ")) continue;
+            ++groups;
+            QVERIFY2(rows[r][0].endsWith(" · 3 seeds"), qPrintable(rows[r][0]));
+            QCOMPARE(rows[r][1], QString("3 completed"));
+            QVERIFY2(rows[r][loss].contains(" ± "), qPrintable(rows[r][loss]));
+            // the group's mean is its members' mean
+            double sum = 0;
+            for (int m = 1; m <= 3; ++m) sum += rows[r + m][loss].toDouble();
+            QVERIFY(std::abs(lead(rows[r][loss]) - sum / 3) <= 1e-3 * std::abs(sum / 3));
+        }
+        QCOMPARE(groups, 4);
+        // "All settings": a column for every setting of the schema
+        p.setAllKeys(true);
+        QCOMPARE(p.keyColumns().size(), h158::configSchema().size());
+        p.setAllKeys(false);
+        p.setGrouped(false);
+        QCOMPARE(p.shownRows().size(), 12);
+        QCOMPARE(p.keyColumns().size(), size_t(3));
+    }
+
+    void sortAndFilter() {
+        RunsPanel p;
+        p.scanWorkspace(m_ws);
+        p.setGrouped(false);
+        const int loss = column(p, "Final loss");
+        p.sortBy(loss, Qt::AscendingOrder);
+        QList<QStringList> rows = p.shownRows();
+        for (int r = 1; r < rows.size(); ++r)
+            QVERIFY2(rows[r - 1][loss].toDouble() <= rows[r][loss].toDouble(),
+                     qPrintable(rows[r - 1][loss] + " > " + rows[r][loss]));
+        p.sortBy(loss, Qt::DescendingOrder);
+        rows = p.shownRows();
+        QVERIFY(rows.first()[loss].toDouble() >= rows.last()[loss].toDouble());
+        const int lr = column(p, "lr");
+        p.sortBy(lr, Qt::AscendingOrder);  // numbers as numbers
+        rows = p.shownRows();
+        QCOMPARE(rows.first()[lr], QString("0.003"));
+        QCOMPARE(rows.last()[lr], QString("0.01"));
+
+        p.setFilterText("enabled=false");  // in the run names
+        QCOMPARE(p.shownRunIds().size(), 6);
+        p.setFilterText("seed=2");
+        QCOMPARE(p.shownRunIds().size(), 4);
+        p.setFilterText("");
+        p.setStatusFilter("completed");
+        QCOMPARE(p.shownRunIds().size(), 12);
+        p.setStatusFilter("diverged");
+        QCOMPARE(p.shownRunIds().size(), 0);
+        p.setStatusFilter("");
+        p.setGrouped(true);
+        p.setFilterText("seed=1");  // one member of each group, under its group's row
+        QCOMPARE(p.shownRunIds().size(), 4);
+        QCOMPARE(p.shownRows().size(), 8);
+    }
+
+    void selectedRunsAreOverlaidInDistinctColours() {
+        MainWindow w(h158::ui::MainWindowOptions{m_ws, false, {}});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        RunsPanel* p = w.runsPanel();
+        p->setGrouped(false);
+        QCustomPlot* plot = w.lossPanel()->plot();
+        const int before = plot->graphCount();
+        const QList<int> ids = p->shownRunIds();
+        QCOMPARE(ids.size(), 12);
+        QSignalSpy changed(p, &RunsPanel::overlaysChanged);
+        std::set<QRgb> colours;
+        for (int id : ids) {
+            p->setChecked(id, true);
+            colours.insert(p->entry(id)->colour.rgb());
+        }
+        QCOMPARE(changed.count(), 12);
+        QCOMPARE(int(colours.size()), 12);  // twelve runs, twelve colours
+        QCOMPARE(plot->graphCount(), before + 12);
+        // the legend names what differs, e.g. "enabled=on, lr=0.003, seed=0"
+        const QString name = p->label(ids[0]);
+        QVERIFY2(name.contains("lr=") && name.contains("enabled=") && name.contains("seed="),
+                 qPrintable(name));
+        QCPGraph* g = graphNamed(plot, name);
+        QVERIFY(g);
+        QVERIFY(plot->legend->hasItemWithPlottable(g));
+        QCOMPARE(g->pen().color(), p->entry(ids[0])->colour);
+        QCOMPARE(g->dataCount(), 40);
+        // the selected run is drawn bold
+        const double thin = g->pen().widthF();
+        p->setCurrentRun(ids[0]);
+        g = graphNamed(plot, name);
+        QVERIFY(g);
+        QVERIFY2(g->pen().widthF() > 1.5 * thin, qPrintable(QString::number(g->pen().widthF())));
+        QCOMPARE(graphNamed(plot, p->label(ids[1]))->pen().widthF(), thin);
+        for (int id : ids) p->setChecked(id, false);
+        QCOMPARE(plot->graphCount(), before);
+    }
+
+    void aSeedGroupIsDrawnAsMeanAndBand() {
+        MainWindow w(h158::ui::MainWindowOptions{m_ws, false, {}});
+        RunsPanel* p = w.runsPanel();
+        QVERIFY(p->grouped());
+        QCustomPlot* plot = w.lossPanel()->plot();
+        const int before = plot->graphCount();
+        p->setGroupChecked(0, true);
+        QCOMPARE(plot->graphCount(), before + 3);  // low, high, mean
+        const QString name = p->shownRows().first()[0];
+        QCPGraph* mean = graphNamed(plot, name);
+        QVERIFY(mean);
+        QVERIFY(plot->legend->hasItemWithPlottable(mean));
+        QCPGraph* lo = plot->graph(before);
+        QCPGraph* hi = plot->graph(before + 1);
+        QCOMPARE(hi->channelFillGraph(), lo);
+        QVERIFY(!plot->legend->hasItemWithPlottable(lo));
+        QCOMPARE(mean->dataCount(), 40);
+        for (int i = 0; i < mean->dataCount(); ++i) {
+            const double m = mean->data()->at(i)->value;
+            QVERIFY(lo->data()->at(i)->value <= m + 1e-12 && m <= hi->data()->at(i)->value + 1e-12);
+        }
+        // the band is not flat: three seeds differ
+        bool spread = false;
+        for (int i = 0; i < mean->dataCount(); ++i)
+            spread = spread || hi->data()->at(i)->value > lo->data()->at(i)->value;
+        QVERIFY(spread);
+        // individual runs instead: the band goes, the members can be ticked one by one
+        p->setGrouped(false);
+        QCOMPARE(plot->graphCount(), before);
+    }
+
+    void configDiffAndCsvExport() {
+        h158::Config a = h158::presetConfig("spirals"), b = a;
+        h158::applySetting(b, "optim.lr=0.0215");
+        const auto diff = RunsPanel::configDiff(a, b, true);
+        QCOMPARE(diff.size(), size_t(1));
+        QCOMPARE(diff[0][0], QString("optim.lr"));
+        QCOMPARE(diff[0][2], QString("0.0215"));
+        QCOMPARE(RunsPanel::configDiff(a, b, false).size(), h158::configSchema().size());
+
+        RunsPanel p;
+        p.scanWorkspace(m_ws);
+        p.setFilterText("enabled=true");
+        const QString path = m_tmp.filePath("runs.csv");
+        QString error;
+        QVERIFY2(p.exportCsv(path, &error), qPrintable(error));
+        const QStringList lines = h158::test::readAll(path).trimmed().split('\n');
+        QCOMPARE(lines.size(), 1 + 6);  // the shown runs only
+        QVERIFY2(lines[0].startsWith("dir,group,"), qPrintable(lines[0]));
+        QVERIFY(lines[0].contains("optim.lr") && lines[0].contains("final_loss"));
+        for (int i = 1; i < lines.size(); ++i) QVERIFY(lines[i].contains(",completed,40,"));
+        QVERIFY(!p.exportCsv(m_tmp.filePath("no/such/folder/runs.csv"), &error));
+        QVERIFY2(error.contains("runs.csv"), qPrintable(error));
+    }
+
+    // A CLI run started beside the open window: it appears in the table by itself (the folder
+    // is watched), its curve grows while it runs, and it ends completed.
+    void aRunStartedBesideTheWindowAppearsAndGrows() {
+        const QString ws = m_tmp.filePath("live-ws");
+        QDir().mkpath(ws);
+        MainWindow w(h158::ui::MainWindowOptions{ws, false, {}});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        RunsPanel* p = w.runsPanel();
+        QCOMPARE(p->count(), 0);
+        QProcess run;
+        run.start(H158_CLI_PATH, {"run", "--preset", "spirals", "--steps", "400000", "--out",
+                                  ws + "/beside"});
+        QVERIFY(run.waitForStarted());
+        QTRY_COMPARE_WITH_TIMEOUT(p->count(), 1, 20000);
+        const int id = p->shownRunIds().value(0);
+        QVERIFY(id);
+        QCOMPARE(p->entry(id)->name, QString("beside"));
+        p->setChecked(id, true);
+        QCustomPlot* plot = w.lossPanel()->plot();
+        QTRY_VERIFY_WITH_TIMEOUT(p->entry(id)->rows && p->entry(id)->rows->size() > 10, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(graphNamed(plot, p->label(id)), 5000);
+        const int seen = graphNamed(plot, p->label(id))->dataCount();
+        QTRY_VERIFY_WITH_TIMEOUT(graphNamed(plot, p->label(id)) &&
+                                     graphNamed(plot, p->label(id))->dataCount() > seen,
+                                 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(p->entry(id)->state, RunState::Running, 5000);
+        // stopped from outside: the table says so once its summary is there
+        run.terminate();  // SIGTERM: the CLI stops the run and writes its summary
+        QVERIFY(run.waitForFinished(60000));
+        QTRY_VERIFY_WITH_TIMEOUT(p->entry(id)->state == RunState::Stopped, 20000);
+        QVERIFY(p->entry(id)->step > 10);
+    }
+};
+
+QTEST_MAIN(TestGuiRunsTable)
+#include "test_gui_runs_table.moc"
