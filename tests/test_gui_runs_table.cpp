@@ -3,7 +3,10 @@
 // legends naming the differences in distinct colours, the selected run drawn bold, a seed group
 // drawn as mean and band, the config diff and the CSV export. Then the live workspace: a CLI run
 // started beside an open window appears in its table and its curve grows while it runs.
+#include <QCheckBox>
+#include <QDialog>
 #include <QDir>
+#include <QTableWidget>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -213,6 +216,23 @@ class TestGuiRunsTable : public QObject {
 
         RunsPanel p;
         p.scanWorkspace(m_ws);
+        p.setGrouped(false);
+        const QList<int> all = p.shownRunIds();
+        QDialog* dialog = p.compareRuns(all[0], all[1]);
+        QVERIFY(dialog);
+        auto* table = dialog->findChild<QTableWidget*>();
+        QVERIFY(table);
+        const auto differ = RunsPanel::configDiff(*p.entry(all[0])->config,
+                                                  *p.entry(all[1])->config, true);
+        QCOMPARE(table->rowCount(), int(differ.size()));
+        QVERIFY(table->rowCount() >= 1);
+        QCOMPARE(table->horizontalHeaderItem(1)->text(), "A: " + p.label(all[0]));
+        if (const QByteArray dir = qgetenv("H158_GRAB_DIR"); !dir.isEmpty())
+            dialog->grab().save(QString::fromLocal8Bit(dir) + "/config-diff.png");
+        dialog->findChild<QCheckBox*>()->setChecked(false);  // every setting
+        QCOMPARE(table->rowCount(), int(h158::configSchema().size()));
+        dialog->close();
+        p.setGrouped(true);
         p.setFilterText("enabled=true");
         const QString path = m_tmp.filePath("runs.csv");
         QString error;

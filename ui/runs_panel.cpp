@@ -317,7 +317,7 @@ void RunsPanel::fillRow(const QList<QStandardItem*>& cells, const RunEntry& e) {
     name->setText(e.name);
     name->setData(e.name, kSortRole);
     name->setToolTip(e.dir);
-    name->setIcon(swatch(e.checked || e.session ? e.colour : QColor()));
+    name->setIcon(swatch(e.checked || (e.session && isActive(e.state)) ? e.colour : QColor()));
     QFont f = name->font();
     f.setBold(e.session);
     name->setFont(f);
@@ -851,7 +851,7 @@ void RunsPanel::onItemChanged(QStandardItem* item) {
         if (on) e.colour = freeColour(id);
         const bool was = m_building;
         m_building = true;
-        item->setIcon(swatch(on || e.session ? e.colour : QColor()));
+        item->setIcon(swatch(on || (e.session && isActive(e.state)) ? e.colour : QColor()));
         m_building = was;
     } else {
         auto& g = m_groups[item->data(kGroupRole).toString()];
@@ -1026,10 +1026,15 @@ void RunsPanel::compareSelected() {
     QList<int> ids;
     for (const QModelIndex& i : m_view->selectionModel()->selectedRows(0))
         if (const int id = i.data(kIdRole).toInt()) ids << id;
-    if (ids.size() != 2) return;
-    const RunEntry& a = m_entries.at(ids[0]);
-    const RunEntry& b = m_entries.at(ids[1]);
-    if (!a.config || !b.config) return;
+    if (ids.size() == 2) compareRuns(ids[0], ids[1]);
+}
+
+QDialog* RunsPanel::compareRuns(int ia, int ib) {
+    const RunEntry* pa = entry(ia);
+    const RunEntry* pb = entry(ib);
+    if (!pa || !pb || !pa->config || !pb->config) return nullptr;
+    const RunEntry& a = *pa;
+    const RunEntry& b = *pb;
     auto* dialog = new QDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowTitle(tr("Compare configurations"));
@@ -1037,8 +1042,17 @@ void RunsPanel::compareSelected() {
     auto* only = new QCheckBox(tr("Only the settings that differ"));
     only->setChecked(true);
     v->addWidget(only);
+    auto* names = new QLabel(tr("<b>A</b> %1<br><b>B</b> %2").arg(a.name.toHtmlEscaped(),
+                                                                   b.name.toHtmlEscaped()));
+    names->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    v->insertWidget(0, names);
     auto* table = new QTableWidget(0, 3);
-    table->setHorizontalHeaderLabels({tr("Setting"), a.name, b.name});
+    table->setHorizontalHeaderLabels(
+        {tr("Setting"), tr("A: %1").arg(label(ia)), tr("B: %1").arg(label(ib))});
+    table->horizontalHeaderItem(1)->setToolTip(a.dir);
+    table->horizontalHeaderItem(2)->setToolTip(b.dir);
+    table->setWordWrap(false);
+    table->setTextElideMode(Qt::ElideMiddle);
     table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table->verticalHeader()->hide();
     table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -1054,6 +1068,7 @@ void RunsPanel::compareSelected() {
             const bool differs = rows[size_t(r)][1] != rows[size_t(r)][2];
             for (int c = 0; c < 3; ++c) {
                 auto* it = new QTableWidgetItem(rows[size_t(r)][size_t(c)]);
+                it->setToolTip(it->text());
                 if (differs) {
                     QFont f = it->font();
                     f.setBold(true);
@@ -1068,6 +1083,7 @@ void RunsPanel::compareSelected() {
     connect(only, &QCheckBox::toggled, dialog, fill);
     dialog->resize(640, 420);
     dialog->show();
+    return dialog;
 }
 
 void RunsPanel::showMenu(const QPoint& pos) {

@@ -26,6 +26,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QDialog;
 class QFileSystemWatcher;
 class QLabel;
 class QLineEdit;
@@ -136,6 +137,10 @@ class RunsPanel : public QWidget {
     // first), as the compare dialog shows it.
     static std::vector<std::array<QString, 3>> configDiff(const Config& a, const Config& b,
                                                            bool onlyDifferences);
+
+    // Opens the side-by-side config diff of runs a and b (right click on two selected rows does);
+    // null when either has no readable configuration.
+    QDialog* compareRuns(int a, int b);
 
   signals:
     void overlaysChanged();
