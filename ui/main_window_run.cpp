@@ -88,6 +88,7 @@ bool MainWindow::resumeRun(int id) {
 void MainWindow::attachLiveRun(int runId, int entryId, const Config& cfg,
                                std::shared_ptr<std::vector<StepMetrics>> rows) {
     m_liveEntry = entryId;
+    m_runs->setLiveRun(entryId);
     m_entryOfRun[runId] = m_liveEntry;
     m_rowsOfRun[runId] = rows;
     m_liveRunId = runId;
@@ -129,6 +130,7 @@ void MainWindow::resetRun() {
     m_controller->reset();
     m_liveRunId = 0;
     m_liveEntry = 0;
+    m_runs->setLiveRun(0);
     m_liveRows.reset();
     m_pendingRows.clear();
     m_pendingSnapshots.clear();

@@ -317,7 +317,7 @@ void RunsPanel::fillRow(const QList<QStandardItem*>& cells, const RunEntry& e) {
     name->setText(e.name);
     name->setData(e.name, kSortRole);
     name->setToolTip(e.dir);
-    name->setIcon(swatch(e.checked || (e.session && isActive(e.state)) ? e.colour : QColor()));
+    name->setIcon(swatch(e.checked || e.id == m_liveId ? e.colour : QColor()));
     QFont f = name->font();
     f.setBold(e.session);
     name->setFont(f);
@@ -556,7 +556,7 @@ QColor RunsPanel::freeColour(int exceptId) const {
     std::set<QRgb> used;
     int shown = 0;
     for (const auto& [id, e] : m_entries)
-        if (id != exceptId && (e.checked || (e.session && isActive(e.state))) && e.colour.isValid())
+        if (id != exceptId && (e.checked || id == m_liveId) && e.colour.isValid())
             used.insert(e.colour.rgb()), ++shown;
     for (const auto& [key, g] : m_groups)
         if (g.first && g.second.isValid()) used.insert(g.second.rgb()), ++shown;
@@ -611,6 +611,13 @@ void RunsPanel::updateRun(int id, RunState state, int64_t step, double finalLoss
         refreshRow(id);
     }
     emit currentRunChanged();
+}
+
+void RunsPanel::setLiveRun(int id) {
+    const int was = m_liveId;
+    m_liveId = id;
+    refreshRow(was);
+    refreshRow(id);
 }
 
 bool RunsPanel::resumable(int id) const {
@@ -851,7 +858,7 @@ void RunsPanel::onItemChanged(QStandardItem* item) {
         if (on) e.colour = freeColour(id);
         const bool was = m_building;
         m_building = true;
-        item->setIcon(swatch(on || (e.session && isActive(e.state)) ? e.colour : QColor()));
+        item->setIcon(swatch(on || id == m_liveId ? e.colour : QColor()));
         m_building = was;
     } else {
         auto& g = m_groups[item->data(kGroupRole).toString()];

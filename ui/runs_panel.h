@@ -82,6 +82,8 @@ class RunsPanel : public QWidget {
     int addSessionRun(const QString& dir, const Config& cfg,
                       std::shared_ptr<std::vector<StepMetrics>> rows);
     void updateRun(int id, RunState state, int64_t step, double finalLoss);
+    // The run the window's live views show (0: none): its colour is kept for it.
+    void setLiveRun(int id);
     // A run that can be continued: stopped, interrupted or failed, with a checkpoint.
     bool resumable(int id) const;
     // The selected run (0: none, or a group row).
@@ -185,6 +187,7 @@ class RunsPanel : public QWidget {
     std::vector<std::string> m_diffKeys; // differing keys (labels name these)
     std::map<QString, std::pair<bool, QColor>> m_groups;  // group key -> ticked, colour
     int m_nextId = 1;
+    int m_liveId = 0;
     int m_order = 0;  // the last session run's order
     bool m_building = false;
 };
