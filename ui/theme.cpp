@@ -114,8 +114,41 @@ void fitTickCounts(QCustomPlot* plot) {
     }
 }
 
+void fitLegends(QCustomPlot* plot) {
+    // A legend inside an axis rect that would cover most of it (a short panel with several
+    // overlaid runs: a 1366 x 768 screen) steps aside until there is room again; the runs table
+    // shows the same colours, and maximizing the panel brings the legend back.
+    static const char* const kWanted = "h158LegendWanted";
+    bool changed = false;
+    for (QCPAxisRect* r : plot->axisRects()) {
+        QCPLayoutInset* inset = r->insetLayout();
+        for (int i = 0; i < inset->elementCount(); ++i) {
+            auto* legend = qobject_cast<QCPLegend*>(inset->elementAt(i));
+            if (!legend) continue;
+            QVariant wanted = legend->property(kWanted);
+            if (!wanted.isValid()) {
+                wanted = legend->visible();
+                legend->setProperty(kWanted, wanted);
+            }
+            if (!wanted.toBool()) continue;
+            const QSize need = legend->minimumOuterSizeHint();
+            const QRect room = r->rect();
+            const bool fits =
+                need.height() <= 0.8 * room.height() && need.width() <= 0.8 * room.width();
+            if (fits != legend->visible()) {
+                legend->setVisible(fits);
+                changed = true;
+            }
+        }
+    }
+    if (changed) plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void stylePlot(QCustomPlot* plot) {
-    QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] { fitTickCounts(plot); });
+    QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] {
+        fitTickCounts(plot);
+        fitLegends(plot);
+    });
     plot->setBackground(Qt::white);
     plot->setNoAntialiasingOnDrag(true);
     plot->setPlottingHint(QCP::phCacheLabels, true);

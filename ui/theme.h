@@ -42,7 +42,8 @@ inline const QColor text{50, 50, 50};
 
 // Axis colours, fonts and grid of one axis rect (and the plot's background).
 void styleAxisRect(QCPAxisRect* rect);
-// Also makes every replot fit its tick counts to the room the axes have (fitTickCounts).
+// Also makes every replot fit its tick counts to the room the axes have (fitTickCounts), and hides
+// a legend inside an axis rect while it would cover most of it.
 void stylePlot(QCustomPlot* plot);
 // Sets each visible axis's tick count (never above what the panel asked for) so that its tick
 // labels cannot touch ("150200250" never happens), from the size the layout just gave its axis
