@@ -1,14 +1,20 @@
-// Minimal "--name value" argument parsing shared by the CLI sub-commands.
+// The options of a CLI sub-command, parsed by CLI11 (cli_args.cpp): "--name value" and
+// "--name=value", repeatable options, switches, one positional at most, and --help / -h.
 #pragma once
 
 #include <map>
-#include <set>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/base/errors.h"
 #include "core/base/types.h"
+
+namespace CLI {
+class App;
+}
 
 namespace h158::cli {
 
@@ -24,35 +30,44 @@ inline int exitCodeFor(const std::exception& e) {
     return input ? 2 : 1;
 }
 
+// Declare the options (names without "--"), then parse:
+//
+//     Args a("export", "Packs a run's weights into one .h158 file.");
+//     a.option("run", "DIR", "the run directory", true).option("out", "FILE.h158", "...", true);
+//     if (const auto rc = a.parse(argc, argv)) return *rc;
+//     a.get("run") ...
 class Args {
 public:
-    // `known` lists accepted options (without "--"); `repeatable` ones may appear many times;
-    // `switches` take no value.
-    Args(int argc, char** argv, const std::set<std::string>& known,
-         const std::set<std::string>& repeatable = {}, const std::set<std::string>& switches = {}) {
-        for (int i = 1; i < argc; ++i) {
-            std::string a = argv[i];
-            if (a.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + a + "'");
-            std::string name = a.substr(2), value;
-            if (const auto eq = name.find('='); eq != std::string::npos) {
-                value = name.substr(eq + 1);
-                name = name.substr(0, eq);
-            } else if (switches.count(name)) {
-                value = "true";
-            } else {
-                if (i + 1 >= argc) throw UsageError("option --" + name + " needs a value");
-                value = argv[++i];
-            }
-            if (!known.count(name) && !repeatable.count(name) && !switches.count(name))
-                throw UsageError("unknown option --" + name);
-            if (repeatable.count(name)) {
-                m_multi[name].push_back(value);
-            } else {
-                if (m_values.count(name)) throw UsageError("option --" + name + " given twice");
-                m_values[name] = value;
-            }
-        }
-    }
+    Args(std::string command, std::string description);
+    ~Args();
+    Args(const Args&) = delete;
+    Args& operator=(const Args&) = delete;
+
+    // An option with one value, given at most once; `required` ones must be given.
+    Args& option(const std::string& name, const std::string& valueName,
+                 const std::string& description, bool required = false);
+    // An option with one value that may be given many times (all() returns them in order).
+    Args& repeatable(const std::string& name, const std::string& valueName,
+                     const std::string& description);
+    // A switch: no value; has() says whether it was given.
+    Args& flag(const std::string& name, const std::string& description);
+    // A positional argument (at most one value): has() / get() under `name`.
+    Args& positional(const std::string& name, const std::string& valueName,
+                     const std::string& description);
+    // Text shown after the options by --help.
+    Args& footer(const std::string& text);
+
+    // Parses argv (argv[0] is the command name). Returns nothing when the command goes on;
+    // otherwise the exit code it returns: 0 after --help (the help on stdout), 2 after a usage
+    // error (an unknown option, a missing value, an option given twice, an unexpected argument,
+    // a missing required option), the error and the usage on stderr.
+    std::optional<int> parse(int argc, char** argv);
+
+    std::string help() const;   // what --help prints
+    std::string usage() const;  // the same without the footer
+    // Prints "hybrid158-cli COMMAND: message" and the usage to stderr; returns 2.
+    int usageError(const std::string& message) const;
+
     bool has(const std::string& n) const { return m_values.count(n) > 0; }
     std::string get(const std::string& n, const std::string& def = {}) const {
         auto it = m_values.find(n);
@@ -62,40 +77,23 @@ public:
         if (!has(n)) throw UsageError("missing required option --" + n);
         return get(n);
     }
-    long long getInt(const std::string& n, long long def) const {
-        if (!has(n)) return def;
-        const std::string v = get(n);
-        size_t pos = 0;
-        long long x = 0;
-        try {
-            x = std::stoll(v, &pos);
-        } catch (...) {
-            pos = 0;
-        }
-        if (pos != v.size() || v.empty())
-            throw UsageError("option --" + n + " expects an integer, got '" + v + "'");
-        return x;
-    }
-    double getDouble(const std::string& n, double def) const {
-        if (!has(n)) return def;
-        const std::string v = get(n);
-        size_t pos = 0;
-        double x = 0;
-        try {
-            x = std::stod(v, &pos);
-        } catch (...) {
-            pos = 0;
-        }
-        if (pos != v.size() || v.empty())
-            throw UsageError("option --" + n + " expects a number, got '" + v + "'");
-        return x;
-    }
+    long long getInt(const std::string& n, long long def) const;
+    double getDouble(const std::string& n, double def) const;
     std::vector<std::string> all(const std::string& n) const {
         auto it = m_multi.find(n);
         return it == m_multi.end() ? std::vector<std::string>{} : it->second;
     }
 
 private:
+    enum class Kind { Value, Repeatable, Switch, Positional };
+    struct Declared {
+        std::string name;
+        Kind kind;
+        bool required;
+    };
+    std::string m_command;
+    std::unique_ptr<CLI::App> m_app;
+    std::vector<Declared> m_declared;
     std::map<std::string, std::string> m_values;
     std::map<std::string, std::vector<std::string>> m_multi;
 };

@@ -27,14 +27,8 @@
 namespace h158::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: hybrid158-cli bench gpt --preset gpt-s|gpt-m --mode fp32|ternary --steps N\n"
-    "                               [--path trainer|kernel] [--threads N] [--seed S]\n"
-    "                               [--kernel auto|avx512_vnni|avx2|reference|float]\n";
-
 int fail(int code, const std::string& msg) {
     std::fprintf(stderr, "hybrid158-cli bench: %s\n", msg.c_str());
-    if (code == 2) std::fputs(kUsage, stderr);
     return code;
 }
 
@@ -244,13 +238,26 @@ nlohmann::json runBench(const BenchSetup& s) {
 }  // namespace
 
 int benchCommand(int argc, char** argv) {
+    Args a("bench", "Training-step throughput of a GPT preset as one JSON line (benchmark: gpt).");
+    a.positional("benchmark", "gpt", "The benchmark to run: gpt")
+        .option("preset", "gpt-s|gpt-m", "The GPT preset", true)
+        .option("mode", "fp32|ternary",
+                "fp32 switches quantization off; ternary as the preset ships", true)
+        .option("steps", "N", "Timed steps, after 3 warm-up steps (default 20)")
+        .option("path", "trainer|kernel",
+                "trainer: the preset's Trainer::step(); kernel: the bare step "
+                "on random bytes, as the reference (default trainer)")
+        .option("threads", "N", "Threads (default 0: all cores)")
+        .option("seed", "S", "Random seed (default 0)")
+        .option("kernel", "KERNEL",
+                "The ternary kernel: auto, avx512_vnni, avx2, reference or float (default auto)");
+    if (const auto rc = a.parse(argc, argv)) return *rc;
     BenchSetup s;
     try {
-        if (argc < 2 || std::string(argv[1]) != "gpt")
-            throw UsageError(argc < 2 ? "missing benchmark name (gpt)"
-                                      : "unknown benchmark '" + std::string(argv[1]) + "'");
-        const Args a(argc - 1, argv + 1,
-                     {"preset", "mode", "steps", "threads", "seed", "kernel", "path"});
+        if (!a.has("benchmark") || a.get("benchmark") != "gpt")
+            throw UsageError(!a.has("benchmark")
+                                 ? "missing benchmark name (gpt)"
+                                 : "unknown benchmark '" + a.get("benchmark") + "'");
         s.preset = a.require("preset");
         s.mode = a.require("mode");
         if (s.mode != "fp32" && s.mode != "ternary")
@@ -270,13 +277,14 @@ int benchCommand(int argc, char** argv) {
         if (s.path != "trainer" && s.path != "kernel")
             throw UsageError("--path must be trainer or kernel, got '" + s.path + "'");
     } catch (const UsageError& e) {
-        return fail(2, e.what());
+        return a.usageError(e.what());
     }
     try {
         std::printf("%s\n", runBench(s).dump().c_str());
         return 0;
     } catch (const std::exception& e) {
-        return fail(exitCodeFor(e), e.what());
+        const int code = exitCodeFor(e);
+        return code == 2 ? a.usageError(e.what()) : fail(code, e.what());
     }
 }
 

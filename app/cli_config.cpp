@@ -18,9 +18,22 @@ Config resolveConfig(const Args& args) {
     return c;
 }
 
+// --preset, --config and --set, as run, config, memory and sweep take them.
+void addConfigOptions(Args& args) {
+    args.option("preset", "NAME",
+                "Start from a built-in preset (`hybrid158-cli presets` lists them; default "
+                "seed-linear)")
+        .option("config", "FILE",
+                "Start from a config JSON file (as `config` prints it, or a run's config.json)")
+        .repeatable("set", "key=value",
+                    "Change one setting of the preset or file, e.g. optim.lr=0.01 (`config` shows "
+                    "the keys)");
+}
+
 int presetsCommand(int argc, char** argv) {
+    Args args("presets", "Lists the built-in presets, one per line: name and summary.");
+    if (const auto rc = args.parse(argc, argv)) return *rc;
     try {
-        Args args(argc, argv, {});
         for (const auto& p : presetList()) std::printf("%-12s %s\n", p.name.c_str(), p.summary.c_str());
         return 0;
     } catch (const std::exception& e) {
@@ -30,8 +43,11 @@ int presetsCommand(int argc, char** argv) {
 }
 
 int configCommand(int argc, char** argv) {
+    Args args("config",
+              "Prints the resolved, validated configuration as JSON (the format --config reads).");
+    addConfigOptions(args);
+    if (const auto rc = args.parse(argc, argv)) return *rc;
     try {
-        Args args(argc, argv, {"preset", "config"}, {"set"});
         const Config c = resolveConfig(args);
         validate(c);
         std::printf("%s\n", toJson(c).dump(2).c_str());

@@ -15,11 +15,8 @@
 namespace h158::cli {
 namespace {
 
-constexpr const char* kUsage = "usage: hybrid158-cli export --run DIR --out FILE.h158\n";
-
-int fail(int code, const std::string& msg, bool usage = false) {
+int fail(int code, const std::string& msg) {
     std::fprintf(stderr, "hybrid158-cli export: %s\n", msg.c_str());
-    if (usage) std::fputs(kUsage, stderr);
     return code;
 }
 
@@ -67,14 +64,14 @@ nlohmann::json exportLine(const H158Model& m, const H158Stats& s, const RunRecor
 }  // namespace
 
 int exportCommand(int argc, char** argv) {
-    std::string run, out;
-    try {
-        const Args a(argc, argv, {"run", "out"});
-        run = a.require("run");
-        out = a.require("out");
-    } catch (const UsageError& e) {
-        return fail(2, e.what(), true);
-    }
+    Args a("export",
+           "Packs a run's weights (weights.h158) into one .h158 model file, checked against\n"
+           "the run's config.json; prints its sizes as one JSON line.");
+    a.option("run", "DIR",
+             "The run directory (a run writes its weights when it completes or is stopped)", true)
+        .option("out", "FILE.h158", "The model file to write", true);
+    if (const auto rc = a.parse(argc, argv)) return *rc;
+    const std::string run = a.get("run"), out = a.get("out");
     namespace fs = std::filesystem;
     try {
         if (!fs::is_directory(run)) return fail(2, run + ": no such run directory");

@@ -15,11 +15,6 @@
 namespace h158::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: hybrid158-cli kmeans --input FILE.csv --k K [--seed S] [--max-iter N] [--tol T]\n"
-    "                            [--n-init N] --out LABELS.csv [--centroids FILE.csv]\n"
-    "                            [--init CENTROIDS.csv] [--threads N]\n";
-
 long long intAtLeast(const Args& a, const std::string& name, long long def, long long lo) {
     const long long v = a.getInt(name, def);
     if (v < lo)
@@ -28,9 +23,9 @@ long long intAtLeast(const Args& a, const std::string& name, long long def, long
     return v;
 }
 
-int fail(int code, const std::string& msg) {
+int fail(const Args& a, int code, const std::string& msg) {
+    if (code == 2) return a.usageError(msg);
     std::fprintf(stderr, "hybrid158-cli kmeans: %s\n", msg.c_str());
-    if (code == 2) std::fputs(kUsage, stderr);
     return code;
 }
 
@@ -41,10 +36,29 @@ int kmeansCommand(int argc, char** argv) {
     std::string input, out, centroidsOut;
     CsvTable data;
     MatF init;
+    Args a("kmeans",
+           "Clusters the rows of a numeric CSV file (k-means++ seeding, Lloyd iterations), writes\n"
+           "one label per row (and optionally the centroids); prints a JSON summary line.");
+    a.option("input", "FILE.csv",
+             "The data: one row of numbers per point (a first line without numbers is a header)",
+             true)
+        .option("k", "K", "Number of clusters", true)
+        .option("out", "LABELS.csv", "Where to write the labels, one per row", true)
+        .option("seed", "S", "Random seed (default 0)")
+        .option("max-iter", "N",
+                "Most Lloyd iterations per initialisation (default " + std::to_string(opt.maxIter) +
+                    ")")
+        .option("tol", "T",
+                "Stop when the centroids' squared shift is at most T x the mean feature variance "
+                "(default " +
+                    formatNumber(opt.tol) + ")")
+        .option("n-init", "N",
+                "Initialisations; the best is kept (default " + std::to_string(opt.nInit) + ")")
+        .option("centroids", "FILE.csv", "Also write the centroids")
+        .option("init", "CENTROIDS.csv", "Start from these centroids (k rows) instead of seeding")
+        .option("threads", "N", "Threads; 0 = all cores");
+    if (const auto rc = a.parse(argc, argv)) return *rc;
     try {
-        const Args a(argc, argv,
-                     {"input", "k", "seed", "max-iter", "tol", "n-init", "out", "centroids", "init",
-                      "threads"});
         input = a.require("input");
         out = a.require("out");
         a.require("k");
@@ -70,11 +84,11 @@ int kmeansCommand(int argc, char** argv) {
             opt.init = &init;
         }
     } catch (const UsageError& e) {
-        return fail(2, e.what());
+        return fail(a, 2, e.what());
     } catch (const FileError& e) {
-        return fail(2, e.what());
+        return fail(a, 2, e.what());
     } catch (const Error& e) {
-        return fail(2, e.what());
+        return fail(a, 2, e.what());
     }
 
     try {
@@ -100,9 +114,9 @@ int kmeansCommand(int argc, char** argv) {
         std::printf("%s\n", line.dump().c_str());
         return 0;
     } catch (const ConfigError& e) {
-        return fail(2, e.what());
+        return fail(a, 2, e.what());
     } catch (const std::exception& e) {
-        return fail(1, e.what());
+        return fail(a, 1, e.what());
     }
 }
 

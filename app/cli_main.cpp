@@ -1,56 +1,101 @@
-// hybrid158-cli: the headless front end. Dispatches to the sub-commands in cli_*.cpp.
+// hybrid158-cli: the headless front end. Dispatches to the sub-commands in cli_*.cpp, each of
+// which parses its own options (cli_args.h, on CLI11); this level answers --help, help [COMMAND]
+// and --version.
+#include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "app/cli.h"
+
+#ifndef H158_VERSION
+#error "H158_VERSION is defined by app/CMakeLists.txt (the project version)"
+#endif
 
 namespace {
 
 struct Command {
     const char* name;
     int (*fn)(int, char**);
-    const char* usage;
+    const char* summary;
 };
 
 const Command kCommands[] = {
-    {"run", h158::cli::runCommand,
-     "run [--preset NAME | --config FILE] [--set key=value]... [--steps N] [--seed S] [--out DIR]"},
-    {"resume", h158::cli::resumeCommand, "resume DIR            (continues a stopped, killed or failed run)"},
+    {"run", h158::cli::runCommand, "Train one configuration headless into a run directory"},
+    {"resume", h158::cli::resumeCommand,
+     "Continue a stopped, killed or failed run from its checkpoint"},
     {"sweep", h158::cli::sweepCommand,
-     "sweep [--preset NAME | --config FILE | --file SWEEP.json] [--set key=value]...\n"
-     "                     [--grid key=v1,v2,...]... [--seeds N] [--steps N] [--jobs J] --out DIR\n"
-     "                     (again, or `sweep --out DIR`, continues it; sweep --help says more)\n"
-     "  hybrid158-cli sweep --out DIR --task I [--threads T]   (run or resume run I alone)"},
-    {"presets", h158::cli::presetsCommand, "presets"},
-    {"config", h158::cli::configCommand, "config --preset NAME | --config FILE [--set key=value]..."},
-    {"kmeans", h158::cli::kmeansCommand,
-     "kmeans --input FILE.csv --k K [--seed S] [--max-iter N] [--tol T] [--n-init N]\n"
-     "                     --out LABELS.csv [--centroids FILE.csv]"},
-    {"bench", h158::cli::benchCommand,
-     "bench gpt --preset gpt-s|gpt-m --mode fp32|ternary --steps N [--threads N]"},
-    {"export", h158::cli::exportCommand, "export --run DIR --out FILE.h158"},
-    {"generate", h158::cli::generateCommand,
-     "generate --model FILE.h158 --prompt TEXT --tokens N [--temperature T] [--top-k K]\n"
-     "                       [--seed S] [--threads N]"},
-    {"memory", h158::cli::memoryCommand,
-     "memory [--preset NAME | --config FILE] [--set key=value]..."},
+     "A grid of configurations x seeds, runs in parallel processes"},
+    {"presets", h158::cli::presetsCommand, "List the built-in presets"},
+    {"config", h158::cli::configCommand, "Print a resolved configuration as JSON"},
+    {"kmeans", h158::cli::kmeansCommand, "Cluster the rows of a numeric CSV file"},
+    {"bench", h158::cli::benchCommand, "Training-step throughput of a GPT preset (bench gpt ...)"},
+    {"export", h158::cli::exportCommand, "Pack a run's weights into one .h158 model file"},
+    {"generate", h158::cli::generateCommand, "Text from a .h158 model file"},
+    {"memory", h158::cli::memoryCommand, "Memory the weights need: the model and reference shapes"},
 };
 
-int usage(FILE* to) {
-    std::fprintf(to, "usage: hybrid158-cli <command> ...\n");
-    for (const auto& c : kCommands) std::fprintf(to, "  hybrid158-cli %s\n", c.usage);
-    return to == stderr ? 2 : 0;
+const char* const kFooter = R"(
+hybrid158-cli COMMAND --help (or hybrid158-cli help COMMAND) lists the command's options.
+Exit codes: 0 success; 1 a run that did not complete (diverged, failed, stopped) or another
+failure; 2 a usage error, a bad configuration, or a missing or malformed file.)";
+
+const Command* find(const std::string& name) {
+    for (const auto& c : kCommands)
+        if (name == c.name) return &c;
+    return nullptr;
 }
+
+struct Top {
+    CLI::App app{"hybrid158-cli " H158_VERSION ": ternary training from the command line.\n",
+                 "hybrid158-cli"};
+    Top() {
+        app.set_help_flag("-h,--help", "Print this help and exit");
+        app.set_version_flag("--version", "hybrid158-cli " H158_VERSION,
+                             "Print the version and exit");
+        for (const auto& c : kCommands) app.add_subcommand(c.name, c.summary);
+        app.footer(kFooter);
+    }
+    int error(const std::string& message) {
+        std::fprintf(stderr, "hybrid158-cli: %s\n%s", message.c_str(), app.help().c_str());
+        return 2;
+    }
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) return usage(stderr);
+    Top top;
+    if (argc < 2) return top.error("missing command");
     const std::string cmd = argv[1];
-    if (cmd == "--help" || cmd == "-h" || cmd == "help") return usage(stdout);
-    for (const auto& c : kCommands)
-        if (cmd == c.name) return c.fn(argc - 1, argv + 1);
-    std::fprintf(stderr, "hybrid158-cli: unknown command '%s'\n", cmd.c_str());
-    return usage(stderr);
+    if (const Command* c = find(cmd)) return c->fn(argc - 1, argv + 1);
+    if (cmd == "help") {
+        if (argc == 2) {
+            std::fputs(top.app.help().c_str(), stdout);
+            return 0;
+        }
+        const Command* c = find(argv[2]);
+        if (argc > 3 || !c)
+            return top.error("help: unknown command '" + std::string(argv[2]) + "'");
+        char help[] = "--help";
+        char* sub[] = {argv[2], help, nullptr};
+        return c->fn(2, sub);
+    }
+    if (cmd.empty() || cmd[0] != '-') return top.error("unknown command '" + cmd + "'");
+    try {
+        // only options here (a word would be a command): --help, --version, or an unknown one
+        top.app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::fputs(top.app.help().c_str(), stdout);
+        return 0;
+    } catch (const CLI::CallForVersion& e) {
+        std::printf("%s\n", e.what());
+        return 0;
+    } catch (const CLI::ExtrasError&) {
+        const std::vector<std::string> extra = top.app.remaining();
+        return top.error("unknown option " +
+                         (extra.empty() ? cmd : extra.front().substr(0, extra.front().find('='))));
+    } catch (const CLI::ParseError& e) {
+        return top.error(e.what());
+    }
+    return top.error("missing command");
 }

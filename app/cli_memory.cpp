@@ -10,12 +10,18 @@
 namespace h158::cli {
 
 Config resolveConfig(const Args& args);
+void addConfigOptions(Args& args);
 
 int memoryCommand(int argc, char** argv) {
     Config cfg;
     std::string name;
+    Args a("memory",
+           "Prints, as a Markdown table, the memory the weights need (fp32, fp16, 1.58 bits,\n"
+           "the packed .h158 file) for the configured model (default the gpt-s preset) and\n"
+           "the 100M / 1B / 7B / 13B reference shapes.");
+    addConfigOptions(a);
+    if (const auto rc = a.parse(argc, argv)) return *rc;
     try {
-        const Args a(argc, argv, {"preset", "config"}, {"set"});
         cfg = a.has("preset") || a.has("config") ? resolveConfig(a) : presetConfig("gpt-s");
         if (!a.has("preset") && !a.has("config"))
             for (const auto& s : a.all("set")) applySetting(cfg, s);

@@ -16,6 +16,7 @@
 namespace h158::cli {
 
 Config resolveConfig(const Args& args);
+void addConfigOptions(Args& args);
 
 namespace {
 
@@ -88,8 +89,19 @@ int driveSession(RunSession& session, const char* what, const std::string& out) 
 int runCommand(int argc, char** argv) {
     Config cfg;
     std::string out;
+    Args args("run",
+              "Trains one configuration headless and writes its run directory (config.json,\n"
+              "metrics.csv, snapshots.jsonl, summary.json, weights, checkpoint); prints the\n"
+              "summary as one JSON line. Ctrl-C stops the run with everything written.\n"
+              "Exit: 0 completed, 1 diverged, failed or stopped, 2 usage or configuration error.");
+    addConfigOptions(args);
+    args.option("steps", "N", "Training steps (sets run.steps)")
+        .option("seed", "S", "Random seed (sets run.seed)")
+        .option(
+            "out", "DIR",
+            "The run directory to write; it must not hold a run (default: a new one under runs/)");
+    if (const auto rc = args.parse(argc, argv)) return *rc;
     try {
-        Args args(argc, argv, {"preset", "config", "steps", "seed", "out"}, {"set"});
         cfg = resolveConfig(args);
         if (args.has("steps")) applySetting(cfg, "run.steps=" + args.get("steps"));
         if (args.has("seed")) applySetting(cfg, "run.seed=" + args.get("seed"));
@@ -114,12 +126,13 @@ int runCommand(int argc, char** argv) {
 }
 
 int resumeCommand(int argc, char** argv) {
-    if (argc != 2 || argv[1][0] == '-') {
-        std::fprintf(stderr, "hybrid158-cli resume: expected one run directory\n"
-                             "usage: hybrid158-cli resume DIR\n");
-        return 2;
-    }
-    const std::string dir = argv[1];
+    Args args("resume",
+              "Continues a stopped, killed or failed run from its checkpoint, bit for bit.\n"
+              "Exit as `run`: 0 completed, 1 not, 2 nothing to continue or a usage error.");
+    args.positional("dir", "DIR", "The run directory to continue");
+    if (const auto rc = args.parse(argc, argv)) return *rc;
+    if (!args.has("dir")) return args.usageError("expected one run directory");
+    const std::string dir = args.get("dir");
     std::unique_ptr<RunSession> session;
     try {
         session = RunSession::resume(dir);

@@ -36,7 +36,12 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const char* const kHelp = R"(usage:
+const char* const kDescription =
+    "A grid of configurations x seeds in one folder, each run a child process of this\n"
+    "program, at most --jobs at once; the same command again continues it.";
+
+const char* const kForms = R"(
+Forms:
   hybrid158-cli sweep [--preset NAME | --config FILE | --file SWEEP.json] [--set key=value]...
                       [--grid key=v1,v2,...]... [--seeds N] [--steps N] [--jobs J]
                       [--threads T] [--dry-run] --out DIR
@@ -429,22 +434,30 @@ class Pool {
 
 }  // namespace
 
+void addConfigOptions(Args& args);
+
 int sweepCommand(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i)
-        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            std::fputs(kHelp, stdout);
-            return 0;
-        }
+    Args args("sweep", kDescription);
+    addConfigOptions(args);
+    args.option("file", "SWEEP.json",
+                "Read the sweep (base, set, grid, seeds) from a file; options add to it")
+        .repeatable("grid", "key=v1,v2,...",
+                    "One axis of the grid: a setting and its values (the first varies slowest)")
+        .option("seeds", "N", "Seeds per combination: run.seed = s, s+1, ... (default 1)")
+        .option("steps", "N", "Training steps of every run (sets run.steps)")
+        .option("jobs", "J", "Runs at once, 1 to 256 (default 1)")
+        .option("threads", "T", "Threads per run when run.threads is 0 (default max(1, cores / J))")
+        .flag("dry-run", "Write sweep.json and list the runs without starting any")
+        .option("out", "DIR", "The sweep folder (given alone, continues the sweep in it)", true)
+        .option("task", "I", "Run (or resume) run I of the sweep in --out alone, in this process")
+        .footer(kForms);
+    if (const auto rc = args.parse(argc, argv)) return *rc;
     Sweep sweep;
     std::string out;
     int jobs = 1;
     int64_t threads = 0;
     bool dryRun = false;
     try {
-        const Args args(
-            argc, argv,
-            {"preset", "config", "file", "seeds", "steps", "jobs", "threads", "out", "task"},
-            {"set", "grid"}, {"dry-run"});
         out = args.require("out");
         bool given = false;
         const SweepSpec spec = specFromArgs(args, &given);

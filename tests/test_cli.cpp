@@ -103,6 +103,149 @@ class TestCli : public QObject {
         QVERIFY(r.metrics.size() > 10);
         for (size_t i = 0; i < r.metrics.size(); ++i) QCOMPARE(r.metrics[i].step, int64_t(i + 1));
     }
+    // Every sub-command answers --help, -h and `help COMMAND` on stdout with exit 0, listing each
+    // of its options with a description.
+    void helpForEveryCommand_data() {
+        QTest::addColumn<QString>("command");
+        QTest::addColumn<QStringList>("options");
+        QTest::newRow("run") << "run"
+                             << QStringList{"preset", "config", "set", "steps", "seed", "out"};
+        QTest::newRow("resume") << "resume" << QStringList{};
+        QTest::newRow("sweep") << "sweep" << QStringList{"preset",  "config",  "set",   "file",
+                                                         "grid",    "seeds",   "steps", "jobs",
+                                                         "threads", "dry-run", "out",   "task"};
+        QTest::newRow("presets") << "presets" << QStringList{};
+        QTest::newRow("config") << "config" << QStringList{"preset", "config", "set"};
+        QTest::newRow("kmeans") << "kmeans"
+                                << QStringList{"input", "k",      "out",       "seed", "max-iter",
+                                               "tol",   "n-init", "centroids", "init", "threads"};
+        QTest::newRow("bench") << "bench" << QStringList{"preset",  "mode", "steps", "path",
+                                                         "threads", "seed", "kernel"};
+        QTest::newRow("export") << "export" << QStringList{"run", "out"};
+        QTest::newRow("generate") << "generate"
+                                  << QStringList{"model", "prompt", "tokens", "temperature",
+                                                 "top-k", "seed",   "threads"};
+        QTest::newRow("memory") << "memory" << QStringList{"preset", "config", "set"};
+    }
+    void helpForEveryCommand() {
+        QFETCH(QString, command);
+        QFETCH(QStringList, options);
+        const Result r = cli({command, "--help"});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
+        QVERIFY2(r.out.contains("Usage: hybrid158-cli " + command), qPrintable(r.out));
+        // the option, its value's name if it takes one, then its description on the same line
+        for (const QString& o : options + QStringList{"help"})
+            QVERIFY2(r.out.contains(QRegularExpression(
+                         "^ +(-h,)?--" + QRegularExpression::escape(o) + "( \\S+)?  +\\S",
+                         QRegularExpression::MultilineOption)),
+                     qPrintable("--" + o + " in:\n" + r.out));
+        if (command == "resume") QVERIFY2(r.out.contains("DIR"), qPrintable(r.out));
+        const Result h = cli({command, "-h"});
+        QCOMPARE(h.code, 0);
+        QCOMPARE(h.out, r.out);
+        const Result viaHelp = cli({"help", command});
+        QCOMPARE(viaHelp.code, 0);
+        QCOMPARE(viaHelp.out, r.out);
+    }
+
+    // hybrid158-cli --help, -h and help: every command, on stdout, exit 0; nothing at all is a
+    // usage error, as is `help` of an unknown command.
+    void topLevelHelp() {
+        for (const QStringList& args :
+             {QStringList{"--help"}, QStringList{"-h"}, QStringList{"help"}}) {
+            const Result r = cli(args);
+            QCOMPARE(r.code, 0);
+            QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
+            for (const char* c : {"run", "resume", "sweep", "presets", "config", "kmeans", "bench",
+                                  "export", "generate", "memory"})
+                QVERIFY2(r.out.contains(QRegularExpression(QString("^ +%1 +\\S").arg(c),
+                                                           QRegularExpression::MultilineOption)),
+                         qPrintable(QString(c) + " in:\n" + r.out));
+            QVERIFY2(r.out.contains("--version"), qPrintable(r.out));
+        }
+        const Result none = cli({});
+        QCOMPARE(none.code, 2);
+        QVERIFY2(none.err.contains("Usage: hybrid158-cli"), qPrintable(none.err));
+        const Result unknown = cli({"help", "frobnicate"});
+        QCOMPARE(unknown.code, 2);
+        QVERIFY2(unknown.err.contains("unknown command 'frobnicate'"), qPrintable(unknown.err));
+        const Result bad = cli({"--frobnicate"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("unknown option --frobnicate") &&
+                     bad.err.contains("Usage: hybrid158-cli"),
+                 qPrintable(bad.err));
+    }
+
+    void versionIsTheProjectVersion() {
+        const Result r = cli({"--version"});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(QRegularExpression("^hybrid158-cli \\d+\\.\\d+\\.\\d+\n$").match(r.out).hasMatch(),
+                 qPrintable(r.out));
+        QVERIFY(r.err.isEmpty());
+        // the version --help names is the same
+        const QString version = r.out.trimmed();
+        QVERIFY2(cli({"--help"}).out.startsWith(version + ":"), qPrintable(version));
+    }
+
+    // A usage error of a sub-command (unknown option, missing value, option given twice, stray
+    // argument) exits 2 with the error and that command's usage on stderr, before anything runs.
+    void usageErrorsShowTheCommandsUsage_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        for (const char* c : {"run", "resume", "sweep", "presets", "config", "kmeans", "bench",
+                              "export", "generate", "memory"})
+            QTest::addRow("%s unknown option", c)
+                << QStringList{c, "--frobnicate", "1"} << "unknown option --frobnicate";
+        QTest::newRow("unknown option with =")
+            << QStringList{"config", "--prest=spirals"} << "unknown option --prest";
+        QTest::newRow("missing value")
+            << QStringList{"run", "--steps", "5", "--out"} << "option --out needs a value";
+        QTest::newRow("given twice")
+            << QStringList{"run", "--steps", "5", "--steps=6"} << "option --steps given twice";
+        QTest::newRow("switch twice")
+            << QStringList{"sweep", "--out", "X", "--dry-run", "--dry-run"}
+            << "option --dry-run given twice";
+        QTest::newRow("stray argument")
+            << QStringList{"config", "spirals"} << "unexpected argument 'spirals'";
+        QTest::newRow("short option") << QStringList{"memory", "-p"} << "unknown option -p";
+        QTest::newRow("second directory")
+            << QStringList{"resume", "a", "b"} << "unexpected argument 'b'";
+        QTest::newRow("missing required")
+            << QStringList{"export", "--run", "X"} << "missing required option --out";
+        QTest::newRow("bad integer") << QStringList{"generate", "--model", "X", "--tokens", "ten"}
+                                     << "option --tokens expects an integer, got 'ten'";
+    }
+    void usageErrorsShowTheCommandsUsage() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        QTemporaryDir dir;
+        for (QString& a : args)
+            if (a == "X") a = dir.path() + "/x";
+        const Result r = cli(args);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.startsWith("hybrid158-cli " + args.first() + ": " + message + "\n"),
+                 qPrintable(r.err));
+        QVERIFY2(r.err.contains("Usage: hybrid158-cli " + args.first() + " [OPTIONS]"),
+                 qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
+        QVERIFY(QDir(dir.path()).isEmpty());
+    }
+
+    // "--name value" and "--name=value" alike; a value may start with a dash.
+    void bothOptionFormsAndDashValues() {
+        const Result r = cli({"config", "--preset=spirals", "--set=optim.lr=0.5", "--set",
+                              "optim.weight_decay=0.25"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const Config c = fromJson(nlohmann::json::parse(r.out.toStdString()));
+        QCOMPARE(c.optim.lr, 0.5);
+        QCOMPARE(c.optim.weight_decay, 0.25);
+        QCOMPARE(c.data.kind, std::string("spirals"));
+        const Result neg = cli({"config", "--preset", "spirals", "--set", "optim.lr=-1"});
+        QCOMPARE(neg.code, 2);
+        QVERIFY2(neg.err.contains("optim.lr must be > 0"), qPrintable(neg.err));
+    }
+
     void presetsListsContractNames() {
         const Result r = cli({"presets"});
         QCOMPARE(r.code, 0);
