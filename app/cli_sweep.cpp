@@ -25,6 +25,7 @@
 #include "app/cli.h"
 #include "app/cli_args.h"
 #include "app/cli_session.h"
+#include "app/cli_slurm.h"
 #include "core/base/file_io.h"
 #include "core/train/sweep.h"
 
@@ -47,6 +48,9 @@ Forms:
                       [--threads T] [--dry-run] --out DIR
   hybrid158-cli sweep --out DIR [--jobs J]          continue the sweep in DIR
   hybrid158-cli sweep --out DIR --task I [--threads T]   run (or resume) run I of DIR alone
+  hybrid158-cli sweep ... --backend slurm [--partition P] [--time T] [--jobs J] [--threads T]
+                                                    submit the runs to Slurm as one job array
+  hybrid158-cli sweep status DIR                    each run's state (with Slurm's queue)
 
 Runs every combination of the --grid values (the first --grid varies slowest) and, innermost,
 --seeds seeds (run.seed = s, s+1, ..., s the configuration's own). Every key and value is checked
@@ -66,8 +70,17 @@ stopped run then starts over). With run.threads 0 each run gets max(1, cores / J
 (--threads T sets it); the metrics do not depend on it. --dry-run writes sweep.json and lists
 the runs without starting any.
 
+With --backend slurm the runs that have no result yet (and are not queued by an earlier
+submission) are written as one job array, DIR/slurm/sweep-N.sbatch, whose task I runs
+`sweep --out DIR --task I` in the current directory, and submitted with sbatch (the job id goes
+to DIR/slurm/jobs.txt, each task's output to DIR/slurm/JOB_I.out). DIR must be on a filesystem the
+nodes share. --jobs J caps the tasks running at once, --threads T is each task's CPU count (default
+1), --partition and --time go to sbatch. `sweep status DIR` lists pending, running, completed, ...
+per run from the run folders and squeue, and rewrites DIR/summary.csv.
+
 Exit: 0 when every run completed, 1 when any did not (diverged, failed, stopped), 2 on a usage or
-configuration error. --task exits as `run` does.
+configuration error. --task exits as `run` does. With --backend slurm: 0 when submitted (or
+nothing to submit), 1 when sbatch failed.
 )";
 
 constexpr int kMaxJobs = 256;
@@ -436,7 +449,20 @@ class Pool {
 
 void addConfigOptions(Args& args);
 
+// sweep status DIR
+int sweepStatusCommand(int argc, char** argv) {
+    Args args("sweep status",
+              "Each run of a sweep folder: pending, running, completed, stopped, diverged, failed,\n"
+              "interrupted or lost, from the run folders and (for a Slurm sweep) squeue; then a\n"
+              "JSON line of counts. Rewrites DIR/summary.csv.");
+    args.positional("dir", "DIR", "The sweep folder");
+    if (const auto rc = args.parse(argc, argv)) return *rc;
+    if (!args.has("dir")) return args.usageError("give the sweep folder");
+    return sweepStatus(args.get("dir"));
+}
+
 int sweepCommand(int argc, char** argv) {
+    if (argc >= 2 && std::string(argv[1]) == "status") return sweepStatusCommand(argc - 1, argv + 1);
     Args args("sweep", kDescription);
     addConfigOptions(args);
     args.option("file", "SWEEP.json",
@@ -450,6 +476,10 @@ int sweepCommand(int argc, char** argv) {
         .flag("dry-run", "Write sweep.json and list the runs without starting any")
         .option("out", "DIR", "The sweep folder (given alone, continues the sweep in it)", true)
         .option("task", "I", "Run (or resume) run I of the sweep in --out alone, in this process")
+        .option("backend", "local|slurm",
+                "Where the runs go: child processes here (default) or a Slurm job array")
+        .option("partition", "P", "Slurm partition (--backend slurm; default: the cluster's)")
+        .option("time", "T", "Slurm time limit per run, e.g. 30:00 (--backend slurm)")
         .footer(kForms);
     if (const auto rc = args.parse(argc, argv)) return *rc;
     Sweep sweep;
@@ -470,10 +500,26 @@ int sweepCommand(int argc, char** argv) {
             const int64_t task = args.getInt("task", 0);
             return runTask(out, task, threads);
         }
-        const int64_t j = args.getInt("jobs", 1);
-        if (j < 1 || j > kMaxJobs)
+        const std::string backend = args.get("backend", "local");
+        if (backend != "local" && backend != "slurm")
+            throw UsageError("--backend must be local or slurm, not '" + backend + "'");
+        if (backend == "local" && (args.has("partition") || args.has("time")))
+            throw UsageError("--partition and --time are for --backend slurm");
+        const int64_t j = args.getInt("jobs", backend == "slurm" ? 0 : 1);
+        if (j < (backend == "slurm" ? 0 : 1) || j > kMaxJobs)
             throw UsageError("--jobs must be >= 1 and <= 256, got " + std::to_string(j));
         jobs = int(j);
+        if (backend == "slurm" && !args.has("dry-run")) {
+            SlurmSubmit opts;
+            opts.partition = args.get("partition");
+            opts.time = args.get("time");
+            opts.threads = int(std::max<int64_t>(1, threads));
+            opts.maxRunning = jobs;
+            sweep = prepareSweep(out, spec, given);
+            lockFolder(out, "another sweep is running or being submitted in this folder");
+            return submitSweepToSlurm(out, sweep, opts);
+        }
+        jobs = std::max(jobs, 1);
         if (threads == 0) threads = std::max(1, int(std::thread::hardware_concurrency()) / jobs);
         dryRun = args.has("dry-run");
         sweep = prepareSweep(out, spec, given);

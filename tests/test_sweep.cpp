@@ -1,6 +1,7 @@
 // Sweeps: the expansion of a grid × seeds (core/train/sweep.h) and `hybrid158-cli sweep` end to
 // end: runs on two jobs whose rows equal a run made alone, resuming a killed run bit for bit,
 // starting over runs with no checkpoint, refusing another grid, --task, Ctrl-C.
+#include <QProcess>
 #include <QtTest>
 #include <csignal>
 #include <filesystem>
@@ -476,6 +477,96 @@ class TestSweep : public QObject {
         for (int i = 1; i <= 4; ++i)
             QCOMPARE(readJson(d[i] + "/summary.json")["status"].get<std::string>(),
                      std::string("completed"));
+    }
+
+    // --backend slurm and sweep status against a stand-in sbatch and squeue on PATH (they
+    // record their arguments and answer as Slurm does): the batch script, jobs.txt, what a second
+    // submission skips, and the states per run. scripts/slurm-test.sh does it on a real Slurm.
+    void slurmSubmitAndStatus() {
+        QTemporaryDir dir;
+        const QString bin = dir.path() + "/bin";
+        QDir().mkpath(bin);
+        const auto tool = [&](const QString& name, const QString& body) {
+            QFile f(bin + "/" + name);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(("#!/bin/sh\necho \"$@\" >> " + dir.path() + "/" + name + ".args\n" + body)
+                        .toUtf8());
+            f.close();
+            QVERIFY(f.setPermissions(f.permissions() | QFileDevice::ExeOwner));
+        };
+        tool("sbatch", "echo '77;cluster'\n");
+        tool("squeue", "echo '77_2 R'\necho '77_[3-4] PD'\necho '12_1 R'\n");
+        const QString out = dir.path() + "/sw";
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("PATH", bin + ":/usr/bin:/bin");
+        p.setProcessEnvironment(env);
+        const auto run = [&](const QStringList& args) {
+            p.start(H158_CLI_PATH, args);
+            p.waitForFinished(120000);
+            return Result{p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+                          QString::fromUtf8(p.readAllStandardError())};
+        };
+        const QStringList base = {"sweep", "--preset", "seed-linear", "--steps", "20", "--grid",
+                                  "optim.lr=0.01,0.003", "--seeds", "2", "--out", out};
+        // run 1 done beforehand (as a task would), so the array holds runs 2-4
+        QCOMPARE(cli(base + QStringList{"--dry-run"}).code, 0);
+        QCOMPARE(cli({"sweep", "--out", out, "--task", "1"}).code, 0);
+        const Result sub = run(base + QStringList{"--backend", "slurm", "--partition", "short",
+                                                  "--time", "10:00", "--jobs", "2", "--threads",
+                                                  "3"});
+        QVERIFY2(sub.code == 0, qPrintable(sub.err));
+        QVERIFY2(sub.err.contains("submitted Slurm job 77: runs 2-4"), qPrintable(sub.err));
+        QCOMPARE(readAll(out + "/slurm/jobs.txt"), QString("77\n"));
+        const QString script = readAll(out + "/slurm/sweep-1.sbatch");
+        for (const char* line : {"#SBATCH --array=2-4%2", "#SBATCH --partition=short",
+                                 "#SBATCH --time=10:00", "#SBATCH --cpus-per-task=3",
+                                 "--task \"$SLURM_ARRAY_TASK_ID\" --threads 3"})
+            QVERIFY2(script.contains(line), line);
+        QVERIFY(script.contains("sweep --out '" + QFileInfo(out).absoluteFilePath() + "'"));
+        QCOMPARE(readAll(dir.path() + "/sbatch.args").trimmed(),
+                 "--parsable " + QFileInfo(out).absoluteFilePath() + "/slurm/sweep-1.sbatch");
+
+        // squeue lists 2 running, 3-4 pending: nothing to submit again
+        const Result again = run({"sweep", "--out", out, "--backend", "slurm"});
+        QVERIFY2(again.code == 0, qPrintable(again.err));
+        QVERIFY2(again.err.contains("nothing to submit: 1 of 4 runs have a result, 3 queued"),
+                 qPrintable(again.err));
+        QVERIFY(!QFile::exists(out + "/slurm/sweep-2.sbatch"));
+
+        const Result st = run({"sweep", "status", out});
+        QVERIFY2(st.code == 0, qPrintable(st.err));
+        const QStringList lines = st.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 5);
+        QVERIFY2(lines[0].contains("completed") && lines[0].contains("20/20"), qPrintable(lines[0]));
+        QVERIFY2(lines[1].contains("running"), qPrintable(lines[1]));
+        QVERIFY2(lines[2].contains("pending") && lines[3].contains("pending"), qPrintable(st.out));
+        const auto counts = nlohmann::json::parse(lines[4].toStdString());
+        QCOMPARE(counts["completed"].get<int>(), 1);
+        QCOMPARE(counts["running"].get<int>(), 1);
+        QCOMPARE(counts["pending"].get<int>(), 2);
+        QVERIFY(readAll(out + "/summary.csv").contains(",completed,20,"));
+
+        // the queue empties without runs 2-4 having started: lost, their logs say why
+        tool("squeue", "");
+        const Result lost = run({"sweep", "status", out});
+        QVERIFY2(nlohmann::json::parse(lost.out.trimmed().split('\n').last().toStdString())["lost"]
+                         .get<int>() == 3,
+                 qPrintable(lost.out));
+
+        // no Slurm here at all: a clear message, exit 1; status from the folders alone
+        env.insert("PATH", dir.path() + "/empty");
+        p.setProcessEnvironment(env);
+        const Result none = run({"sweep", "--out", out, "--backend", "slurm"});
+        QCOMPARE(none.code, 1);
+        QVERIFY2(none.err.contains("sbatch is not installed"), qPrintable(none.err));
+        const Result alone = run({"sweep", "status", out});
+        QCOMPARE(alone.code, 0);
+        QVERIFY2(alone.err.contains("squeue is not installed"), qPrintable(alone.err));
+
+        QCOMPARE(cli(base + QStringList{"--backend", "cloud"}).code, 2);
+        QCOMPARE(cli(base + QStringList{"--partition", "short"}).code, 2);  // local: no partition
+        QCOMPARE(cli({"sweep", "status", dir.path() + "/nothing"}).code, 2);
     }
 
     // SIGINT to the sweep while both runs are training: they stop with a checkpoint, the sweep
