@@ -7,7 +7,7 @@
 #                                      and log path under DIR, and waits for the node to be idle
 #   scripts/slurm-local.sh stop DIR    stops the daemons it started (by the PIDs in DIR/*.pid)
 # Client commands need SLURM_CONF=DIR/slurm.conf (start prints the line to export).
-# Needs root: slurmd runs jobs as their user, munged runs with its own key.
+# The daemons run as root (through sudo when the caller is not): slurmd runs jobs as their user.
 set -euo pipefail
 cmd="${1:-}"
 dir="${2:-}"
@@ -17,6 +17,9 @@ if [ -z "$cmd" ] || [ -z "$dir" ]; then
 fi
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
+# The daemons run as root (slurmd starts each job as its user); without root, through sudo.
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
 
 stop() {
     local status=0
@@ -25,18 +28,18 @@ stop() {
         [ -f "$pidfile" ] || continue
         local pid
         pid="$(cat "$pidfile")"
-        if kill -0 "$pid" 2> /dev/null; then
-            kill "$pid"
+        if $sudo kill -0 "$pid" 2> /dev/null; then
+            $sudo kill "$pid"
             for _ in $(seq 50); do
-                kill -0 "$pid" 2> /dev/null || break
+                $sudo kill -0 "$pid" 2> /dev/null || break
                 sleep 0.1
             done
-            if kill -0 "$pid" 2> /dev/null; then
+            if $sudo kill -0 "$pid" 2> /dev/null; then
                 echo "slurm-local: $d ($pid) did not stop; killing it" >&2
-                kill -9 "$pid" || status=1
+                $sudo kill -9 "$pid" || status=1
             fi
         fi
-        rm -f "$pidfile"
+        $sudo rm -f "$pidfile"
     done
     return "$status"
 }
@@ -44,8 +47,6 @@ stop() {
 start() {
     if ! command -v slurmctld > /dev/null || ! command -v slurmd > /dev/null ||
         ! command -v sbatch > /dev/null || ! command -v munged > /dev/null; then
-        local sudo=""
-        [ "$(id -u)" -ne 0 ] && sudo="sudo"
         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
             slurmctld slurmd slurm-client munge > "$dir/apt.log" 2>&1 ||
             { cat "$dir/apt.log" >&2; return 1; }
@@ -57,15 +58,14 @@ start() {
         dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
         chmod 400 "$dir/munge/munge.key"
     fi
-    local user host node
-    user="$(id -un)"
+    local host node
     host="$(hostname -s)"
     # The node as slurmd sees it (CPUs, sockets, memory), addressed on the loopback.
     node="$(slurmd -C | head -n 1) NodeAddr=127.0.0.1 State=UNKNOWN"
     cat > "$dir/slurm.conf" << EOF
 ClusterName=h158local
 SlurmctldHost=$host(127.0.0.1)
-SlurmUser=$user
+SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
@@ -92,12 +92,12 @@ MpiDefault=none
 $node
 PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
-    munged --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
+    $sudo munged --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
         --pid-file="$dir/munged.pid" --log-file="$dir/log/munged.log" \
         --seed-file="$dir/munge/munged.seed" --force
     export SLURM_CONF="$dir/slurm.conf"
-    slurmctld -f "$SLURM_CONF"
-    slurmd -f "$SLURM_CONF"
+    $sudo slurmctld -f "$SLURM_CONF"
+    $sudo slurmd -f "$SLURM_CONF"
     # ready when the node reports idle (about a second)
     for _ in $(seq 150); do
         if sinfo -h -N -o "%t" 2> /dev/null | grep -qx "idle"; then
