@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of fuzz/ (clang-14, ASan + UBSan, core and fuzz targets only) in
-# build-fuzz and runs each on a copy of its seed corpus (fuzz/corpus/<target>).
+# build-fuzz and runs each on a copy of its seed corpus (fuzz/corpus/<target>), as many targets
+# at a time as there are cores (H158_JOBS=n overrides that), each with the whole limit below.
 #   scripts/fuzz.sh               the smoke run: 40 s per target (CI)
 #   scripts/fuzz.sh --long N      N seconds per target (the long run, e.g. --long 3600)
 #   scripts/fuzz.sh --runs N      N executions per target (README's figures: --runs 1000000)
@@ -34,22 +35,35 @@ cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}"
 export UBSAN_OPTIONS=print_stacktrace=1
 # The targets that read paths write every input to a scratch file: on tmpfs that is ~5x faster.
 if [ -z "${TMPDIR:-}" ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
-failed=()
-for t in "${targets[@]}"; do
-  work="$build/corpus/$t" findings="$build/findings/$t" log="$build/fuzz-$t.log"
-  rm -rf "$work" "$findings"
-  mkdir -p "$work" "$findings"
-  cp "$here/fuzz/corpus/$t"/* "$work/"
-  echo "== fuzz_$t: ${limit[*]} on $(ls "$work" | wc -l) seeds"
-  dict=()
+# Each target is one single-threaded process, so the targets run side by side, one per core
+# (H158_JOBS=n overrides nproc): each still gets its whole time limit, on a core of its own.
+fuzz_one() {
+  local t="$1" work="$build/corpus/$1" findings="$build/findings/$1" log="$build/fuzz-$1.log"
+  local dict=() status=0
   case $t in config | run_dir | safetensors) dict=(-dict="$here/fuzz/json.dict") ;; esac
-  status=0
   "$build/fuzz/fuzz_$t" "$work" "${dict[@]}" "${limit[@]}" -timeout=10 \
     -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix="$findings/" -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
+  echo "$status" >"$build/fuzz-$t.status"
+}
+jobs="${H158_JOBS:-$(nproc)}"
+for t in "${targets[@]}"; do
+  work="$build/corpus/$t" findings="$build/findings/$t"
+  rm -rf "$work" "$findings" "$build/fuzz-$t.status"
+  mkdir -p "$work" "$findings"
+  cp "$here/fuzz/corpus/$t"/* "$work/"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  echo "== fuzz_$t: ${limit[*]} on $(ls "$work" | wc -l) seeds"
+  fuzz_one "$t" &
+done
+wait
+failed=()
+for t in "${targets[@]}"; do
+  work="$build/corpus/$t" findings="$build/findings/$t" log="$build/fuzz-$t.log"
+  status=$(cat "$build/fuzz-$t.status" 2>/dev/null || echo "?")
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  echo "   ${runs:-?} executions, corpus $(ls "$work" | wc -l) inputs, exit $status"
-  if [ "$status" -ne 0 ]; then
+  echo "== fuzz_$t: ${runs:-?} executions, corpus $(ls "$work" | wc -l) inputs, exit $status"
+  if [ "$status" != 0 ]; then
     grep -a -E -A30 'contract violation|runtime error|^==[0-9]+==|ALARM|out-of-memory' "$log" |
       head -60 >&2 || tail -40 "$log" >&2
     echo "   fuzz_$t FAILED: the input is in $findings/, the log in $log" >&2
