@@ -134,6 +134,26 @@ double figureOf(const RunEntry& e, int f) {
     return v;
 }
 
+// A setting's cell: the schema's text of the value, sorting as a number when it is one.
+void setKeyCell(QStandardItem* cell, const Config& c, const std::string& key) {
+    const FieldSpec* spec = findField(key);
+    const QString text = spec ? QString::fromStdString(spec->toString(c)) : QString();
+    cell->setText(text);
+    bool numeric = false;
+    const double d = text.toDouble(&numeric);
+    cell->setData(numeric ? QVariant(d) : QVariant(text), kSortRole);
+}
+
+QList<QStandardItem*> emptyRow(int columns) {
+    QList<QStandardItem*> cells;
+    for (int c = 0; c < columns; ++c) {
+        auto* it = new QStandardItem;
+        it->setEditable(false);
+        cells << it;
+    }
+    return cells;
+}
+
 }  // namespace
 
 // Filters rows by text (any column) and by state; sorts numbers as numbers, empty cells last.
@@ -349,12 +369,7 @@ void RunsPanel::fillRow(const QList<QStandardItem*>& cells, const RunEntry& e) {
             c->setData({}, kSortRole);
             continue;
         }
-        const FieldSpec* spec = findField(m_keys[k]);
-        const QString text = spec ? QString::fromStdString(spec->toString(*e.config)) : QString();
-        c->setText(text);
-        bool numeric = false;
-        const double d = text.toDouble(&numeric);
-        c->setData(numeric ? QVariant(d) : QVariant(text), kSortRole);
+        setKeyCell(c, *e.config, m_keys[k]);
     }
     const int first = ColFirstKey + int(m_keys.size());
     for (int fi = 0; fi < kFigureCount; ++fi) {
@@ -367,13 +382,7 @@ void RunsPanel::fillRow(const QList<QStandardItem*>& cells, const RunEntry& e) {
 }
 
 QList<QStandardItem*> RunsPanel::makeRow(const RunEntry& e) {
-    QList<QStandardItem*> cells;
-    const int n = ColFirstKey + int(m_keys.size()) + kFigureCount;
-    for (int c = 0; c < n; ++c) {
-        auto* it = new QStandardItem;
-        it->setEditable(false);
-        cells << it;
-    }
+    const QList<QStandardItem*> cells = emptyRow(ColFirstKey + int(m_keys.size()) + kFigureCount);
     fillRow(cells, e);
     return cells;
 }
@@ -443,12 +452,7 @@ void RunsPanel::rebuild() {
         // The group's row: what sets it apart, its members' states, figures as mean ± std.
         const std::vector<const RunEntry*>& members = g->second;
         auto& [ticked, colour] = m_groups[key];
-        QList<QStandardItem*> cells;
-        for (int c = 0; c < columns; ++c) {
-            auto* it = new QStandardItem;
-            it->setEditable(false);
-            cells << it;
-        }
+        const QList<QStandardItem*> cells = emptyRow(columns);
         QStandardItem* name = cells[ColName];
         std::vector<std::string> apart = m_diffKeys;
         std::erase(apart, std::string("run.seed"));
@@ -482,13 +486,7 @@ void RunsPanel::rebuild() {
                 c->setText(tr("%1 seeds").arg(members.size()));
                 continue;
             }
-            const FieldSpec* spec = findField(m_keys[k]);
-            const QString text =
-                spec ? QString::fromStdString(spec->toString(*members[0]->config)) : QString();
-            c->setText(text);
-            bool numeric = false;
-            const double d = text.toDouble(&numeric);
-            c->setData(numeric ? QVariant(d) : QVariant(text), kSortRole);
+            setKeyCell(c, *members[0]->config, m_keys[k]);
         }
         for (int fi = 0; fi < kFigureCount; ++fi) {
             std::vector<double> values;
