@@ -41,7 +41,7 @@ double processCpuMs() {
 }
 
 struct BenchSetup {
-    std::string preset, mode, kernel, path;
+    std::string preset, mode, kernel, path, gemm;
     int64_t steps = 0, threads = 0, seed = 0;
 };
 
@@ -155,6 +155,10 @@ nlohmann::json runBench(const BenchSetup& s) {
     const Config cfg = presetConfig(s.preset);
     if (cfg.model.kind != "gpt") throw UsageError("--preset " + s.preset + " is not a gpt preset");
     setThreadCount(int(s.threads));
+    if (s.gemm != "auto")
+        setSgemmPath(s.gemm == "avx512" ? SgemmPath::Avx512
+                     : s.gemm == "avx2" ? SgemmPath::Avx2
+                                        : SgemmPath::Eigen);
     std::unique_ptr<GptBench> bare;
     std::unique_ptr<Trainer> trainer;
     std::function<double()> step;
@@ -250,7 +254,10 @@ int benchCommand(int argc, char** argv) {
         .option("threads", "N", "Threads (default 0: all cores)")
         .option("seed", "S", "Random seed (default 0)")
         .option("kernel", "KERNEL",
-                "The ternary kernel: auto, avx512_vnni, avx2, reference or float (default auto)");
+                "The ternary kernel: auto, avx512_vnni, avx2, reference or float (default auto)")
+        .option("gemm", "PATH",
+                "The fp32 GEMM kernel: auto, avx512, avx2 or eigen (default auto: the fastest "
+                "this CPU runs)");
     if (const auto rc = a.parse(argc, argv)) return *rc;
     BenchSetup s;
     try {
@@ -273,6 +280,9 @@ int benchCommand(int argc, char** argv) {
             throw UsageError(
                 "--kernel must be auto, avx512_vnni, avx2, reference or float, got '" + s.kernel +
                 "'");
+        s.gemm = a.get("gemm", "auto");
+        if (s.gemm != "auto" && s.gemm != "avx512" && s.gemm != "avx2" && s.gemm != "eigen")
+            throw UsageError("--gemm must be auto, avx512, avx2 or eigen, got '" + s.gemm + "'");
         s.path = a.get("path", "trainer");
         if (s.path != "trainer" && s.path != "kernel")
             throw UsageError("--path must be trainer or kernel, got '" + s.path + "'");

@@ -7,9 +7,11 @@
 #include <QTest>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include "core/model/gpt/gpt_layers.h"
+#include "core/base/errors.h"
 #include "core/base/rng.h"
 #include "core/base/sgemm.h"
 
@@ -461,8 +463,9 @@ void TestGptLayers::sgemmMatchesReference_data() {
     QTest::newRow("empty k") << 5 << 3 << 0 << false << false;
 }
 
-// The fast product against the naive triple loop, inside larger strided buffers (lda, ldb, ldc
-// past the sizes) whose margins must stay untouched.
+// Every kernel this CPU runs (AVX-512, AVX2, Eigen) against the naive triple loop, inside larger
+// strided buffers (lda, ldb, ldc past the sizes) whose margins must stay untouched; the AVX-512
+// and AVX2 kernels agree bit for bit, and sgemm runs the fastest path.
 void TestGptLayers::sgemmMatchesReference() {
     QFETCH(int, m);
     QFETCH(int, n);
@@ -477,22 +480,46 @@ void TestGptLayers::sgemmMatchesReference() {
         return v;
     };
     const auto A = fill(lda * std::max(k, 1)), B = fill(ldb * (transB ? std::max(k, 1) : n));
-    auto C = fill(ldc * n), want = C;
+    const auto C0 = fill(ldc * n);
     const float alpha = 0.75f;
-    sgemm(m, n, k, alpha, A.data(), lda, B.data(), ldb, transB, C.data(), ldc, accumulate);
+    auto want = C0;
     sgemmReference(m, n, k, alpha, A.data(), lda, B.data(), ldb, transB, want.data(), ldc,
                    accumulate);
-    for (int64_t j = 0; j < n; ++j)
-        for (int64_t i = 0; i < ldc; ++i) {
-            const float got = C[size_t(i + j * ldc)], ref = want[size_t(i + j * ldc)];
-            if (i >= m)
-                QCOMPARE(got, ref);  // the margin between columns is not written
-            else
-                QVERIFY2(
-                    std::abs(got - ref) <= 1e-5f * (1.0f + float(k)) * (1.0f + std::abs(ref)),
-                    qPrintable(
-                        QString("C(%1, %2) = %3, expected %4").arg(i).arg(j).arg(got).arg(ref)));
+    std::map<SgemmPath, std::vector<float>> results;
+    for (SgemmPath path : {SgemmPath::Avx512, SgemmPath::Avx2, SgemmPath::Eigen}) {
+        if (!sgemmPathSupported(path)) {
+            QVERIFY_THROWS_EXCEPTION(Error, sgemmOn(path, m, n, k, alpha, A.data(), lda, B.data(),
+                                                    ldb, transB, std::vector<float>(C0).data(),
+                                                    ldc, accumulate));
+            continue;
         }
+        auto C = C0;
+        sgemmOn(path, m, n, k, alpha, A.data(), lda, B.data(), ldb, transB, C.data(), ldc,
+                accumulate);
+        for (int64_t j = 0; j < n; ++j)
+            for (int64_t i = 0; i < ldc; ++i) {
+                const float got = C[size_t(i + j * ldc)], ref = want[size_t(i + j * ldc)];
+                if (i >= m)
+                    QCOMPARE(got, ref);  // the margin between columns is not written
+                else
+                    QVERIFY2(std::abs(got - ref) <=
+                                 1e-5f * (1.0f + float(k)) * (1.0f + std::abs(ref)),
+                             qPrintable(QString("%1: C(%2, %3) = %4, expected %5")
+                                            .arg(sgemmPathName(path))
+                                            .arg(i)
+                                            .arg(j)
+                                            .arg(got)
+                                            .arg(ref)));
+            }
+        results[path] = std::move(C);
+    }
+    if (results.count(SgemmPath::Avx512) && results.count(SgemmPath::Avx2))
+        QVERIFY(results[SgemmPath::Avx512] == results[SgemmPath::Avx2]);
+    // sgemm itself runs the fastest supported kernel.
+    auto C = C0;
+    sgemm(m, n, k, alpha, A.data(), lda, B.data(), ldb, transB, C.data(), ldc, accumulate);
+    QVERIFY(C == results.begin()->second);
+    QCOMPARE(sgemmActivePath(), results.begin()->first);
 }
 
 // Linear and attention in float (the fast product) against double, forward and backward.

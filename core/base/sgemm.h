@@ -7,11 +7,15 @@
 // place, 12 columns at a time (its KC x 12 slice stays in L1); a 32 x 12 register tile of C
 // (24 zmm accumulators) is updated by broadcast-FMAs and written once per KC block.
 // Result order: each C element sums its k products in increasing k within a KC block, blocks in
-// order; it depends only on (m, n, k), never on threads. Without AVX-512 (a non-native build) the
-// same interface runs Eigen's product.
+// order; it depends only on (m, n, k), never on threads.
+// Kernels: AVX-512 (32 x 12 tile) and AVX2 (16 x 6 tile) carry their own target attributes and
+// are chosen at run time by the CPU, so a portable (plain x86-64) build runs them too. Both do
+// the same operations per element, so they give the same bits. A CPU without AVX2 (or FMA) runs
+// Eigen's product, whose bits differ.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 namespace h158 {
 
@@ -32,7 +36,22 @@ template <typename T>
 void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, bool transB, T* C, int64_t ldc, bool accumulate);
 
-// Whether sgemm runs the AVX-512 kernel in this build ("avx512") or Eigen ("eigen").
+enum class SgemmPath { Avx512, Avx2, Eigen };
+
+// Whether this CPU can run the path (Eigen always can).
+bool sgemmPathSupported(SgemmPath path);
+// "avx512", "avx2" or "eigen".
+const char* sgemmPathName(SgemmPath path);
+// The path sgemm runs: the fastest this CPU supports, unless setSgemmPath forced one.
+SgemmPath sgemmActivePath();
+// Forces every later sgemm onto a path (benchmarks, tests), or back to the best with nullopt.
+// Throws Error for a path this CPU cannot run.
+void setSgemmPath(std::optional<SgemmPath> path);
+// sgemmPathName(sgemmActivePath()).
 const char* sgemmPath();
+// sgemm on the given path; throws Error for a path this CPU cannot run.
+void sgemmOn(SgemmPath path, int64_t m, int64_t n, int64_t k, float alpha, const float* A,
+             int64_t lda, const float* B, int64_t ldb, bool transB, float* C, int64_t ldc,
+             bool accumulate);
 
 }  // namespace h158

@@ -15,6 +15,7 @@
 
 #include "core/base/parallel.h"
 #include "core/base/sgemm.h"
+#include "core/base/vector_clones.h"
 #include "core/quant/activation_quantizer.h"
 
 namespace h158 {
@@ -231,31 +232,53 @@ void linearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* w
 
 // ---- BitLinear ---------------------------------------------------------------------------------
 
+namespace {
+
+// One token's column of bitActQuantForward: q = rmsnorm(x) (and, with int8Acts, its int8
+// absmax fake-quantization); returns rstd. The float overload is cloned for AVX-512, AVX2 and
+// plain x86-64 (H158_VECTOR_CLONES): in a portable build the rounding is otherwise a libm call
+// per element. Every clone computes the same bits.
+template <typename T>
+__attribute__((always_inline)) inline T actQuantColumnImpl(T* q, int8_t* codes, float* invScale, const T* inp, bool int8Acts,
+                            int64_t C) {
+    CMapArr<T> x(inp, C);
+    MapArr<T> qa(q, C);
+    const T r = T(1) / std::sqrt(x.square().sum() / T(C) + T(1e-6));
+    qa = x * r;
+    if (!int8Acts) return r;
+    // The reference's order of operations: xn = x r first, then t = xn s (rounding x (r s)
+    // instead flips codes that sit near a rounding boundary).
+    const T s = int8AbsmaxCodes(q, C, q);
+    if (codes) {
+        Eigen::Map<Eigen::Array<int8_t, Eigen::Dynamic, 1>>(codes, C) =
+            qa.template cast<int8_t>();  // exact: q holds integers in [-128, 127]
+        *invScale = float(T(1) / s);
+    }
+    qa *= T(1) / s;
+    return r;
+}
+
+H158_VECTOR_CLONES
+float actQuantColumn(float* q, int8_t* codes, float* invScale, const float* inp, bool int8Acts,
+                     int64_t C) {
+    return actQuantColumnImpl(q, codes, invScale, inp, int8Acts, C);
+}
+
+double actQuantColumn(double* q, int8_t* codes, float* invScale, const double* inp,
+                      bool int8Acts, int64_t C) {
+    return actQuantColumnImpl(q, codes, invScale, inp, int8Acts, C);
+}
+
+}  // namespace
+
 template <typename T>
 void bitActQuantForward(T* xq, T* rstd, int8_t* codes, float* invScale, const T* inp, bool int8Acts,
                         int64_t N, int64_t C) {
     // xq, inp, codes (C, N); rstd, invScale (N)
     parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
-        for (int64_t j = c0; j < c1; ++j) {
-            CMapArr<T> x(inp + j * C, C);
-            MapArr<T> q(xq + j * C, C);
-            const T r = T(1) / std::sqrt(x.square().sum() / T(C) + T(1e-6));
-            rstd[j] = r;
-            if (!int8Acts) {
-                q = x * r;
-                continue;
-            }
-            // The reference's order of operations: xn = x r first, then t = xn s (rounding
-            // x (r s) instead flips codes that sit near a rounding boundary).
-            q = x * r;
-            const T s = int8AbsmaxCodes(q.data(), C, q.data());
-            if (codes) {
-                Eigen::Map<Eigen::Array<int8_t, Eigen::Dynamic, 1>>(codes + j * C, C) =
-                    q.template cast<int8_t>();  // exact: q holds integers in [-128, 127]
-                invScale[j] = float(T(1) / s);
-            }
-            q *= T(1) / s;
-        }
+        for (int64_t j = c0; j < c1; ++j)
+            rstd[j] = actQuantColumn(xq + j * C, codes ? codes + j * C : nullptr,
+                                     codes ? invScale + j : nullptr, inp + j * C, int8Acts, C);
     });
 }
 
