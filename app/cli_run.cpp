@@ -7,11 +7,13 @@
 #include <csignal>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "app/cli.h"
 #include "app/cli_args.h"
 #include "app/cli_session.h"
+#include "core/base/errors.h"
 
 namespace h158::cli {
 
@@ -143,6 +145,13 @@ int resumeCommand(int argc, char** argv) {
         return code;
     }
     return driveSession(*session, "resume", dir);
+}
+
+std::string selfExecutable() {
+    std::error_code ec;
+    const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) throw FileError("/proc/self/exe: cannot read: " + ec.message());
+    return p.string();
 }
 
 }  // namespace h158::cli

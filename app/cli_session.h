@@ -12,4 +12,8 @@ namespace h158::cli {
 // 0 when the run completed, 1 otherwise.
 int driveSession(RunSession& session, const char* what, const std::string& out);
 
+// This program's own path (/proc/self/exe), for the sweep's child runs and Slurm's batch
+// script. Throws FileError when it cannot be read.
+std::string selfExecutable();
+
 }  // namespace h158::cli

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/cli_args.h"
+#include "app/cli_session.h"
 #include "core/base/file_io.h"
 #include "core/train/run_session.h"
 #include "core/train/slurm.h"
@@ -61,13 +62,6 @@ int capture(const std::vector<std::string>& argv, std::string& out) {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string selfExecutable() {
-    std::error_code ec;
-    const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) throw FileError("/proc/self/exe: cannot read: " + ec.message());
-    return p.string();
 }
 
 // The job ids recorded by earlier submissions (DIR/slurm/jobs.txt, one per line).
@@ -187,7 +181,6 @@ int sweepStatus(const std::string& out) {
         for (const char* k : {"pending", "running", "completed", "stopped", "diverged", "failed",
                               "interrupted", "lost", "unreadable"})
             counts[k] = 0;
-        std::vector<SweepRunResult> results;
         for (const SweepRun& run : s.runs) {
             const fs::path runDir = dir / run.dir;
             const bool started = fs::exists(runDir / "metrics.csv");
@@ -204,9 +197,8 @@ int sweepStatus(const std::string& out) {
             if (o.total > 0) steps += "/" + std::to_string(o.total);
             std::printf("%-48s %-12s %s\n", run.dir.c_str(), state.c_str(),
                         started ? steps.c_str() : "");
-            results.push_back(readSweepRunResult(runDir.string(), s.runConfig(run)));
         }
-        writeFileAtomically((dir / "summary.csv").string(), sweepSummaryCsv(s, results));
+        writeSweepSummary(s, dir.string(), readSweepResults(s, dir.string()));
         nlohmann::json j = {{"dir", out}, {"runs", s.runs.size()}};
         for (const auto& [k, v] : counts) j[k] = v;
         std::printf("%s\n", j.dump().c_str());

@@ -249,14 +249,6 @@ int runTask(const std::string& out, int64_t index, int64_t threads) {
     return driveSession(*session, "sweep", dir.string());
 }
 
-std::string selfPath() {
-    char buf[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        throw FileError(std::string("/proc/self/exe: cannot read: ") + std::strerror(errno));
-    return std::string(buf, size_t(n));
-}
-
 // Starts `exe sweep --out DIR --task I [--threads T]` with its output appended to `log`, and
 // SIGINT/SIGTERM blocked until the run has its handler (cli_session.h).
 pid_t spawnTask(const std::string& exe, const std::string& out, int64_t index, int64_t threads,
@@ -315,16 +307,13 @@ class Pool {
     Pool(const Sweep& s, const std::string& out, int jobs, int64_t threads)
         : m_sweep(s),
           m_out(out),
-          m_exe(selfPath()),
+          m_exe(selfExecutable()),
           m_jobs(jobs),
           m_threads(threads),
-          m_results(s.runs.size()),
+          m_results(readSweepResults(s, out)),
           m_csv((fs::path(out) / "summary.csv").string()) {
-        for (size_t i = 0; i < s.runs.size(); ++i) {
-            const std::string dir = runDir(i).string();
-            m_results[i] = readSweepRunResult(dir, s.runConfig(s.runs[i]));
-            if (sweepAction(dir) != SweepAction::Skip) m_queue.push_back(i);
-        }
+        for (size_t i = 0; i < s.runs.size(); ++i)
+            if (sweepAction(runDir(i).string()) != SweepAction::Skip) m_queue.push_back(i);
         m_done = s.runs.size() - m_queue.size();
     }
 
@@ -406,7 +395,7 @@ class Pool {
 
     void writeCsv() {
         try {
-            writeFileAtomically(m_csv, sweepSummaryCsv(m_sweep, m_results));
+            writeSweepSummary(m_sweep, m_out, m_results);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "hybrid158-cli sweep: %s\n", e.what());
         }

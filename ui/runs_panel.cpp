@@ -96,9 +96,8 @@ RunState stateOf(const std::string& status) {
     return RunState::Unreadable;
 }
 
-// The entry's state, steps, final loss, problem and checkpoint as its directory says now.
-void readOverview(RunEntry& e) {
-    const RunOverview o = overviewRunDirectory(e.dir.toStdString());
+// The entry's state, steps, final loss, problem and checkpoint from its directory's overview.
+void applyOverview(RunEntry& e, const RunOverview& o) {
     e.state = stateOf(o.status);
     e.step = o.steps;
     e.total = o.total;
@@ -550,14 +549,14 @@ void RunsPanel::refreshRow(int id) {
 
 // ---- entries --------------------------------------------------------------------------------
 
-QColor RunsPanel::freeColour(int exceptId) const {
+QColor RunsPanel::freeColour(int exceptId, const QString& exceptGroup) const {
     std::set<QRgb> used;
     int shown = 0;
     for (const auto& [id, e] : m_entries)
         if (id != exceptId && (e.checked || id == m_liveId) && e.colour.isValid())
             used.insert(e.colour.rgb()), ++shown;
     for (const auto& [key, g] : m_groups)
-        if (g.first && g.second.isValid()) used.insert(g.second.rgb()), ++shown;
+        if (key != exceptGroup && g.first && g.second.isValid()) used.insert(g.second.rgb()), ++shown;
     for (int i = 0; i < kRunColours; ++i)
         if (!used.count(runColour(i).rgb())) return runColour(i);
     return runColour(shown);
@@ -655,13 +654,15 @@ void RunsPanel::reuseForSession(int id, std::shared_ptr<std::vector<StepMetrics>
 }
 
 void RunsPanel::loadPastRun(RunEntry& e) {
-    readOverview(e);
+    const std::string dir = e.dir.toStdString();
+    const RunOverview o = overviewRunDirectory(dir);
+    applyOverview(e, o);
     try {
-        e.config = loadConfigFile((e.dir + "/config.json").toStdString());
+        e.config = loadConfigFile(dir + "/config.json");
     } catch (const std::exception&) {
-        e.config.reset();
+        e.config.reset();  // the overview says what is wrong, if anything
     }
-    e.result = readRunResult(e.dir.toStdString());
+    e.result = sweepRunResultOf(dir, o, e.config ? *e.config : Config{});
 }
 
 int RunsPanel::scanWorkspace(const QString& workspace) {
@@ -859,14 +860,11 @@ void RunsPanel::onItemChanged(QStandardItem* item) {
         item->setIcon(swatch(on || id == m_liveId ? e.colour : QColor()));
         m_building = was;
     } else {
-        auto& g = m_groups[item->data(kGroupRole).toString()];
+        const QString key = item->data(kGroupRole).toString();
+        auto& g = m_groups[key];
         if (g.first == on) return;
         g.first = on;
-        if (on) {
-            g.first = false;  // not counted as using its old colour
-            g.second = freeColour(0);
-            g.first = true;
-        }
+        if (on) g.second = freeColour(0, key);  // its old colour counts as free
         m_building = true;
         item->setIcon(swatch(on ? g.second : QColor()));
         m_building = false;

@@ -160,7 +160,7 @@ class RunsPanel : public QWidget {
     int addEntry(RunEntry e);
     void loadPastRun(RunEntry& e);
     void ensureRows(RunEntry& e);
-    QColor freeColour(int exceptId) const;
+    QColor freeColour(int exceptId, const QString& exceptGroup = {}) const;
     void onItemChanged(QStandardItem* item);
     void showMenu(const QPoint& pos);
     void compareSelected();

@@ -418,10 +418,23 @@ SweepAction sweepAction(const std::string& runDir, RunOverview* overview) {
 }
 
 SweepRunResult readSweepRunResult(const std::string& runDir, const Config& cfg) noexcept {
+    RunOverview o;
+    try {
+        if (sweepAction(runDir, &o) == SweepAction::Start) return {};
+    } catch (const std::exception& e) {
+        SweepRunResult r;
+        r.status = "unreadable";
+        r.problem = e.what();
+        return r;
+    }
+    return sweepRunResultOf(runDir, o, cfg);
+}
+
+SweepRunResult sweepRunResultOf(const std::string& runDir, const RunOverview& o,
+                                const Config& cfg) noexcept {
     SweepRunResult r;
     try {
-        RunOverview o;
-        if (sweepAction(runDir, &o) == SweepAction::Start) return r;
+        if (o.status.empty()) return r;
         r.status = o.status;
         r.steps = o.steps;
         r.finalLoss = o.finalLoss;
@@ -461,6 +474,21 @@ std::string sweepSummaryCsv(const Sweep& s, const std::vector<SweepRunResult>& r
         rows.push_back(std::move(row));
     }
     return resultsCsv(lead, rows, results);
+}
+
+std::vector<SweepRunResult> readSweepResults(const Sweep& s, const std::string& dir) {
+    std::vector<SweepRunResult> results;
+    results.reserve(s.runs.size());
+    for (const SweepRun& run : s.runs)
+        results.push_back(
+            readSweepRunResult((std::filesystem::path(dir) / run.dir).string(), s.runConfig(run)));
+    return results;
+}
+
+void writeSweepSummary(const Sweep& s, const std::string& dir,
+                       const std::vector<SweepRunResult>& results) {
+    writeFileAtomically((std::filesystem::path(dir) / "summary.csv").string(),
+                        sweepSummaryCsv(s, results));
 }
 
 }  // namespace h158

@@ -101,11 +101,23 @@ struct SweepRunResult {
     std::string problem;  // unreadable: what is wrong
 };
 SweepRunResult readSweepRunResult(const std::string& runDir, const Config& runConfig) noexcept;
+// The same from the directory's overview, already read (overviewRunDirectory; an empty status is
+// a directory with no run yet, "pending"): reads only summary.json.
+SweepRunResult sweepRunResultOf(const std::string& runDir, const RunOverview& overview,
+                                const Config& runConfig) noexcept;
 
 // DIR/summary.csv: header "index,dir,<grid keys>,seed,status,steps,final_loss,final_val_loss,
 // final_val_accuracy,constraint_activation_rate,mean_quant_error,wall_seconds,tokens_per_s",
 // then one row per run (results[i] of runs[i]); cells quoted as RFC 4180 says, empty where a
 // figure does not apply.
 std::string sweepSummaryCsv(const Sweep& s, const std::vector<SweepRunResult>& results);
+
+// readSweepRunResult of every run of s, in DIR/<run dir>.
+std::vector<SweepRunResult> readSweepResults(const Sweep& s, const std::string& dir);
+
+// DIR/summary.csv (sweepSummaryCsv), replaced atomically: a reader sees the old or the new
+// file, never half of one. Throws FileError naming the file when it cannot be written.
+void writeSweepSummary(const Sweep& s, const std::string& dir,
+                       const std::vector<SweepRunResult>& results);
 
 }  // namespace h158
