@@ -21,7 +21,11 @@ class TestLearning : public QObject {
     void gptSmallLearnsTheCorpus_data() {
         QTest::addColumn<int>("seed");
         QTest::newRow("seed 0") << 0;
+#ifndef H158_SANITIZE
+        // One seed in the sanitizer builds (150 steps take ~140 s under ASan): the second seed
+        // guards the learning bound, which Release checks, and runs no other code.
         QTest::newRow("seed 1") << 1;
+#endif
     }
     void gptSmallLearnsTheCorpus() {
         QFETCH(int, seed);
