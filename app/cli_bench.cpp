@@ -155,10 +155,7 @@ nlohmann::json runBench(const BenchSetup& s) {
     const Config cfg = presetConfig(s.preset);
     if (cfg.model.kind != "gpt") throw UsageError("--preset " + s.preset + " is not a gpt preset");
     setThreadCount(int(s.threads));
-    if (s.gemm != "auto")
-        setSgemmPath(s.gemm == "avx512" ? SgemmPath::Avx512
-                     : s.gemm == "avx2" ? SgemmPath::Avx2
-                                        : SgemmPath::Eigen);
+    if (s.gemm != "auto") setSgemmPath(parseSgemmPath(s.gemm));
     std::unique_ptr<GptBench> bare;
     std::unique_ptr<Trainer> trainer;
     std::function<double()> step;
@@ -281,7 +278,7 @@ int benchCommand(int argc, char** argv) {
                 "--kernel must be auto, avx512_vnni, avx2, reference or float, got '" + s.kernel +
                 "'");
         s.gemm = a.get("gemm", "auto");
-        if (s.gemm != "auto" && s.gemm != "avx512" && s.gemm != "avx2" && s.gemm != "eigen")
+        if (s.gemm != "auto" && !parseSgemmPath(s.gemm))
             throw UsageError("--gemm must be auto, avx512, avx2 or eigen, got '" + s.gemm + "'");
         s.path = a.get("path", "trainer");
         if (s.path != "trainer" && s.path != "kernel")

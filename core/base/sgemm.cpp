@@ -10,6 +10,7 @@
 #include <atomic>
 #include <vector>
 
+#include "core/base/cpu_features.h"
 #include "core/base/errors.h"
 #include "core/base/types.h"
 
@@ -262,39 +263,35 @@ void blockedGemm(int64_t m, int64_t n, int64_t k, float alpha, const float* A, i
 
 namespace {
 
-struct CpuFeatures {
-    bool avx2 = false, avx512 = false;
-    CpuFeatures() {
-#if defined(H158_SGEMM_X86)
-        __builtin_cpu_init();
-        avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        avx512 = avx2 && __builtin_cpu_supports("avx512f");
-#endif
-    }
-};
-
-const CpuFeatures& cpuFeatures() {
-    static const CpuFeatures f;
-    return f;
-}
-
 SgemmPath bestPath() {
-    const CpuFeatures& f = cpuFeatures();
-    return f.avx512 ? SgemmPath::Avx512 : f.avx2 ? SgemmPath::Avx2 : SgemmPath::Eigen;
+    return sgemmPathSupported(SgemmPath::Avx512) ? SgemmPath::Avx512
+           : sgemmPathSupported(SgemmPath::Avx2) ? SgemmPath::Avx2
+                                                 : SgemmPath::Eigen;
 }
 
 // -1: the best path; otherwise a forced SgemmPath (setSgemmPath).
 std::atomic<int> g_forced{-1};
 
+Error unsupported(SgemmPath path) {
+    return Error(std::string("sgemm: the ") + sgemmPathName(path) +
+                 " kernel needs a CPU feature this CPU lacks");
+}
+
 }  // namespace
 
+// The micro-kernels exist only in an x86-64 build; elsewhere only Eigen runs.
 bool sgemmPathSupported(SgemmPath path) {
+#if defined(H158_SGEMM_X86)
+    const CpuFeatures& f = cpuFeatures();
     switch (path) {
-        case SgemmPath::Avx512: return cpuFeatures().avx512;
-        case SgemmPath::Avx2: return cpuFeatures().avx2;
+        case SgemmPath::Avx512: return f.avx2 && f.fma && f.avx512f;
+        case SgemmPath::Avx2: return f.avx2 && f.fma;
         case SgemmPath::Eigen: return true;
     }
     return false;
+#else
+    return path == SgemmPath::Eigen;
+#endif
 }
 
 const char* sgemmPathName(SgemmPath path) {
@@ -306,15 +303,19 @@ const char* sgemmPathName(SgemmPath path) {
     return "?";
 }
 
+std::optional<SgemmPath> parseSgemmPath(const std::string& name) {
+    for (SgemmPath p : {SgemmPath::Avx512, SgemmPath::Avx2, SgemmPath::Eigen})
+        if (name == sgemmPathName(p)) return p;
+    return std::nullopt;
+}
+
 SgemmPath sgemmActivePath() {
     const int forced = g_forced.load(std::memory_order_relaxed);
     return forced < 0 ? bestPath() : SgemmPath(forced);
 }
 
 void setSgemmPath(std::optional<SgemmPath> path) {
-    if (path && !sgemmPathSupported(*path))
-        throw Error(std::string("sgemm: the ") + sgemmPathName(*path) +
-                    " kernel needs a CPU feature this CPU lacks");
+    if (path && !sgemmPathSupported(*path)) throw unsupported(*path);
     g_forced.store(path ? int(*path) : -1, std::memory_order_relaxed);
 }
 
@@ -325,25 +326,16 @@ const char* sgemmPath() {
 void sgemmOn(SgemmPath path, int64_t m, int64_t n, int64_t k, float alpha, const float* A,
              int64_t lda, const float* B, int64_t ldb, bool transB, float* C, int64_t ldc,
              bool accumulate) {
-    switch (path) {
+    if (!sgemmPathSupported(path)) throw unsupported(path);
 #if defined(H158_SGEMM_X86)
-        case SgemmPath::Avx512:
-            if (cpuFeatures().avx512)
-                return blockedGemm<Avx512Kernel>(m, n, k, alpha, A, lda, B, ldb, transB, C, ldc,
-                                                 accumulate);
-            break;
-        case SgemmPath::Avx2:
-            if (cpuFeatures().avx2)
-                return blockedGemm<Avx2Kernel>(m, n, k, alpha, A, lda, B, ldb, transB, C, ldc,
-                                               accumulate);
-            break;
+    if (path == SgemmPath::Avx512)
+        return blockedGemm<Avx512Kernel>(m, n, k, alpha, A, lda, B, ldb, transB, C, ldc,
+                                         accumulate);
+    if (path == SgemmPath::Avx2)
+        return blockedGemm<Avx2Kernel>(m, n, k, alpha, A, lda, B, ldb, transB, C, ldc,
+                                       accumulate);
 #endif
-        case SgemmPath::Eigen:
-            return eigenGemm(m, n, k, alpha, A, lda, B, ldb, transB, C, ldc, accumulate);
-        default: break;
-    }
-    throw Error(std::string("sgemm: the ") + sgemmPathName(path) +
-                " kernel needs a CPU feature this CPU lacks");
+    eigenGemm(m, n, k, alpha, A, lda, B, ldb, transB, C, ldc, accumulate);
 }
 
 void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,

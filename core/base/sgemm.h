@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace h158 {
 
@@ -42,6 +43,8 @@ enum class SgemmPath { Avx512, Avx2, Eigen };
 bool sgemmPathSupported(SgemmPath path);
 // "avx512", "avx2" or "eigen".
 const char* sgemmPathName(SgemmPath path);
+// The path of that name, nullopt for any other name.
+std::optional<SgemmPath> parseSgemmPath(const std::string& name);
 // The path sgemm runs: the fastest this CPU supports, unless setSgemmPath forced one.
 SgemmPath sgemmActivePath();
 // Forces every later sgemm onto a path (benchmarks, tests), or back to the best with nullopt.

@@ -13,6 +13,7 @@
 #include <limits>
 #include <string>
 
+#include "core/base/cpu_features.h"
 #include "core/base/errors.h"
 #include "core/base/parallel.h"
 
@@ -52,8 +53,7 @@ constexpr int64_t kLanes = 32;  // points per packed tile of the fused kernel
 
 static bool useFused(int64_t f, int64_t k) {
 #ifdef H158_KMEANS_AVX512
-    static const bool avx512 = __builtin_cpu_supports("avx512f");
-    return avx512 && f * ((k + 3) / 4 * 4) <= kFusedMaxCentroidFloats;
+    return cpuFeatures().avx512f && f * ((k + 3) / 4 * 4) <= kFusedMaxCentroidFloats;
 #else
     (void)f;
     (void)k;

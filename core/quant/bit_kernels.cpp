@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/base/cpu_features.h"
 #include "core/base/errors.h"
 #include "core/quant/bit_kernels_x86.h"
 #include "core/base/parallel.h"
@@ -20,22 +21,14 @@ constexpr int64_t kGemmChunkTokens = 48;
 // Rows per parallel chunk of the packed GEMV.
 constexpr int64_t kGemvChunkRows = 128;
 
-struct CpuPaths {
-    bool avx2 = false, avx512 = false;
-    CpuPaths() {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_cpu_init();
-        avx2 = __builtin_cpu_supports("avx2");
-        avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-                 __builtin_cpu_supports("avx512vbmi");
-#endif
-    }
-};
+// The paths this CPU runs: AVX2, and AVX-512 with the VNNI and VBMI parts the kernel uses.
+bool hasAvx2() {
+    return cpuFeatures().avx2;
+}
 
-const CpuPaths& cpuPaths() {
-    static const CpuPaths paths;
-    return paths;
+bool hasAvx512Vnni() {
+    const CpuFeatures& f = cpuFeatures();
+    return f.avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni && f.avx512vbmi;
 }
 
 void checkShape(const char* fn, int64_t out, int64_t in, int64_t n) {
@@ -158,16 +151,16 @@ bool bitKernelPathSupported(BitKernelPath p) {
         case BitKernelPath::Plain:
             return true;
         case BitKernelPath::Avx2:
-            return cpuPaths().avx2;
+            return hasAvx2();
         case BitKernelPath::Avx512Vnni:
-            return cpuPaths().avx512;
+            return hasAvx512Vnni();
     }
     return false;
 }
 
 BitKernelPath bestBitKernelPath() {
-    if (cpuPaths().avx512) return BitKernelPath::Avx512Vnni;
-    if (cpuPaths().avx2) return BitKernelPath::Avx2;
+    if (hasAvx512Vnni()) return BitKernelPath::Avx512Vnni;
+    if (hasAvx2()) return BitKernelPath::Avx2;
     return BitKernelPath::Plain;
 }
 
