@@ -13,6 +13,7 @@ int benchCommand(int argc, char** argv);    // bench gpt --preset P --mode fp32|
 int exportCommand(int argc, char** argv);   // export --run DIR --out FILE.h158 (JSON line)
 int generateCommand(int argc, char** argv); // generate --model FILE.h158 --prompt TEXT --tokens N ...
 int memoryCommand(int argc, char** argv);   // memory [--preset NAME | --config FILE] (Markdown table)
-int sweepCommand(int argc, char** argv);    // sweep [--preset ...] --grid k=v1,v2 --seeds N --out DIR
+int sweepCommand(int argc, char** argv);
+int sensitivityCommand(int argc, char** argv);  // sensitivity --run DIR [--batches N] (JSON line)    // sweep [--preset ...] --grid k=v1,v2 --seeds N --out DIR
 
 }  // namespace h158::cli

@@ -9,7 +9,9 @@
 #include "app/cli.h"
 #include "app/cli_args.h"
 #include "core/config/config.h"
+#include "core/data/dataset.h"
 #include "core/io/h158_export.h"
+#include "core/model/model.h"
 #include "core/train/run_session.h"
 
 namespace h158::cli {
@@ -26,11 +28,14 @@ double round4(double v) {
 
 // The JSON line: the contract fields first (ternary_weights, ternary_bytes, bits_per_weight,
 // file_bytes, fp32_bytes_equivalent), then the details. ternary_bytes counts the packed trits
-// and their scales; bits_per_weight = 8 ternary_bytes / ternary_weights (null without ternary).
-nlohmann::json exportLine(const H158Model& m, const H158Stats& s, const RunRecord& rec,
-                          const std::string& out) {
+// and their scales; bits_per_weight = 8 ternary_bytes / ternary_weights (null without ternary);
+// five-level and int8 tensors, when present, get the same three figures. mean_bits is the mean
+// information per quantizable weight (meanBitsPerWeight: what quant.bits_budget bounds).
+nlohmann::json exportLine(const H158Model& m, const H158Stats& s, double meanBits,
+                          const RunRecord& rec, const std::string& out) {
     const int64_t ternaryBytes = s.ternaryPackedBytes + s.ternaryScaleBytes;
     const int64_t fiveBytes = s.fiveLevelPackedBytes + s.fiveLevelScaleBytes;
+    const int64_t int8Bytes = s.int8PackedBytes + s.int8ScaleBytes;
     auto bits = [](int64_t bytes, int64_t n) -> nlohmann::json {
         if (n == 0) return nullptr;
         return round4(8.0 * double(bytes) / double(n));
@@ -49,6 +54,13 @@ nlohmann::json exportLine(const H158Model& m, const H158Stats& s, const RunRecor
         j["five_level_bytes"] = fiveBytes;
         j["five_level_bits_per_weight"] = bits(fiveBytes, s.fiveLevelWeights);
     }
+    if (s.int8Weights > 0) {
+        j["int8_weights"] = s.int8Weights;
+        j["int8_bytes"] = int8Bytes;
+        j["int8_bits_per_weight"] = bits(int8Bytes, s.int8Weights);
+    }
+    j["mean_bits"] =
+        std::isnan(meanBits) ? nlohmann::json(nullptr) : nlohmann::json(round4(meanBits));
     j["fp32_weights"] = s.fp32Weights;
     j["fp32_bytes"] = 4 * s.fp32Weights;
     j["parameters"] = s.parameters;
@@ -90,12 +102,21 @@ int exportCommand(int argc, char** argv) {
             if (!got.contains(section) || got[section] != want[section])
                 return fail(2, weights + ": its \"" + section + "\" configuration differs from " +
                                    (fs::path(run) / "config.json").string());
+        // Which tensors are quantizable is the model's layout (an adaptive model may keep some
+        // of them fp32, which the file alone cannot tell from embeddings and norms).
+        const std::unique_ptr<Model> model = makeModel(rec.config, dataShape(rec.config));
+        double meanBits = 0;
+        try {
+            meanBits = meanBitsPerWeight(m, model->layout());
+        } catch (const Error& e) {  // a tensor of the model is missing from the file
+            return fail(2, weights + ": " + e.what());
+        }
         writeH158(m, out);
         const H158Stats s = h158Stats(m);
         std::error_code ec;
         if (fs::file_size(out, ec) != uint64_t(s.fileBytes) || ec)
             return fail(1, out + ": written size differs from the format's size");
-        std::printf("%s\n", exportLine(m, s, rec, out).dump().c_str());
+        std::printf("%s\n", exportLine(m, s, meanBits, rec, out).dump().c_str());
         return 0;
     } catch (const std::exception& e) {
         return fail(exitCodeFor(e), e.what());

@@ -31,6 +31,8 @@ const Command kCommands[] = {
     {"bench", h158::cli::benchCommand, "Training-step throughput of a GPT preset (bench gpt ...)"},
     {"export", h158::cli::exportCommand, "Pack a run's weights into one .h158 model file"},
     {"generate", h158::cli::generateCommand, "Text from a .h158 model file"},
+    {"sensitivity", h158::cli::sensitivityCommand,
+     "Per-tensor sensitivity of a run's trained model to ternary, five-level, int8"},
     {"memory", h158::cli::memoryCommand, "Memory the weights need: the model and reference shapes"},
 };
 

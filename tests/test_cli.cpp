@@ -125,7 +125,9 @@ class TestCli : public QObject {
         QTest::newRow("generate") << "generate"
                                   << QStringList{"model", "prompt", "tokens", "temperature",
                                                  "top-k", "seed",   "threads"};
-        QTest::newRow("memory") << "memory" << QStringList{"preset", "config", "set"};
+        QTest::newRow("memory") << "memory"
+                                << QStringList{"preset", "config", "set", "model", "run"};
+        QTest::newRow("sensitivity") << "sensitivity" << QStringList{"run", "batches", "out"};
     }
     void helpForEveryCommand() {
         QFETCH(QString, command);
@@ -263,6 +265,29 @@ class TestCli : public QObject {
         QCOMPARE(c.data.kind, std::string("spirals"));
     }
 
+    // sensitivity --run DIR: the table as JSON and CSV beside the run, its headline figures as a
+    // JSON line; a missing run directory or a bad --batches is a usage error (exit 2).
+    void sensitivityOfARun() {
+        QTemporaryDir dir;
+        const QString out = dir.path() + "/run";
+        QCOMPARE(cli({"run", "--preset", "spirals", "--steps", "30", "--set", "quant.io_layers=true",
+                      "--out", out}).code, 0);
+        const Result r = cli({"sensitivity", "--run", out, "--batches", "2"});
+        QCOMPARE(r.code, 0);
+        const auto line = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(line["tensors"].get<int>(), 3);  // spirals: three dense layers, all quantized
+        QCOMPARE(line["batches"].get<int>(), 2);
+        QVERIFY(line.contains("most_sensitive_ternary") && line.contains("uniform_int8"));
+        const auto table = nlohmann::json::parse(readAll(out + "/sensitivity.json").toStdString());
+        QCOMPARE(table["tensors"].size(), size_t(3));
+        QCOMPARE(table["tensors"][0]["name"].get<std::string>(), std::string("dense0.weight"));
+        const QStringList csv = readAll(out + "/sensitivity.csv").split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(csv.size(), 4);
+        QVERIFY(csv[0].startsWith("tensor,weights,level,alone_ternary"));
+        QCOMPARE(cli({"sensitivity", "--run", dir.path() + "/none"}).code, 2);
+        QCOMPARE(cli({"sensitivity", "--run", out, "--batches", "0"}).code, 2);
+    }
+
     void runWritesTheRunDirectory() {
         QTemporaryDir dir;
         const QString out = dir.path() + "/run";
@@ -281,7 +306,7 @@ class TestCli : public QObject {
                  QString("step,loss,val_loss,lr,trust_radius,step_norm,constrained,"
                          "quant_error,update_quant_error,cluster,grad_norm,elapsed_ms,"
                          "lr_multiplier,frac_neg,frac_zero,frac_pos,accuracy,val_accuracy,"
-                         "constrained_fraction,step_ratio"));
+                         "constrained_fraction,step_ratio,weight_bits"));
         for (int i = 1; i <= 40; ++i)
             QCOMPARE(parseMetricsCsvRow(lines[i].toStdString()).step, int64_t(i));
         const QStringList snaps = readAll(out + "/snapshots.jsonl").split('\n', Qt::SkipEmptyParts);

@@ -1,7 +1,12 @@
-// hybrid158-cli run -> export -> generate end to end, the memory table, and the exit codes and
-// messages for missing, corrupt, truncated and foreign files.
+// hybrid158-cli run -> export -> generate end to end, the same for a mixed-precision model (its
+// block linears at ternary, five-level, int8 and fp32), the memory table of a configuration and
+// of a file, and the exit codes and messages for missing, corrupt, truncated and foreign files.
 #include <QtTest>
+#include <cmath>
 #include <nlohmann/json.hpp>
+
+#include "core/io/h158_format.h"
+#include "core/quant/weight_quantizer.h"
 
 using namespace Qt::StringLiterals;
 
@@ -47,6 +52,8 @@ class TestCliExport : public QObject {
     void exportWritesThePackedModel();
     void generateFromTheExport();
     void memoryTable();
+    void mixedModelEndToEnd();
+    void memoryOfAnAdaptiveConfig();
     void exportErrors_data();
     void exportErrors();
     void generateRefusesBadFiles_data();
@@ -120,6 +127,103 @@ void TestCliExport::memoryTable() {
         QVERIFY2(r.out.contains(n), n);
     QCOMPARE(cli({"memory", "--preset", "nope"}).code, 2);
     QCOMPARE(cli({"memory", "--config", m_run + "/config.json"}).code, 0);
+}
+
+// The run's ternary model made mixed (block 0: qkv ternary, proj fp32, fc int8, out five-level;
+// the header says quant.weights=adaptive), as a run directory: memory counts its file exactly,
+// export reports each kind and the mean bits, generate runs it.
+void TestCliExport::mixedModelEndToEnd() {
+    using namespace h158;
+    QTemporaryDir tmp;
+    const QString run = tmp.path() + "/mixed";
+    QVERIFY(QDir().mkpath(run));
+    H158Model m = readH158((m_run + "/weights.h158").toStdString());
+    auto requantize = [&](const std::string& name, QuantLevels levels) {
+        for (H158Tensor& t : m.tensors) {
+            if (t.name != name) continue;
+            const MatF w = t.dequantized();
+            if (levels == QuantLevels::None) {
+                t = h158Fp32(name, w.data(), t.rows, t.cols);
+                return;
+            }
+            QuantizedTensor q;
+            quantizeWeights(w.data(), t.rows, t.cols, levels, QuantGranularity::Tensor, {}, q,
+                            nullptr);
+            t = h158Quantized(name, q, H158Scales::PerTensor);
+            return;
+        }
+        QFAIL(name.c_str());
+    };
+    requantize("blocks.0.proj.weight", QuantLevels::None);
+    requantize("blocks.0.fc.weight", QuantLevels::Int8);
+    requantize("blocks.0.out.weight", QuantLevels::FiveLevel);
+    m.header["config"]["quant"]["weights"] = "adaptive";
+    writeH158(m, (run + "/weights.h158").toStdString());
+    auto config = nlohmann::json::parse(readAll(m_run + "/config.json").toStdString());
+    config["quant"]["weights"] = "adaptive";
+    writeAll(run + "/config.json", QByteArray::fromStdString(config.dump(2)));
+    for (const char* f : {"metrics.csv", "summary.json"})
+        QVERIFY(QFile::copy(m_run + "/" + f, run + "/" + f));
+    const qint64 size = QFileInfo(run + "/weights.h158").size();
+
+    // memory --model / --run: one row, "mixed" with its kinds, then the exact size.
+    for (const QStringList& args : {QStringList{"memory", "--model", run + "/weights.h158"},
+                                    QStringList{"memory", "--run", run}}) {
+        const Result r = cli(args);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QStringList lines = QString::fromUtf8(r.out).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2 + 1 + 1);
+        QVERIFY2(lines[2].contains("| 11.3k mixed (3.1k ternary, 4.1k five_level, 4.1k int8) |"),
+                 qPrintable(lines[2]));
+        QCOMPARE(lines[3], run + "/weights.h158: " + QString::number(size) + " bytes");
+    }
+
+    const QString out = tmp.path() + "/mixed.h158";
+    const Result e = cli({"export", "--run", run, "--out", out});
+    QVERIFY2(e.code == 0, qPrintable(e.err));
+    const auto j = nlohmann::json::parse(e.out.toStdString());
+    const int64_t C = 32;
+    QCOMPARE(j["ternary_weights"].get<int64_t>(), 3 * C * C);
+    QCOMPARE(j["five_level_weights"].get<int64_t>(), 4 * C * C);
+    QCOMPARE(j["five_level_bytes"].get<int64_t>(), 32 * 43 + 4);  // rows of 128 codes, 3 a byte
+    QCOMPARE(j["int8_weights"].get<int64_t>(), 4 * C * C);
+    QCOMPARE(j["int8_bytes"].get<int64_t>(), 4 * C * C + 4);
+    QCOMPARE(j["int8_bits_per_weight"].get<double>(),
+             std::round(8.0 * double(4 * C * C + 4) / double(4 * C * C) * 1e4) / 1e4);
+    // mean bits over the 12 C^2 block-linear weights: 3 ternary, 1 fp32, 4 int8, 4 five-level
+    const double meanBits = (3 * std::log2(3.0) + 32 + 4 * 8 + 4 * std::log2(5.0)) / 12;
+    QCOMPARE(j["mean_bits"].get<double>(), std::round(meanBits * 1e4) / 1e4);
+    QCOMPARE(j["file_bytes"].get<int64_t>(), qint64(size));
+    QCOMPARE(QFileInfo(out).size(), size);
+    QCOMPARE(j["quant"].get<std::string>(), std::string("adaptive"));
+
+    const Result g = cli({"generate", "--model", out, "--prompt", "7+5=", "--tokens", "40"});
+    QVERIFY2(g.code == 0, qPrintable(g.err));
+    QCOMPARE(g.out.size(), qsizetype(4 + 40 + 1));
+    QVERIFY2(g.err.contains("block linears mixed: 1 packed_ternary_gemv") &&
+                 g.err.contains("1 five_level_gemv") && g.err.contains("2 float (dequantized)"),
+             qPrintable(g.err));
+}
+
+// An adaptive configuration's levels, and so its file size, come from training: the row says so.
+void TestCliExport::memoryOfAnAdaptiveConfig() {
+    const Result r = cli({"memory", "--preset", "gpt-s", "--set", "quant.weights=adaptive"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QStringList lines = QString::fromUtf8(r.out).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 2 + 5);
+    QVERIFY2(lines[2].startsWith("| gpt-s") && lines[2].contains(" adaptive |") &&
+                 lines[2].endsWith("| after training | after training |"),
+             qPrintable(lines[2]));
+    const Result help = cli({"memory", "--help"});
+    QCOMPARE(help.code, 0);
+    QVERIFY(help.out.contains("--model") && help.out.contains("--run") &&
+            help.out.contains("after training"));
+    const Result both = cli({"memory", "--model", "x.h158", "--preset", "gpt-s"});
+    QCOMPARE(both.code, 2);
+    QVERIFY2(both.err.contains("take no configuration"), qPrintable(both.err));
+    const Result absent = cli({"memory", "--model", "/nonexistent/x.h158"});
+    QCOMPARE(absent.code, 2);
+    QVERIFY2(absent.err.contains("/nonexistent/x.h158: no such file"), qPrintable(absent.err));
 }
 
 void TestCliExport::exportErrors_data() {

@@ -47,7 +47,7 @@ class TestConfig : public QObject {
               "run.steps", "run.seed", "run.batch_size", "data.text_file"})
             QVERIFY2(findField(key) != nullptr, key);
         QCOMPARE(findField("quant.weights")->choices,
-                 (std::vector<std::string>{"none", "ternary", "five_level"}));
+                 (std::vector<std::string>{"none", "ternary", "five_level", "int8", "adaptive"}));
     }
 
     void validationNamesTheField_data() {

@@ -1,13 +1,17 @@
 // Tests of GPT inference from a .h158 file: a tiny GPT trained a few steps by the Trainer, packed,
 // serialized, parsed and run token by token gives the trainer's logits (GptModel::logits on the
-// same quantized weights) for every storage kind; generation is deterministic by seed; the file
-// size is the memory table's; files that do not hold a GPT are refused.
+// same quantized weights) for every storage kind; so does a mixed-precision GPT (each block linear
+// at its own level: ternary, five-level, int8 or fp32), whose planned and counted sizes are its
+// file's; generation is deterministic by seed; the file size is the memory table's; files that do
+// not hold a GPT are refused.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include <QRegularExpression>
 #include <QTest>
 #include <cmath>
 #include <memory>
+#include <numeric>
 
 #include "core/base/errors.h"
 #include "core/config/config.h"
@@ -47,6 +51,47 @@ H158Model packAndReload(Trainer& tr) {
     return parseH158(serializeH158(m), "tiny.h158");
 }
 
+// A 2-layer GPT whose block linears take these levels in layout order (one per quantized tensor),
+// quantized as the trainer does: codes in q, dequantized values in `effective`.
+struct MixedGpt {
+    Config cfg;
+    std::unique_ptr<GptModel> model;
+    std::vector<float> effective;
+    QuantState q;
+    std::vector<QuantLevels> levels;  // one per layout tensor (None for the never-quantized)
+};
+
+MixedGpt mixedGpt(const QString& settings, const std::vector<QuantLevels>& blockLevels) {
+    MixedGpt g;
+    g.cfg = tinyConfig("model.layers=2 quant.weights=adaptive " + settings);
+    g.model = std::make_unique<GptModel>(GptShape{2, 32, 2, 32}, true);
+    const ParamLayout& L = g.model->layout();
+    std::vector<float> w(size_t(L.size()));
+    Rng rng(11);
+    g.model->init(w.data(), rng);
+    g.effective = w;
+    g.q.tensors.resize(size_t(L.count()));
+    g.q.activationsInt8 = g.cfg.quant.activations == "int8";
+    const QuantGranularity gran = parseQuantGranularity(g.cfg.quant.granularity);
+    size_t next = 0;
+    for (int i = 0; i < L.count(); ++i) {
+        const ParamTensor& t = L[i];
+        const QuantLevels l = t.quantized ? blockLevels.at(next++) : QuantLevels::None;
+        g.levels.push_back(l);
+        if (t.quantized)
+            quantizeWeights(w.data() + t.offset, t.rows, t.cols, l, gran, {},
+                            g.q.tensors[size_t(i)], g.effective.data() + t.offset);
+    }
+    if (next != blockLevels.size())
+        qFatal("mixedGpt: %zu levels for %zu tensors", blockLevels.size(), next);
+    return g;
+}
+
+// Every level twice, at different places in the two blocks (qkv, proj, fc, out each).
+const std::vector<QuantLevels> kMixedLevels = {
+    QuantLevels::Ternary, QuantLevels::FiveLevel, QuantLevels::Int8, QuantLevels::None,
+    QuantLevels::Int8,    QuantLevels::Ternary,   QuantLevels::None, QuantLevels::FiveLevel};
+
 std::vector<int32_t> textTokens(int64_t n) {
     const std::string s = "12+7=19. 3*4=12. The cat sat on the mat; 9-5=4.\n";
     std::vector<int32_t> t;
@@ -65,6 +110,10 @@ class TestGptInference : public QObject {
     void generateIsDeterministicBySeed();
     void greedyGenerationFollowsAFreshForward();
     void fileSizeIsTheMemoryTables();
+    void mixedModelMatchesGptModel_data();
+    void mixedModelMatchesGptModel();
+    void adaptiveConfigHasNoSizeBeforeTraining();
+    void packModelKeepsAUniformModelUniform();
     void refusesNonGptFiles();
     void sampleTokenRule();
 };
@@ -83,12 +132,20 @@ void TestGptInference::logitsMatchTrainer_data() {
     QTest::newRow("ternary, float activations") << "quant.activations=none"
                                                 << "float";
     QTest::newRow("five-level, int8") << "quant.weights=five_level"
-                                      << "int8_gemv";
+                                      << "five_level_gemv";
     QTest::newRow("five-level, row scales, float activations")
         << "quant.weights=five_level quant.granularity=row quant.activations=none"
         << "float";
+    QTest::newRow("int8 weights, int8 activations") << "quant.weights=int8"
+                                                    << "float (dequantized)";
+    QTest::newRow("int8 weights, row scales, float activations")
+        << "quant.weights=int8 quant.granularity=row quant.activations=none"
+        << "float (dequantized)";
     QTest::newRow("fp32") << "quant.weights=none"
                           << "fp32";
+    // Levels per tensor chosen by the trainer's allocation (so any kernel mix).
+    QTest::newRow("adaptive, int8") << "quant.weights=adaptive quant.bits_budget=4"
+                                    << "";
 }
 
 // Export -> load -> inference logits equal GptModel::logits with the trainer's quantState() and
@@ -171,8 +228,8 @@ void TestGptInference::greedyGenerationFollowsAFreshForward() {
 
 // The memory table's figure for a configuration is the size of the file its run writes.
 void TestGptInference::fileSizeIsTheMemoryTables() {
-    for (const QString s :
-         {"", "quant.granularity=row", "quant.weights=five_level", "quant.weights=none"}) {
+    for (const QString s : {"", "quant.granularity=row", "quant.weights=five_level",
+                            "quant.weights=int8", "quant.weights=none"}) {
         const Config c = tinyConfig(s + " run.steps=1");
         auto tr = train(c);
         const H158Model m =
@@ -193,6 +250,150 @@ void TestGptInference::fileSizeIsTheMemoryTables() {
         QCOMPARE(a[i].rows, b[i].rows);
         QCOMPARE(a[i].cols, b[i].cols);
     }
+}
+
+void TestGptInference::mixedModelMatchesGptModel_data() {
+    QTest::addColumn<QString>("settings");
+    QTest::addColumn<QString>("kernel");  // GptInference::linearKernel(), as a pattern
+    // int8 activations: the integer kernels for ternary and five-level, the float product for
+    // int8 and fp32; float activations: the float product for all.
+    const QString mixed = R"(^mixed: 2 packed_ternary_gemv \(\w+\), 2 five_level_gemv \(\w+\), )"
+                          R"(4 float \(dequantized\)$)";
+    QTest::newRow("int8 activations, tensor scales") << "" << mixed;
+    QTest::newRow("int8 activations, row scales") << "quant.granularity=row" << mixed;
+    QTest::newRow("float activations") << "quant.activations=none"
+                                       << R"(^float \(dequantized\)$)";
+}
+
+// A mixed-precision GPT packs exactly what it computes with: its file holds each tensor at its own
+// level, is the size planH158 with those levels says, and runs to GptModel::logits on the
+// effective weights (within the tolerance of logitsMatchTrainer).
+void TestGptInference::mixedModelMatchesGptModel() {
+    QFETCH(QString, settings);
+    QFETCH(QString, kernel);
+    MixedGpt g = mixedGpt(settings, kMixedLevels);
+    const ParamLayout& L = g.model->layout();
+    const H158Model packed = packModel(g.cfg, L, g.effective.data(), &g.q);
+    const std::vector<uint8_t> bytes = serializeH158(packed);
+    const H158Model file = parseH158(bytes, "mixed.h158");
+    QCOMPARE(int(file.tensors.size()), L.count());
+    for (int i = 0; i < L.count(); ++i) {
+        const H158Tensor& t = file.tensors[size_t(i)];
+        QCOMPARE(t.kind, h158KindOf(g.levels[size_t(i)]));
+        if (t.kind != H158Kind::Fp32) QCOMPARE(t.codes(), g.q.tensors[size_t(i)].codes);
+        const MatF w = t.dequantized();  // the values the model computes with, bit for bit
+        QVERIFY2(std::memcmp(w.data(), g.effective.data() + L[i].offset, size_t(w.size()) * 4) == 0,
+                 L[i].name.c_str());
+    }
+    // The plan with these levels is the file, to the byte.
+    const std::vector<H158TensorPlan> plans = planH158(g.cfg, L, g.levels);
+    QCOMPARE(h158FileBytes(int64_t(packed.header.dump().size()), plans), int64_t(bytes.size()));
+    QCOMPARE(h158Stats(file).fileBytes, int64_t(bytes.size()));
+    QCOMPARE(int64_t(memoryRow(file, "mixed").packedBytes), int64_t(bytes.size()));
+    const MemoryRow row = memoryRow(file, "mixed");
+    QCOMPARE(row.packedLevels, std::string("mixed"));
+    const double C = 32;
+    QCOMPARE(row.int8Params, 4 * C * C + 3 * C * C);   // block 0's fc, block 1's qkv
+    QCOMPARE(row.ternaryParams, 3 * C * C + C * C);    // block 0's qkv, block 1's proj
+    QCOMPARE(row.fiveLevelParams, C * C + 4 * C * C);  // block 0's proj, block 1's out
+    // mean bits over the 24 C^2 quantizable weights, the two fp32-kept tensors (8 C^2) at 32
+    const double want = (4 * std::log2(3.0) + 5 * std::log2(5.0) + 7 * 8.0 + 8 * 32.0) / 24;
+    QVERIFY2(std::abs(meanBitsPerWeight(file, L) - want) < 1e-12,
+             qPrintable(QString::number(meanBitsPerWeight(file, L))));
+
+    GptInference engine(file, "mixed.h158");
+    QVERIFY2(QString::fromStdString(engine.linearKernel()).contains(QRegularExpression(kernel)),
+             engine.linearKernel().c_str());
+    for (int64_t T : {1, 7, 32}) {
+        const std::vector<int32_t> tokens = textTokens(T);
+        const MatF ref = g.model->logits(g.effective.data(), &g.q, tokens);
+        const MatF got = engine.logits(tokens);
+        const double rel = double((got - ref).norm() / ref.norm());
+        const double maxRel = double((got - ref).cwiseAbs().maxCoeff() / ref.cwiseAbs().maxCoeff());
+        if (T == 32)
+            qInfo("T %d: relative logit error %.2g (Frobenius), %.2g (max)", int(T), rel, maxRel);
+        QVERIFY2(rel < 1e-4 && maxRel < 1e-4,
+                 qPrintable(QString("T %1: relative error %2 (Frobenius), %3 (max)")
+                                .arg(T)
+                                .arg(rel)
+                                .arg(maxRel)));
+    }
+    Rng a(3), b(3);
+    const std::string x = engine.generate("3+4=", 50, 0.8, 20, a);
+    QCOMPARE(int64_t(x.size()), int64_t(50));
+    QCOMPARE(engine.generate("3+4=", 50, 0.8, 20, b), x);
+
+    // A block linear stored at a kind its model never quantizes is refused by name.
+    H158Model bad = file;
+    const ParamTensor& ln = L[2];  // blocks.0.ln1.weight
+    QVERIFY(!ln.quantized);
+    QuantizedTensor qt;
+    std::vector<float> lnw(g.effective.begin() + ln.offset,
+                           g.effective.begin() + ln.offset + ln.size());
+    quantizeWeights(lnw.data(), ln.rows, ln.cols, QuantLevels::Int8, QuantGranularity::Tensor, {},
+                    qt, nullptr);
+    bad.tensors[2] = h158Quantized(ln.name, qt, H158Scales::PerTensor);
+    try {
+        GptInference e(bad, "bad.h158");
+        QFAIL("an int8 LayerNorm was accepted");
+    } catch (const FileError& e) {
+        QVERIFY2(QString(e.what()).startsWith("bad.h158: ") &&
+                     QString(e.what()).contains(QString::fromStdString(ln.name)),
+                 e.what());
+    }
+}
+
+// quant.weights=adaptive: a file's kinds come from training, so the configuration alone has no
+// plan (a clear error) and the memory table says so instead of a size.
+void TestGptInference::adaptiveConfigHasNoSizeBeforeTraining() {
+    const Config c = tinyConfig("quant.weights=adaptive");
+    const GptModel g(GptShape{1, 32, 2, 32}, true);
+    try {
+        planH158(c, g.layout());
+        QFAIL("planned an adaptive model from its configuration");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).startsWith(
+                     "quant.weights=adaptive: the levels are chosen during training"),
+                 e.what());
+    }
+    const MemoryRow r = memoryRow(c, "tiny");
+    QCOMPARE(r.packedLevels, std::string("adaptive"));
+    QVERIFY(std::isnan(r.packedBytes));
+    QCOMPARE(r.params, double(g.layout().size()));
+    QCOMPARE(r.quantizedParams, double(g.layout().quantizedSize()));
+    const std::string md = memoryTableMarkdown({r});
+    QVERIFY2(md.find("| after training | after training |") != std::string::npos, md.c_str());
+    QVERIFY2(md.find("adaptive") != std::string::npos, md.c_str());
+}
+
+// With a uniform quant.weights, the file's kinds are the configuration's: a tensor at other
+// levels, or without codes, is refused by name (its header would describe another model).
+void TestGptInference::packModelKeepsAUniformModelUniform() {
+    MixedGpt g = mixedGpt("", kMixedLevels);
+    Config ternary = g.cfg;
+    applySetting(ternary, "quant.weights=ternary");
+    try {
+        packModel(ternary, g.model->layout(), g.effective.data(), &g.q);
+        QFAIL("a mixed model was packed as ternary");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("blocks.0.proj.weight holds five_level codes"),
+                 e.what());
+    }
+    const std::vector<QuantLevels> allTernary(8, QuantLevels::Ternary);
+    MixedGpt t = mixedGpt("", allTernary);
+    QVERIFY(packModel(ternary, t.model->layout(), t.effective.data(), &t.q).tensors.size() > 0);
+    t.q.tensors[size_t(t.model->layout().count() - 4)].codes.clear();  // blocks.1.out.weight
+    try {
+        packModel(ternary, t.model->layout(), t.effective.data(), &t.q);
+        QFAIL("a ternary tensor without codes was packed");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("blocks.1.out.weight is quantized but has no codes"),
+                 e.what());
+    }
+    // Levels for a tensor the model never quantizes, or in an fp32 model, are refused.
+    std::vector<QuantLevels> levels(size_t(t.model->layout().count()), QuantLevels::None);
+    levels[0] = QuantLevels::Int8;  // tok.weight
+    QVERIFY_THROWS_EXCEPTION(Error, planH158(ternary, t.model->layout(), levels));
 }
 
 void TestGptInference::refusesNonGptFiles() {

@@ -1,6 +1,7 @@
-// Tests of the .h158 container: bit-exact round trips of every tensor kind, five-level packing
-// by hand, and refusal of truncated, corrupted, foreign and crafted files (without allocating
-// what a bad size field asks for).
+// Tests of the .h158 container: bit-exact round trips of every tensor kind (ternary, five-level,
+// int8, fp32, mixed in one file), five-level packing and int8 code bytes by hand, and refusal of
+// truncated, corrupted, foreign and crafted files (without allocating what a bad size field asks
+// for).
 #include <QTemporaryDir>
 #include <QTest>
 #include <atomic>
@@ -90,6 +91,10 @@ H158Model sampleModel() {
     m.tensors.push_back(h158Quantized("five.row", quantized(6, 4, F, Row, 6), H158Scales::PerRow));
     m.tensors.push_back(h158Quantized("blocks.0.a.name.of.forty-seven.bytes.xxxxxxxxxx",
                                       quantized(2, 5, T, Tens, 7), H158Scales::PerTensor));
+    const auto I = QuantLevels::Int8;
+    m.tensors.push_back(
+        h158Quantized("int8.tensor", quantized(5, 9, I, Tens, 8), H158Scales::PerTensor));
+    m.tensors.push_back(h158Quantized("int8.row", quantized(6, 11, I, Row, 9), H158Scales::PerRow));
     return m;
 }
 
@@ -137,6 +142,10 @@ class TestH158Format : public QObject {
   private slots:
     void fiveLevelPackingByHand();
     void fiveLevelRoundTrip();
+    void int8CodesByHand();
+    void int8RoundTrip_data();
+    void int8RoundTrip();
+    void int8MinusOneTwentyEightRefused();
     void roundTripBitExact();
     void roundTripThroughFile();
     void fileBytesMatchesLayout();
@@ -184,6 +193,104 @@ void TestH158Format::fiveLevelRoundTrip() {
     }
 }
 
+// An int8 code is its two's-complement byte, row by row in column order (row stride = cols).
+void TestH158Format::int8CodesByHand() {
+    QuantizedTensor q;
+    q.rows = 2;
+    q.cols = 3;
+    q.levels = QuantLevels::Int8;
+    q.codes = {-127, 5, 0, -1, 127, 2};  // (2, 3) column-major: row 0 = -127 0 127, row 1 = 5 -1 2
+    q.rowScale = VecF::Constant(2, 0.25f);
+    const H158Tensor t = h158Quantized("i", q, H158Scales::PerTensor);
+    QCOMPARE(t.kind, H158Kind::Int8);
+    QCOMPARE(t.rowStride(), int64_t(3));
+    QCOMPARE(t.packed, (Bytes{0x81, 0x00, 0x7f, 0x05, 0xff, 0x02}));
+    QCOMPARE(t.payloadBytes(), int64_t(4 + 6));
+    QCOMPARE(t.codes(), q.codes);
+    QCOMPARE(t.dequantized()(0, 0), -127 * 0.25f);
+    QCOMPARE(t.dequantized()(1, 2), 2 * 0.25f);
+    // -128 is outside the format's codes: the writer refuses it too, naming the tensor.
+    q.codes[3] = -128;
+    try {
+        h158Quantized("w.int8", q, H158Scales::PerRow);
+        QFAIL("code -128 was packed");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("w.int8") && QString(e.what()).contains("-128"),
+                 e.what());
+    }
+}
+
+void TestH158Format::int8RoundTrip_data() {
+    QTest::addColumn<int>("granularity");  // QuantGranularity
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::newRow("per tensor") << int(QuantGranularity::Tensor) << 7 << 13;
+    QTest::newRow("per row") << int(QuantGranularity::Row) << 9 << 4;
+    QTest::newRow("one column") << int(QuantGranularity::Row) << 5 << 1;
+}
+
+// Codes, scales and the dequantized values come back bit for bit, through the bytes and a file.
+void TestH158Format::int8RoundTrip() {
+    QFETCH(int, granularity);
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    const auto g = QuantGranularity(granularity);
+    const H158Scales scales =
+        g == QuantGranularity::Tensor ? H158Scales::PerTensor : H158Scales::PerRow;
+    std::vector<float> deq;
+    const QuantizedTensor q = quantized(rows, cols, QuantLevels::Int8, g, 21, &deq);
+    // The codes reach the ends of the range (the absmax weight of a group codes to +-127).
+    int maxAbs = 0;
+    for (int8_t c : q.codes) maxAbs = std::max(maxAbs, std::abs(int(c)));
+    QCOMPARE(maxAbs, 127);
+    H158Model m;
+    m.header = {{"format", kH158FormatName}};
+    m.tensors.push_back(h158Quantized("w", q, scales));
+    QTemporaryDir dir;
+    const std::string path = (dir.path() + "/i.h158").toStdString();
+    writeH158(m, path);
+    const H158Model r = readH158(path);
+    QCOMPARE(r.tensors.size(), size_t(1));
+    const H158Tensor& t = r.tensors[0];
+    QCOMPARE(t.kind, H158Kind::Int8);
+    QCOMPARE(t.scales, scales);
+    QCOMPARE(t.codes(), q.codes);
+    QCOMPARE(int64_t(t.scale.size()), scales == H158Scales::PerTensor ? int64_t(1) : int64_t(rows));
+    const VecF s = t.rowScale();
+    QVERIFY(std::memcmp(s.data(), q.rowScale.data(), size_t(rows) * 4) == 0);
+    const MatF w = t.dequantized();
+    QVERIFY(std::memcmp(w.data(), deq.data(), deq.size() * 4) == 0);
+    QCOMPARE(t.payloadBytes(), int64_t(4 * t.scale.size()) + int64_t(rows) * cols);
+    QCOMPARE(serializeH158(r), serializeH158(m));
+}
+
+// A code byte 0x80 (-128), with the checksum made right, is refused naming the file, the tensor
+// and the byte's offset; 0x81 (-127) in the same place is read.
+void TestH158Format::int8MinusOneTwentyEightRefused() {
+    const Bytes good = serializeH158(sampleModel());
+    const size_t table = size_t(getU64(good, 40));
+    const H158Model m = sampleModel();
+    size_t entry = 0;
+    for (size_t i = 0; i < m.tensors.size(); ++i)
+        if (m.tensors[i].name == "int8.row") entry = table + i * 96;
+    QVERIFY(entry > 0);
+    // 6 row scales, then the code bytes: row 1, column 2 is byte 11 + 2 of them.
+    const size_t at = size_t(getU64(good, entry + 72)) + 6 * 4 + 13;
+    Bytes b = good;
+    b[at] = 0x81;
+    reseal(b);
+    QCOMPARE(refusal(b), QString());
+    QCOMPARE(parseH158(b, "mem").find("int8.row")->codes()[size_t(2 * 6 + 1)], int8_t(-127));
+    b[at] = 0x80;
+    reseal(b);
+    const QString msg = refusal(b);
+    QVERIFY2(msg.startsWith("mem.h158: tensor int8.row: ") && msg.contains("0x80") &&
+                 msg.contains("file offset " + QString::number(at)) &&
+                 msg.contains("row 1, column 2"),
+             qPrintable(msg));
+}
+
+// sampleModel mixes every kind in one file, as a mixed-precision model does.
 void TestH158Format::roundTripBitExact() {
     const H158Model m = sampleModel();
     const Bytes bytes = serializeH158(m);
@@ -218,6 +325,10 @@ void TestH158Format::roundTripBitExact() {
     QCOMPARE(r.find("five.tensor")->codes(), q5.codes);
     const MatF w5 = r.find("five.tensor")->dequantized();
     QVERIFY(std::memcmp(w5.data(), deq.data(), deq.size() * 4) == 0);
+    const QuantizedTensor q8 = quantized(6, 11, QuantLevels::Int8, QuantGranularity::Row, 9, &deq);
+    QCOMPARE(r.find("int8.row")->codes(), q8.codes);
+    const MatF w8 = r.find("int8.row")->dequantized();
+    QVERIFY(std::memcmp(w8.data(), deq.data(), deq.size() * 4) == 0);
     // The GEMV operand is the row-packed matrix of packing.h.
     const PackedTernaryMatrix p = r.find("tern.tensor")->packedTernary();
     const QuantizedTensor qt = quantized(5, 13, QuantLevels::Ternary, QuantGranularity::Tensor, 2);
@@ -247,6 +358,8 @@ void TestH158Format::fileBytesMatchesLayout() {
     QCOMPARE(m.find("tern.tensor")->payloadBytes(), int64_t(4 + 5 * 3));
     QCOMPARE(m.find("five.row")->payloadBytes(), int64_t(6 * 4 + 6 * 2));
     QCOMPARE(m.find("fp32")->payloadBytes(), int64_t(84));
+    // int8 (6, 11) per row: 6 scales + 66 code bytes.
+    QCOMPARE(m.find("int8.row")->payloadBytes(), int64_t(6 * 4 + 6 * 11));
     // Payloads are 64-byte aligned.
     const uint64_t tableOffset = getU64(bytes, 40);
     for (size_t i = 0; i < m.tensors.size(); ++i)

@@ -33,6 +33,7 @@
 #include "ui/loss_panel.h"
 #include "ui/lr_panel.h"
 #include "ui/memory_panel.h"
+#include "ui/precision_panel.h"
 #include "ui/quant_panel.h"
 #include "ui/run_controller.h"
 #include "ui/runs_panel.h"
@@ -52,6 +53,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     buildDocks();
     buildActions();
     buildStatusBar();
+    layoutPanels(m_config->config());  // size for the panels this config shows, not for all
     fitToScreen();
 
     connect(m_controller, &RunController::batchReady, this, &MainWindow::onBatch);
@@ -90,7 +92,8 @@ void MainWindow::buildCentre() {
     m_constraint = new ConstraintPanel;
     m_quant = new QuantPanel;
     m_lr = new LrPanel;
-    m_topRow = {m_loss, m_boundary, m_samples, m_cluster};
+    auto* precision = new PrecisionPanel;  // fed like the others, through m_panels
+    m_topRow = {m_loss, m_boundary, m_samples, m_cluster, precision};
     m_bottomRow = {m_constraint, m_quant, m_lr, m_weights};
     m_panels = m_topRow + m_bottomRow;
 

@@ -37,7 +37,8 @@ MemoryPanel::MemoryPanel(QWidget* parent) : QWidget(parent) {
     m_note =
         new QLabel(tr("Weight storage only. The .h158 file packs every ternary weight 5 "
                       "trits per byte (1.6 bits) with its scales; embeddings, norms and "
-                      "the head stay fp32. Five-level weights need 2.32 bits."));
+                      "the head stay fp32. Five-level weights take 2.67 bits, int8 ones 8. "
+                      "With adaptive levels the file's size is known after training."));
     m_note->setWordWrap(true);
     m_note->setStyleSheet(QStringLiteral("color: #666;"));
     v->addWidget(m_note);
@@ -81,6 +82,11 @@ void MemoryPanel::setConfig(const Config& cfg) {
                               : QStringLiteral("–")};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
+            if (r.packedLevels == "adaptive")
+                item->setToolTip(
+                    tr("quant.weights=adaptive: each tensor's levels are chosen "
+                       "during training, so the .h158 size is counted from the "
+                       "run's weights.h158 (hybrid158-cli memory --run DIR)"));
             if (c > 0) item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
             if (i == 0) {
                 QFont f = item->font();

@@ -121,11 +121,14 @@ void addModelFields(Builder& b) {
 void addQuantFields(Builder& b) {
     using C = Config;
     b.section = "quant";
-    b.choice(&QuantConfig::weights, &C::quant, "weights", {"none", "ternary", "five_level"}, "Weight quantization: none, ternary {-1,0,+1} (1.58 bits) or five-level (2.32 bits)");
+    b.choice(&QuantConfig::weights, &C::quant, "weights", {"none", "ternary", "five_level", "int8", "adaptive"}, "Weight quantization: none, ternary {-1,0,+1} (1.58 bits), five-level (2.32 bits), int8 (absmax, 8 bits) or adaptive (each tensor's levels chosen from its measured sensitivity to meet quant.bits_budget)");
     b.choice(&QuantConfig::granularity, &C::quant, "granularity", {"tensor", "row", "cluster"}, "Scale per tensor, per row, or per parameter cluster of rows");
     b.choice(&QuantConfig::activations, &C::quant, "activations", {"none", "int8"}, "8-bit absmax activations at the inputs of quantized layers");
     b.flag(&QuantConfig::updates, &C::quant, "updates", "Ternarize each update (unbiased stochastic, TernGrad)");
     b.flag(&QuantConfig::io_layers, &C::quant, "io_layers", "MLP: quantize the first and last layer too");
+    b.real(&QuantConfig::bits_budget, &C::quant, "bits_budget", 1.585, 32, false, false, "quant.weights=adaptive: mean bits per quantizable weight (ternary 1.58, five-level 2.32, int8 8, fp32 32) the allocation must not exceed");
+    b.integer(&QuantConfig::adapt_every, &C::quant, "adapt_every", 0, 1e9, "quant.weights=adaptive: measure the sensitivity and re-allocate levels every N steps (0 = once, at the start)");
+    b.integer(&QuantConfig::adapt_batches, &C::quant, "adapt_batches", 1, 64, "quant.weights=adaptive: validation batches each sensitivity figure is measured on");
     b.choice(&QuantConfig::kernel, &C::quant, "kernel", {"auto", "avx512_vnni", "avx2", "reference", "float"}, "GPT BitLinear arithmetic: the fastest integer kernel this CPU runs, a given one (AVX-512 VNNI, AVX2), the plain integer reference, or float simulation; all give the same results within float rounding");
 }
 

@@ -55,12 +55,16 @@ struct ModelConfig {
 };
 
 struct QuantConfig {
-    std::string weights = "ternary";     // none | ternary | five_level
+    std::string weights = "ternary";     // none | ternary | five_level | int8 | adaptive
     std::string granularity = "tensor";  // tensor | row | cluster
     std::string activations = "none";    // none | int8 (per-sample absmax)
     bool updates = false;                // ternary update quantization (TernGrad)
     bool io_layers = true;               // mlp: quantize the first and last layer too
     std::string kernel = "auto";         // auto | reference | float
+    // quant.weights=adaptive: levels per tensor (core/train/sensitivity.h)
+    double bits_budget = 2.0;            // mean bits per quantizable weight, >= log2 3
+    int64_t adapt_every = 100;           // re-allocate every N steps (0 = once, at the start)
+    int64_t adapt_batches = 2;           // validation batches per sensitivity figure
 };
 
 struct ClusterConfig {

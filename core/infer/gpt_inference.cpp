@@ -44,12 +44,12 @@ int32_t sampleToken(std::span<const float> logits, double temperature, int64_t t
 
 // One block linear y (out) = f(x (in)), in the form the file and the configuration call for.
 struct GptInference::Linear {
-    enum class Mode { Fp32, PackedTernary, Int8Codes, Dequantized };
+    enum class Mode { Fp32, PackedTernary, FiveLevelCodes, Dequantized };
     Mode mode = Mode::Fp32;
     int64_t out = 0, in = 0;
     MatF w;                       // (out, in): Fp32 and Dequantized
     PackedTernaryMatrix packed;   // PackedTernary
-    PreparedBitWeights prepared;  // Int8Codes (five-level)
+    PreparedBitWeights prepared;  // FiveLevelCodes
 };
 
 struct GptInference::Block {
@@ -80,8 +80,26 @@ Config gptConfigOf(const H158Model& file, const std::string& where) {
     return cfg;
 }
 
-// The file's tensors by layout name, each checked against the shape and kind the configuration
-// implies (planH158).
+// The kinds and shapes the file must hold: the configuration's (planH158), or for a mixed-
+// precision model (quant.weights=adaptive) each quantized tensor's own kind as stored, while the
+// tensors the model never quantizes must still be fp32.
+std::vector<H158TensorPlan> expectedPlans(const Config& cfg, const H158Model& file,
+                                          const ParamLayout& layout, const std::string& where) {
+    try {
+        if (cfg.quant.weights != "adaptive") return planH158(cfg, layout);
+        std::vector<QuantLevels> levels;
+        for (const ParamTensor& t : layout.tensors()) {
+            const H158Tensor* f = file.find(t.name);
+            levels.push_back(f ? quantLevelsOf(f->kind) : QuantLevels::None);
+        }
+        return planH158(cfg, layout, levels);
+    } catch (const Error& e) {
+        refuse(where, e.what());
+    }
+}
+
+// The file's tensors by layout name, each checked against the shape and kind expected
+// (expectedPlans).
 struct TensorReader {
     const H158Model& file;
     const ParamLayout& layout;
@@ -112,24 +130,24 @@ struct TensorReader {
 
 }  // namespace
 
-GptInference::Linear GptInference::linearFrom(const H158Tensor& t, bool int8Acts) {
+GptInference::Linear GptInference::linearFrom(const H158Tensor& t, bool bit, bool int8Acts) {
     Linear l;
     l.out = t.rows;
     l.in = t.cols;
-    if (t.kind == H158Kind::Fp32) {
+    if (!bit) {
         l.mode = Linear::Mode::Fp32;
         l.w = t.dequantized();
-    } else if (!int8Acts) {
-        l.mode = Linear::Mode::Dequantized;
-        l.w = t.dequantized();
-    } else if (t.kind == H158Kind::Ternary) {
+    } else if (int8Acts && t.kind == H158Kind::Ternary) {
         l.mode = Linear::Mode::PackedTernary;
         l.packed = t.packedTernary();
-    } else {
-        l.mode = Linear::Mode::Int8Codes;
+    } else if (int8Acts && t.kind == H158Kind::FiveLevel) {
+        l.mode = Linear::Mode::FiveLevelCodes;
         const std::vector<int8_t> codes = t.codes();
         const VecF scale = t.rowScale();
         prepareBitWeights(codes.data(), scale.data(), t.rows, t.cols, l.prepared);
+    } else {
+        l.mode = Linear::Mode::Dequantized;
+        l.w = t.dequantized();
     }
     return l;
 }
@@ -146,10 +164,12 @@ GptInference::GptInference(const H158Model& file, const std::string& where) {
         refuse(where, std::string("invalid gpt shape: ") + e.what());
     }
     const ParamLayout& L = model->layout();
-    const TensorReader r{file, L, planH158(cfg, L), where};
+    const TensorReader r{file, L, expectedPlans(cfg, file, L, where), where};
     auto vec = [&](const std::string& name) { return r.vec(name); };
     auto mat = [&](const std::string& name) { return r.mat(name); };
-    auto lin = [&](const std::string& name) { return linearFrom(r.tensor(name), m_int8Acts); };
+    auto lin = [&](const std::string& name) {
+        return linearFrom(r.tensor(name), m_bit, m_int8Acts);
+    };
 
     const int64_t C = m_shape.dModel, ctx = m_shape.context;
     m_tok = mat("tok.weight");
@@ -194,17 +214,31 @@ std::string GptInference::describe() const {
 
 std::string GptInference::linearKernel() const {
     const std::string path = bitKernelPathName(bestBitKernelPath());
-    switch (m_blocks.front().qkv.mode) {
-        case Linear::Mode::Fp32:
-            return "fp32";
-        case Linear::Mode::PackedTernary:
-            return "packed_ternary_gemv (" + path + ")";
-        case Linear::Mode::Int8Codes:
-            return "int8_gemv (" + path + ")";
-        case Linear::Mode::Dequantized:
-            return "float (dequantized)";
-    }
-    return "?";
+    auto name = [&](Linear::Mode m) -> std::string {
+        switch (m) {
+            case Linear::Mode::Fp32:
+                return "fp32";
+            case Linear::Mode::PackedTernary:
+                return "packed_ternary_gemv (" + path + ")";
+            case Linear::Mode::FiveLevelCodes:
+                return "five_level_gemv (" + path + ")";
+            case Linear::Mode::Dequantized:
+                return "float (dequantized)";
+        }
+        return "?";
+    };
+    // How many block linears take each kernel, in Mode order.
+    std::vector<int> count(size_t(Linear::Mode::Dequantized) + 1, 0);
+    for (const Block& b : m_blocks)
+        for (const Linear* l : {&b.qkv, &b.proj, &b.fc, &b.out}) ++count[size_t(l->mode)];
+    const int used = int(std::count_if(count.begin(), count.end(), [](int n) { return n > 0; }));
+    if (used == 1) return name(m_blocks.front().qkv.mode);
+    std::string s = "mixed:";
+    for (size_t m = 0; m < count.size(); ++m)
+        if (count[m] > 0)
+            s += (s.size() > 6 ? ", " : " ") + std::to_string(count[m]) + " " +
+                 name(Linear::Mode(m));
+    return s;
 }
 
 void GptInference::linear(const Linear& l, const float* x, float* y) {
@@ -214,14 +248,19 @@ void GptInference::linear(const Linear& l, const float* x, float* y) {
         return;
     }
     float rstd = 0;
+    if (l.mode == Linear::Mode::Dequantized) {
+        // x~ = the RMSNorm, int8-quantized when the model's activations are: the training
+        // forward's own step (bitLinearForward), then its float product.
+        bitActQuantForward<float>(m_xn.data(), &rstd, nullptr, nullptr, x, m_int8Acts, 1, l.in);
+        Y.noalias() = l.w * CMapVec<float>(m_xn.data(), l.in);
+        return;
+    }
     rmsnormForward<float>(m_xn.data(), &rstd, x, 1, l.in);  // BitLinear's parameter-free RMSNorm
     if (l.mode == Linear::Mode::PackedTernary) {
         packedGemv(l.packed, m_xn.data(), y);
-    } else if (l.mode == Linear::Mode::Int8Codes) {
+    } else {
         float inv = 0;
         quantizeAndBitGemm(l.prepared, m_xn.data(), 1, m_codes.data(), &inv, y);
-    } else {
-        Y.noalias() = l.w * CMapVec<float>(m_xn.data(), l.in);
     }
 }
 

@@ -1,7 +1,8 @@
 // GPT inference from a .h158 file: one token at a time with a key/value cache, the block linears
 // computed on the packed weights as stored (no dequantized copy of a ternary matrix is made).
 //
-// Per block linear, as BitLinear in gpt_layers.h (the model's training forward):
+// Per block linear, by the tensor's own kind (a mixed-precision model, quant.weights=adaptive,
+// has several), as BitLinear in gpt_layers.h (the model's training forward):
 //   fp32 model (quant.weights = none):  y = W x                      float GEMV (Eigen)
 //   ternary, int8 activations:           y = packedGemv(W, rmsnorm(x))
 //       packedGemv quantizes its input exactly as bitActQuantForward does after the RMSNorm
@@ -9,7 +10,11 @@
 //       (float(sum trit * code) * rowScale) * (1/s): the integer kernel's formula, bit_kernels.h.
 //   five-level, int8 activations:        the int8 GEMM of bit_kernels.h on the unpacked codes
 //       (n = 1 column): five-level codes do not fit the 5-trit packing of the GEMV.
-//   quantized, float activations:        y = W~ rmsnorm(x), W~ dequantized once at load.
+//   int8 weights, or fp32 ones that a BitLinear model keeps at full precision, and any quantized
+//   tensor under float activations:      y = W~ x~, W~ dequantized once at load, x~ = rmsnorm(x)
+//       quantized as bitActQuantForward does (int8 activations) or not. Int8 weights never take
+//       the integer kernels: their exactness bound assumes |code| <= 2 (bit_kernels.h), and the
+//       training forward multiplies them in float too (GptModel::useIntKernel).
 // Embeddings, LayerNorms, attention, GELU and the head run in fp32 (gpt_layers.h functions).
 // The logits equal GptModel::logits on the same quantized weights up to float rounding: the
 // training forward multiplies whole sequences (GEMM) where this multiplies one column (GEMV).
@@ -43,8 +48,9 @@ class GptInference {
 
     const GptShape& shape() const { return m_shape; }
     std::string describe() const;
-    // How the block linears multiply: "packed_ternary_gemv (avx512_vnni)", "int8_gemv (...)",
-    // "float (dequantized)" or "fp32".
+    // How the block linears multiply: "packed_ternary_gemv (avx512_vnni)",
+    // "five_level_gemv (...)" (int8 activations x five-level codes), "float (dequantized)" or
+    // "fp32"; a mixed model's "mixed: 4 packed_ternary_gemv (...), 2 float (dequantized)".
     std::string linearKernel() const;
 
     int64_t position() const { return m_pos; }  // tokens in the cache
@@ -65,7 +71,8 @@ class GptInference {
     struct Linear;
     struct Block;
 
-    static Linear linearFrom(const H158Tensor& t, bool int8Acts);
+    // bit: the block linears are BitLinear (any quantized model, whatever this tensor's kind).
+    static Linear linearFrom(const H158Tensor& t, bool bit, bool int8Acts);
     void linear(const Linear& l, const float* x, float* y);
 
     GptShape m_shape;

@@ -1,5 +1,5 @@
-// The .h158 container (format in h158_format.h): five-level packing, tensors, serialization and
-// the validating reader.
+// The .h158 container (format in h158_format.h): five-level packing, int8 code bytes, tensors,
+// serialization and the validating reader.
 #include "core/io/h158_format.h"
 
 #include <algorithm>
@@ -51,10 +51,22 @@ int64_t scaleCount(H158Scales s, int64_t rows) {
 }
 
 int64_t strideOf(H158Kind k, int64_t cols) {
-    return k == H158Kind::Ternary     ? packedSize(cols)
-           : k == H158Kind::FiveLevel ? packedFiveLevelSize(cols)
-                                      : 0;
+    switch (k) {
+        case H158Kind::Ternary:
+            return packedSize(cols);
+        case H158Kind::FiveLevel:
+            return packedFiveLevelSize(cols);
+        case H158Kind::Int8:
+            return cols;
+        case H158Kind::Fp32:
+            break;
+    }
+    return 0;
 }
+
+// An int8 code's byte is its two's complement; 0x80 (-128) is outside the format's -127..127.
+constexpr uint8_t kInt8Refused = 0x80;
+static_assert(int8_t(kInt8Refused) == -128);
 
 // The first bytes of a file that is not ours, for the message: hex and printable text.
 std::string describeStart(std::span<const uint8_t> b) {
@@ -125,8 +137,38 @@ const char* h158KindName(H158Kind k) {
             return "ternary";
         case H158Kind::FiveLevel:
             return "five_level";
+        case H158Kind::Int8:
+            return "int8";
     }
     return "?";
+}
+
+H158Kind h158KindOf(QuantLevels l) {
+    switch (l) {
+        case QuantLevels::Ternary:
+            return H158Kind::Ternary;
+        case QuantLevels::FiveLevel:
+            return H158Kind::FiveLevel;
+        case QuantLevels::Int8:
+            return H158Kind::Int8;
+        case QuantLevels::None:
+            break;
+    }
+    return H158Kind::Fp32;
+}
+
+QuantLevels quantLevelsOf(H158Kind k) {
+    switch (k) {
+        case H158Kind::Ternary:
+            return QuantLevels::Ternary;
+        case H158Kind::FiveLevel:
+            return QuantLevels::FiveLevel;
+        case H158Kind::Int8:
+            return QuantLevels::Int8;
+        case H158Kind::Fp32:
+            break;
+    }
+    return QuantLevels::None;
 }
 
 int64_t H158Tensor::rowStride() const {
@@ -151,8 +193,11 @@ std::vector<int8_t> H158Tensor::codes() const {
         const std::span<const uint8_t> bytes(packed.data() + r * stride, size_t(stride));
         if (kind == H158Kind::Ternary)
             unpackTrits(bytes, row);
-        else
+        else if (kind == H158Kind::FiveLevel)
             unpackFiveLevel(bytes, row);
+        else
+            std::transform(bytes.begin(), bytes.end(), row.begin(),
+                           [](uint8_t b) { return int8_t(b); });
         for (int64_t c = 0; c < cols; ++c) out[size_t(c * rows + r)] = row[size_t(c)];
     }
     return out;
@@ -198,7 +243,7 @@ H158Tensor h158Quantized(std::string name, const QuantizedTensor& q, H158Scales 
     if (scales == H158Scales::None) throw Error("h158: quantized tensor " + name + " needs scales");
     H158Tensor t;
     t.name = std::move(name);
-    t.kind = q.levels == QuantLevels::Ternary ? H158Kind::Ternary : H158Kind::FiveLevel;
+    t.kind = h158KindOf(q.levels);
     t.scales = scales;
     t.rows = q.rows;
     t.cols = q.cols;
@@ -217,10 +262,21 @@ H158Tensor h158Quantized(std::string name, const QuantizedTensor& q, H158Scales 
     for (int64_t r = 0; r < q.rows; ++r) {
         for (int64_t c = 0; c < q.cols; ++c) row[size_t(c)] = q.codes[size_t(c * q.rows + r)];
         const std::span<uint8_t> out(t.packed.data() + r * stride, size_t(stride));
-        if (t.kind == H158Kind::Ternary)
+        if (t.kind == H158Kind::Ternary) {
             packTrits(row, out);
-        else
+        } else if (t.kind == H158Kind::FiveLevel) {
             packFiveLevel(row, out);
+        } else {
+            const int limit = codeLimit(QuantLevels::Int8);
+            for (int64_t c = 0; c < q.cols; ++c) {
+                const int8_t v = row[size_t(c)];
+                if (v < -limit || v > limit)
+                    throw Error("h158: tensor " + t.name + ": int8 code " + std::to_string(v) +
+                                " at (" + std::to_string(r) + ", " + std::to_string(c) +
+                                ") is outside -127..127");
+                out[size_t(c)] = uint8_t(v);
+            }
+        }
     }
     return t;
 }
@@ -361,7 +417,7 @@ bool entryBytes(H158Kind kind, H158Scales scales, uint64_t rows, uint64_t cols, 
     if (kind == H158Kind::Fp32)
         return !__builtin_mul_overflow(rows, cols, &n) &&
                !__builtin_mul_overflow(n, uint64_t(4), &out);
-    const uint64_t per = kind == H158Kind::Ternary ? 5 : 3;
+    const uint64_t per = kind == H158Kind::Ternary ? 5 : kind == H158Kind::FiveLevel ? 3 : 1;
     const uint64_t stride = cols / per + (cols % per != 0);
     const uint64_t nScales = scales == H158Scales::PerTensor ? 1 : rows;
     uint64_t s = 0;
@@ -381,7 +437,7 @@ H158Tensor readEntry(std::span<const uint8_t> b, uint64_t entryOffset, uint64_t&
     if (!names.insert(t.name).second) refuse(where, at + ": duplicate name " + t.name);
     const std::string tn = "tensor " + t.name;
     const uint32_t kind = getU32(e + 48), scales = getU32(e + 52);
-    if (kind < 1 || kind > 3) refuse(where, tn + ": unknown kind " + std::to_string(kind));
+    if (kind < 1 || kind > 4) refuse(where, tn + ": unknown kind " + std::to_string(kind));
     t.kind = H158Kind(kind);
     const bool fp32 = t.kind == H158Kind::Fp32;
     if (fp32 ? scales != 0 : (scales != 1 && scales != 2))
@@ -424,11 +480,24 @@ H158Tensor readEntry(std::span<const uint8_t> b, uint64_t entryOffset, uint64_t&
         if (!std::isfinite(t.scale[i]))
             refuse(where, tn + ": scale " + std::to_string(i) + " is not finite");
     t.packed.assign(d + ns * 4, d + bytes);
+    const uint64_t codesAt = off + ns * 4;  // file offset of the first packed byte
+    if (t.kind == H158Kind::Int8) {
+        const auto bad = std::find(t.packed.begin(), t.packed.end(), kInt8Refused);
+        if (bad != t.packed.end()) {
+            const size_t i = size_t(bad - t.packed.begin());
+            refuse(where, tn + ": int8 code byte 0x80 (-128) at file offset " +
+                              std::to_string(codesAt + i) + " (row " +
+                              std::to_string(int64_t(i) / t.cols) + ", column " +
+                              std::to_string(int64_t(i) % t.cols) + ") is outside -127..127");
+        }
+        return t;
+    }
     const int limit = t.kind == H158Kind::Ternary ? kPackedByteValues : kFiveLevelByteValues;
     for (size_t i = 0; i < t.packed.size(); ++i)
         if (t.packed[i] >= limit)
-            refuse(where, tn + ": packed byte " + std::to_string(t.packed[i]) + " at " +
-                              std::to_string(i) + " is outside 0.." + std::to_string(limit - 1));
+            refuse(where, tn + ": packed byte " + std::to_string(t.packed[i]) + " at file offset " +
+                              std::to_string(codesAt + i) + " is outside 0.." +
+                              std::to_string(limit - 1));
     return t;
 }
 

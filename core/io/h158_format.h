@@ -1,6 +1,7 @@
 // The .h158 file: named tensors, quantized ones packed (ternary 5 trits per byte, five-level 3
-// codes per byte) and the rest fp32, a JSON header, and a checksum. What a trained model puts in
-// it is h158_export.h; it is written at the end of every run (DIR/weights.h158) and by export.
+// codes per byte, int8 one code per byte) and the rest fp32, a JSON header, and a checksum. Each
+// tensor has its own kind, so one file can hold a mixed-precision model. What a trained model puts
+// in it is h158_export.h; it is written at the end of every run (DIR/weights.h158) and by export.
 //
 // Format, version 1. Integers are unsigned little-endian; floats IEEE-754 binary32 little-endian.
 //
@@ -22,7 +23,7 @@
 //
 // Tensor table: tensorCount entries of 96 bytes, in the model's parameter-layout order:
 //   0   48  name, UTF-8, zero-padded (at most 47 bytes, so it always ends in a zero)
-//   48  4   kind: 1 fp32 | 2 ternary | 3 five-level
+//   48  4   kind: 1 fp32 | 2 ternary | 3 five-level | 4 int8
 //   52  4   scales: 0 none (fp32 tensors) | 1 per tensor (one float) | 2 per row (rows floats)
 //   56  8   rows (>= 1)
 //   64  8   cols (>= 1)
@@ -39,11 +40,17 @@
 //               byte = sum_{i<3} (c_i + 2) 5^i (0..124; unused digits hold code 0), codes in
 //               -2..2, value = code * scale(r) (scale = gamma/2, weight_quantizer.h). 5^3 = 125
 //               fits a byte with 2.67 bits per weight; log2 5 = 2.32 would need multi-byte groups.
+//   int8:       the scales, then rows * cols bytes: each row's codes in column order, one
+//               two's-complement byte each, codes in -127..127 (byte 0x80 = -128 is refused: the
+//               quantizer's range is symmetric, weight_quantizer.h), value = code * scale(r)
+//               (scale = absmax/127). 8 bits per weight. Kind 4 came after version 1's first
+//               files; those hold kinds 1-3 only and stay valid.
 //
 // Reading validates before it allocates anything sized by a field: the 64-byte header (magic,
 // version, fileBytes equal to the real size), then the checksum over the whole file, then every
 // field (offsets and lengths inside the file and in order, sizes that overflow refused, each
-// payload length equal to what its kind and shape need, packed bytes in range, finite scales).
+// payload length equal to what its kind and shape need, packed bytes and int8 codes in range,
+// finite scales).
 // A file that fails is refused with h158::FileError "<file>: <what is wrong>".
 #pragma once
 
@@ -60,6 +67,7 @@
 namespace h158 {
 
 struct QuantizedTensor;
+enum class QuantLevels;
 
 constexpr char kH158Magic[4] = {'H', '1', '5', '8'};
 constexpr uint32_t kH158Version = 1;
@@ -86,9 +94,12 @@ void packFiveLevel(std::span<const int8_t> codes, std::span<uint8_t> out);
 // Throws h158::Error naming the offset of a byte > 124.
 void unpackFiveLevel(std::span<const uint8_t> packed, std::span<int8_t> out);
 
-enum class H158Kind : uint32_t { Fp32 = 1, Ternary = 2, FiveLevel = 3 };
+enum class H158Kind : uint32_t { Fp32 = 1, Ternary = 2, FiveLevel = 3, Int8 = 4 };
 enum class H158Scales : uint32_t { None = 0, PerTensor = 1, PerRow = 2 };
-const char* h158KindName(H158Kind k);  // fp32 | ternary | five_level
+const char* h158KindName(H158Kind k);  // fp32 | ternary | five_level | int8
+// The kind that stores these levels (None -> fp32) and back (fp32 -> None).
+H158Kind h158KindOf(QuantLevels l);
+QuantLevels quantLevelsOf(H158Kind k);
 
 struct H158Tensor {
     std::string name;
@@ -97,9 +108,9 @@ struct H158Tensor {
     int64_t rows = 0, cols = 0;
     std::vector<float> values;    // fp32: (rows, cols) column-major
     std::vector<float> scale;     // quantized: 1 (per tensor) or rows (per row)
-    std::vector<uint8_t> packed;  // quantized: rows * rowStride() bytes
+    std::vector<uint8_t> packed;  // quantized: rows * rowStride() bytes (int8: the code bytes)
 
-    int64_t rowStride() const;          // packed bytes per row (0 for fp32)
+    int64_t rowStride() const;          // packed bytes per row (0 for fp32, cols for int8)
     int64_t payloadBytes() const;       // bytes this tensor takes in the file
     VecF rowScale() const;              // (rows) the scale of each row (quantized tensors)
     std::vector<int8_t> codes() const;  // (rows, cols) column-major codes (quantized tensors)
@@ -109,8 +120,9 @@ struct H158Tensor {
 
 // fp32 tensor from (rows, cols) column-major values.
 H158Tensor h158Fp32(std::string name, const float* w, int64_t rows, int64_t cols);
-// Ternary or five-level tensor from a quantizer's output. PerTensor requires all row scales to
-// be equal (tensor granularity); throws h158::Error otherwise.
+// Ternary, five-level or int8 tensor from a quantizer's output (its levels say which). PerTensor
+// requires all row scales to be equal (tensor granularity); throws h158::Error otherwise, and for
+// int8 codes outside -127..127.
 H158Tensor h158Quantized(std::string name, const QuantizedTensor& q, H158Scales scales);
 
 struct H158Model {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "core/config/config.h"
 #include "core/data/dataset.h"
@@ -40,6 +41,17 @@ std::vector<H158TensorPlan> shapeTensors(const ModelShape& s, bool perRowScales)
     return t;
 }
 
+namespace {
+
+// The storage baselines of a row whose params are counted.
+void fillBaselines(MemoryRow& r) {
+    r.fp32Bytes = 4 * r.params;
+    r.fp16Bytes = 2 * r.params;
+    r.ideal158Bytes = r.params * std::log2(3.0) / 8;
+}
+
+}  // namespace
+
 MemoryRow memoryRow(const std::string& name, std::span<const H158TensorPlan> tensors,
                     int64_t headerBytes) {
     MemoryRow r;
@@ -48,16 +60,23 @@ MemoryRow memoryRow(const std::string& name, std::span<const H158TensorPlan> ten
     for (const auto& t : tensors) {
         const double n = double(t.rows) * double(t.cols);
         r.params += n;
-        if (t.kind != H158Kind::Fp32) {
-            r.ternaryParams += n;
-            r.packedLevels = h158KindName(t.kind);
-        }
+        if (t.kind == H158Kind::Fp32) continue;
+        r.quantizedParams += n;
+        (t.kind == H158Kind::Ternary     ? r.ternaryParams
+         : t.kind == H158Kind::FiveLevel ? r.fiveLevelParams
+                                         : r.int8Params) += n;
+        const std::string kind = h158KindName(t.kind);
+        r.packedLevels = r.packedLevels == "none" || r.packedLevels == kind ? kind : "mixed";
     }
-    r.fp32Bytes = 4 * r.params;
-    r.fp16Bytes = 2 * r.params;
-    r.ideal158Bytes = r.params * std::log2(3.0) / 8;
+    fillBaselines(r);
     r.packedBytes = double(h158FileBytes(headerBytes, tensors));
     return r;
+}
+
+MemoryRow memoryRow(const H158Model& file, const std::string& name) {
+    std::vector<H158TensorPlan> t;
+    for (const H158Tensor& x : file.tensors) t.push_back({x.kind, x.scales, x.rows, x.cols});
+    return memoryRow(name, t, int64_t(file.header.dump().size()));
 }
 
 MemoryRow memoryRow(const ModelShape& s, bool perRowScales, const Config& base) {
@@ -74,8 +93,19 @@ MemoryRow memoryRow(const ModelShape& s, bool perRowScales, const Config& base) 
 MemoryRow memoryRow(const Config& cfg, const std::string& name) {
     // The layout needs the data's widths only (dataShape generates nothing; a CSV file is read).
     const std::unique_ptr<Model> model = makeModel(cfg, dataShape(cfg));
-    const std::vector<H158TensorPlan> t = planH158(cfg, model->layout());
-    return memoryRow(name, t, int64_t(h158Header(cfg, model->layout().size()).dump().size()));
+    const ParamLayout& layout = model->layout();
+    if (cfg.quant.weights == "adaptive") {
+        MemoryRow r;
+        r.name = name;
+        r.params = double(layout.size());
+        r.quantizedParams = double(layout.quantizedSize());
+        r.packedLevels = "adaptive";
+        fillBaselines(r);
+        r.packedBytes = std::numeric_limits<double>::quiet_NaN();
+        return r;
+    }
+    const std::vector<H158TensorPlan> t = planH158(cfg, layout);
+    return memoryRow(name, t, int64_t(h158Header(cfg, layout.size()).dump().size()));
 }
 
 std::vector<ModelShape> referenceShapes() {
@@ -103,7 +133,9 @@ std::string formatScaled(double v, const char* unit, const char* space) {
 
 }  // namespace
 
-std::string formatBytes(double b) { return formatScaled(b, "B", " "); }
+std::string formatBytes(double b) {
+    return std::isnan(b) ? "after training" : formatScaled(b, "B", " ");
+}
 
 namespace {
 
@@ -122,9 +154,20 @@ std::string memoryTableMarkdown(const std::vector<MemoryRow>& rows) {
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
     char ratio[32];
     for (const auto& r : rows) {
-        std::snprintf(ratio, sizeof ratio, "%.1fx", r.fp32Bytes / r.packedBytes);
-        const std::string q =
-            formatCount(r.ternaryParams) + (r.packedLevels == "none" ? "" : " " + r.packedLevels);
+        if (std::isnan(r.packedBytes))
+            std::snprintf(ratio, sizeof ratio, "after training");
+        else
+            std::snprintf(ratio, sizeof ratio, "%.1fx", r.fp32Bytes / r.packedBytes);
+        std::string q =
+            formatCount(r.quantizedParams) + (r.packedLevels == "none" ? "" : " " + r.packedLevels);
+        if (r.packedLevels == "mixed") {
+            std::string parts;
+            for (const auto& [n, label] : {std::pair{r.ternaryParams, "ternary"},
+                                           {r.fiveLevelParams, "five_level"},
+                                           {r.int8Params, "int8"}})
+                if (n > 0) parts += (parts.empty() ? "" : ", ") + formatCount(n) + " " + label;
+            q += " (" + parts + ")";
+        }
         s += "| " + r.name + " | " + formatCount(r.params) + " | " + q + " | " +
              formatBytes(r.fp32Bytes) + " | " + formatBytes(r.fp16Bytes) + " | " +
              formatBytes(r.ideal158Bytes) + " | " + formatBytes(r.packedBytes) + " | " + ratio +

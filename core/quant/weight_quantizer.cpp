@@ -20,6 +20,9 @@ namespace {
 constexpr double kFiveLevelAbsmeanMultiple = 2.11;
 // BitNet's floor on the scale, so an all-zero group does not divide by zero.
 constexpr double kMinGamma = 1e-5;
+// Int8 codes are symmetric, -127..127 (as torch's qint8 symmetric absmax): -128 would make the
+// range lopsided and code 0 lose its exact zero under negation.
+constexpr int kInt8Limit = 127;
 
 // code = clip(round(w / scale), -limit, limit). std::nearbyint under the default rounding mode
 // rounds half to even, exactly like torch.round in the reference; clamping before the int8
@@ -48,13 +51,53 @@ std::vector<double> rowAbsSums(const float* w, int64_t rows, int64_t cols) {
     return s;
 }
 
+// max |w| of every row, in double (int8's absmax scale groups).
+std::vector<double> rowAbsMaxes(const float* w, int64_t rows, int64_t cols) {
+    std::vector<double> s(size_t(rows), 0.0);
+    double* sp = s.data();
+    for (int64_t c = 0; c < cols; ++c) {
+        const float* col = w + c * rows;
+        for (int64_t r = 0; r < rows; ++r) sp[r] = std::max(sp[r], double(std::fabs(col[r])));
+    }
+    return s;
+}
+
 }  // namespace
 
 QuantLevels parseQuantLevels(const std::string& s) {
     if (s == "none") return QuantLevels::None;
     if (s == "ternary") return QuantLevels::Ternary;
     if (s == "five_level") return QuantLevels::FiveLevel;
-    throw Error("quantization levels must be none, ternary or five_level, got '" + s + "'");
+    if (s == "int8") return QuantLevels::Int8;
+    throw Error("quantization levels must be none, ternary, five_level or int8, got '" + s + "'");
+}
+
+const char* quantLevelsName(QuantLevels l) {
+    switch (l) {
+        case QuantLevels::Ternary:
+            return "ternary";
+        case QuantLevels::FiveLevel:
+            return "five_level";
+        case QuantLevels::Int8:
+            return "int8";
+        case QuantLevels::None:
+            break;
+    }
+    return "none";
+}
+
+int codeLimit(QuantLevels l) {
+    switch (l) {
+        case QuantLevels::Ternary:
+            return 1;
+        case QuantLevels::FiveLevel:
+            return 2;
+        case QuantLevels::Int8:
+            return kInt8Limit;
+        case QuantLevels::None:
+            break;
+    }
+    return 0;
 }
 
 QuantGranularity parseQuantGranularity(const std::string& s) {
@@ -70,6 +113,8 @@ double bitsPerWeight(QuantLevels l) {
             return std::log2(3.0);
         case QuantLevels::FiveLevel:
             return std::log2(5.0);
+        case QuantLevels::Int8:
+            return 8.0;
         case QuantLevels::None:
             break;
     }
@@ -94,24 +139,29 @@ void quantizeWeights(const float* w, int64_t rows, int64_t cols, QuantLevels lev
         return;
     }
 
-    // Scale groups -> gamma per row. Means are taken in double over the whole group.
-    const double multiple = levels == QuantLevels::Ternary ? 1.0 : kFiveLevelAbsmeanMultiple;
-    const std::vector<double> rowAbs = rowAbsSums(w, rows, cols);
+    // Scale groups -> gamma per row: the group's mean |W| (ternary, five-level) or max |W|
+    // (int8), taken in double over the whole group.
+    const bool absmax = levels == QuantLevels::Int8;
+    const double multiple = levels == QuantLevels::FiveLevel ? kFiveLevelAbsmeanMultiple : 1.0;
+    const std::vector<double> rowStat =
+        absmax ? rowAbsMaxes(w, rows, cols) : rowAbsSums(w, rows, cols);
     std::vector<double> gamma(size_t(rows), 0.0);
-    auto gammaOf = [&](double absSum, double count) {
-        const double mean = count > 0 ? absSum / count : 0.0;
-        return std::max(multiple * mean, kMinGamma);
+    // (sum or max of |W|, weights in the group) -> gamma
+    auto gammaOf = [&](double stat, double count) {
+        const double v = absmax ? stat : count > 0 ? stat / count : 0.0;
+        return std::max(multiple * v, kMinGamma);
     };
+    auto merge = [&](double a, double b) { return absmax ? std::max(a, b) : a + b; };
     switch (granularity) {
         case QuantGranularity::Tensor: {
             double total = 0;
-            for (double s : rowAbs) total += s;
+            for (double s : rowStat) total = merge(total, s);
             std::fill(gamma.begin(), gamma.end(), gammaOf(total, double(n)));
             break;
         }
         case QuantGranularity::Row:
             for (int64_t r = 0; r < rows; ++r)
-                gamma[size_t(r)] = gammaOf(rowAbs[size_t(r)], double(cols));
+                gamma[size_t(r)] = gammaOf(rowStat[size_t(r)], double(cols));
             break;
         case QuantGranularity::Cluster: {
             if (int64_t(rowCluster.size()) != rows)
@@ -125,31 +175,31 @@ void quantizeWeights(const float* w, int64_t rows, int64_t cols, QuantLevels lev
                                 " has negative cluster " + std::to_string(c));
                 k = std::max(k, c + 1);
             }
-            std::vector<double> sum(size_t(k), 0.0), count(size_t(k), 0.0);
+            std::vector<double> stat(size_t(k), 0.0), count(size_t(k), 0.0);
             for (int64_t r = 0; r < rows; ++r) {
-                sum[size_t(rowCluster[size_t(r)])] += rowAbs[size_t(r)];
-                count[size_t(rowCluster[size_t(r)])] += double(cols);
+                const auto c = size_t(rowCluster[size_t(r)]);
+                stat[c] = merge(stat[c], rowStat[size_t(r)]);
+                count[c] += double(cols);
             }
             for (int64_t r = 0; r < rows; ++r) {
                 const auto c = size_t(rowCluster[size_t(r)]);
-                gamma[size_t(r)] = gammaOf(sum[c], count[c]);
+                gamma[size_t(r)] = gammaOf(stat[c], count[c]);
             }
             break;
         }
     }
 
-    // rowScale is the value of code 1: gamma (ternary) or gamma/2 (five-level). Then
-    // code = clip(round(W / rowScale)) and value = code * rowScale in both cases.
-    const float limit = levels == QuantLevels::Ternary ? 1.0f : 2.0f;
+    // rowScale is the value of code 1: gamma (ternary), gamma/2 (five-level), gamma/127 (int8).
+    // Then code = clip(round(W / rowScale)) and value = code * rowScale in every case.
+    const int limit = codeLimit(levels);
+    const double codeOne = levels == QuantLevels::Ternary ? 1.0 : double(limit);
     q.rowScale.resize(rows);
-    for (int64_t r = 0; r < rows; ++r)
-        q.rowScale(r) =
-            float(levels == QuantLevels::Ternary ? gamma[size_t(r)] : 0.5 * gamma[size_t(r)]);
+    for (int64_t r = 0; r < rows; ++r) q.rowScale(r) = float(gamma[size_t(r)] / codeOne);
     q.codes.resize(size_t(n));
     const float* scale = q.rowScale.data();
     int8_t* codes = q.codes.data();
     for (int64_t c = 0; c < cols; ++c)
-        quantizeWeightColumn(w + c * rows, scale, rows, limit, codes + c * rows,
+        quantizeWeightColumn(w + c * rows, scale, rows, float(limit), codes + c * rows,
                              out ? out + c * rows : nullptr);
 }
 

@@ -5,6 +5,8 @@
 //          value = code * gamma. Levels {-1, 0, +1} x gamma: log2(3) = 1.58 bits.
 // Five-level: codes in {-2..2}, value = code * gamma/2, levels {-1, -0.5, 0, 0.5, 1} x gamma
 //          (log2(5) = 2.32 bits); gamma is defined in the .cpp with its reason.
+// Int8: codes in {-127..127}, value = code * absmax/127 over the scale group (symmetric absmax,
+//          as LLM.int8 and BitNet's activations): 255 levels, 8 bits per weight stored.
 // Scale groups: the whole tensor, each row, or each parameter cluster (a set of rows). Every
 // case is expressed as one scale per row, so value(r, c) = code(r, c) * rowScale(r).
 // Straight-through: the forward pass uses value(W); the gradient w.r.t. value is applied to the
@@ -20,12 +22,18 @@
 
 namespace h158 {
 
-enum class QuantLevels { None, Ternary, FiveLevel };
+enum class QuantLevels { None, Ternary, FiveLevel, Int8 };
 enum class QuantGranularity { Tensor, Row, Cluster };
 
-QuantLevels parseQuantLevels(const std::string& s);          // "none" | "ternary" | "five_level"
+// "none" | "ternary" | "five_level" | "int8"
+QuantLevels parseQuantLevels(const std::string& s);
+const char* quantLevelsName(QuantLevels l);                    // the names parse accepts
 QuantGranularity parseQuantGranularity(const std::string& s);  // "tensor" | "row" | "cluster"
-double bitsPerWeight(QuantLevels l);                          // 32, log2 3, log2 5
+// Bits of information per weight, what a bit budget counts: 32 (none), log2 3 = 1.585,
+// log2 5 = 2.322, 8 (int8). The stored sizes differ a little (h158_format.h: 1.6, 2.67, 8, 32).
+double bitsPerWeight(QuantLevels l);
+// The largest |code| of the level set (1, 2, 127; 0 for none).
+int codeLimit(QuantLevels l);
 
 struct QuantizedTensor {
     int64_t rows = 0, cols = 0;

@@ -45,7 +45,8 @@ std::vector<std::string> metricsColumns() {
     return {"step",         "loss",       "val_loss",  "lr",        "trust_radius",
             "step_norm",    "constrained", "quant_error", "update_quant_error", "cluster",
             "grad_norm",    "elapsed_ms", "lr_multiplier", "frac_neg", "frac_zero",
-            "frac_pos",     "accuracy",   "val_accuracy", "constrained_fraction", "step_ratio"};
+            "frac_pos",     "accuracy",   "val_accuracy", "constrained_fraction", "step_ratio",
+            "weight_bits"};
 }
 
 std::string metricsCsvRow(const StepMetrics& m) {
@@ -74,7 +75,7 @@ std::string metricsCsvRow(const StepMetrics& m) {
     s += buf;
     const double extra[] = {m.lr_multiplier, m.frac_neg,     m.frac_zero,
                             m.frac_pos,      m.accuracy,     m.val_accuracy,
-                            m.constrained_fraction, m.step_ratio};
+                            m.constrained_fraction, m.step_ratio, m.weight_bits};
     for (double v : extra) {
         s += ',';
         appendNumber(s, v);
@@ -113,6 +114,7 @@ StepMetrics parseMetricsCsvRow(const std::string& line) {
     m.val_accuracy = parseCell(cells[17]);
     m.constrained_fraction = parseCell(cells[18]);
     m.step_ratio = parseCell(cells[19]);
+    m.weight_bits = parseCell(cells[20]);
     return m;
 }
 

@@ -36,6 +36,8 @@ struct StepMetrics {
                                              // whose step it shortened (1 or 0 when global)
     double step_ratio = kNoValue;  // trust.mode=tensor: max over matrices of ‖Δ_i‖/‖Θ_i‖ as
                                    // the optimizer proposed it (the region binds when > r_t)
+    double weight_bits = kNoValue;  // mean bits per quantizable weight of the weights this step
+                                    // used (sensitivity.h; 32 with quantization off)
 };
 
 std::vector<std::string> metricsColumns();
@@ -45,7 +47,7 @@ StepMetrics parseMetricsCsvRow(const std::string& line);
 
 struct Snapshot {
     int64_t step = 0;
-    std::string kind;     // clusters | weights | boundary | samples | param_clusters
+    std::string kind;     // clusters | weights | boundary | samples | precision
     nlohmann::json data;  // kind-specific fields (see trainer.h)
     nlohmann::json toJson() const;
 };

@@ -13,6 +13,7 @@
 #include "core/base/errors.h"
 #include "core/base/file_io.h"
 #include "core/io/h158_export.h"
+#include "core/model/param_file.h"
 #include "core/train/checkpoint.h"
 
 namespace h158 {
@@ -23,7 +24,7 @@ namespace {
 // packModel of the trainer's current weights, written to `path`.
 void writeTrainedModel(Trainer& trainer, const std::string& path) {
     const Config& cfg = trainer.config();
-    const bool quantized = parseQuantLevels(cfg.quant.weights) != QuantLevels::None;
+    const bool quantized = cfg.quant.weights != "none";
     writeH158(packModel(cfg, trainer.model().layout(), trainer.effectiveParameters().data(),
                         quantized ? &trainer.quantState() : nullptr),
               path);
@@ -259,6 +260,11 @@ void RunSession::writeSummary() {
         try {
             writeTrainedModel(*m_trainer, (fs::path(m_dir) / "weights.h158").string());
             j["weights"] = "weights.h158";
+            // The latent (full-precision) weights too: what sensitivity analysis re-quantizes
+            // at other levels (sensitivity.h), and a model.init_file to continue from.
+            saveParameters(m_trainer->model().layout(), m_trainer->parameters().data(),
+                           (fs::path(m_dir) / kLatentFile).string());
+            j["latent_weights"] = kLatentFile;
         } catch (const std::exception& e) {
             j["weights_error"] = e.what();
         }

@@ -6,6 +6,8 @@
 // with each step; origin is Batch::origins (the sample's index, or the text window's first byte).
 // With run.checkpoint_every N > 0, checkpoint.safetensors (checkpoint.h) every N steps and when
 // the run is stopped; it is removed when the run completes or diverges (nothing to continue).
+// With weights.h158, latent.safetensors: the latent full-precision weights (param_file.h), which
+// sensitivity analysis re-quantizes (sensitivity.h) and model.init_file can start from.
 // Used by the CLI and the GUI alike, so both write the same files.
 #pragma once
 
@@ -17,6 +19,8 @@
 #include "core/train/trainer.h"
 
 namespace h158 {
+
+inline constexpr const char* kLatentFile = "latent.safetensors";
 
 class RunSession {
 public:

@@ -43,7 +43,11 @@ Trainer::Impl::Impl(const Config& c)
     prev.held.assign(size_t(L.count()), 0);
     optimizer = Optimizer::make(cfg.optim, L);
 
-    levels = parseQuantLevels(cfg.quant.weights);
+    adaptive = cfg.quant.weights == "adaptive";
+    levels = adaptive ? QuantLevels::None : parseQuantLevels(cfg.quant.weights);
+    tensorLevels.assign(size_t(L.count()), QuantLevels::None);
+    for (int i = 0; i < L.count(); ++i)
+        if (L[i].quantized) tensorLevels[size_t(i)] = levels;
     granularity = parseQuantGranularity(cfg.quant.granularity);
     quant.activationsInt8 = cfg.quant.activations == "int8";
     quant.kernel = cfg.quant.kernel;
@@ -51,8 +55,7 @@ Trainer::Impl::Impl(const Config& c)
     rowCluster.resize(size_t(L.count()));
     paramK = granularity == QuantGranularity::Cluster ? int(cfg.cluster.param_k) : 1;
     for (int i = 0; i < L.count(); ++i) rowCluster[size_t(i)].assign(size_t(L[i].rows), 0);
-    if (levels != QuantLevels::None && granularity == QuantGranularity::Cluster)
-        refreshParamClusters();
+    if (quantizing() && granularity == QuantGranularity::Cluster) refreshParamClusters();
 
     sampler.emplace(data->trainSize(), parseSamplerPolicy(cfg.cluster.policy),
                     uint64_t(cfg.run.seed));
@@ -61,16 +64,20 @@ Trainer::Impl::Impl(const Config& c)
     radius = cfg.trust.radius;
     if (cfg.aux.enabled) aux.emplace(cfg.aux, cfg.trust.radius, uint64_t(cfg.run.seed));
 
+    if (adaptive) allocate();
     quantizeAll();
     if (cfg.run.snapshot_every > 0) emitSnapshots();
+    if (quantizing() && (adaptive || cfg.run.snapshot_every > 0))
+        snapshots.push_back(precisionSnapshot());
 }
 
 // Latent weights -> quantized codes, row scales and dequantized effective weights.
 void Trainer::Impl::quantizeAll() {
     const ParamLayout& L = model->layout();
-    if (levels == QuantLevels::None) {
+    if (!quantizing()) {
         std::copy(params.begin(), params.end(), effective.begin());
         quantError = 0;
+        weightBits = meanWeightBits();
         return;
     }
     // Tensors are independent: one task each, their figures added in tensor order.
@@ -85,7 +92,8 @@ void Trainer::Impl::quantizeAll() {
             return;
         }
         auto& q = quant.tensors[size_t(i)];
-        quantizeWeights(w, t.rows, t.cols, levels, granularity, rowCluster[size_t(i)], q, eff);
+        quantizeWeights(w, t.rows, t.cols, tensorLevels[size_t(i)], granularity,
+                        rowCluster[size_t(i)], q, eff);
         err[size_t(i)] = quantErrorParts(w, eff, t.size());
         frac[size_t(i)] = levelFractions(q.codes);
     });
@@ -96,6 +104,7 @@ void Trainer::Impl::quantizeAll() {
         if (!t.quantized) continue;
         diff2 += err[size_t(i)].diff2;
         norm2 += err[size_t(i)].norm2;
+        if (tensorLevels[size_t(i)] == QuantLevels::None) continue;  // kept at fp32: no codes
         const double n = double(t.size());
         neg += std::llround(frac[size_t(i)].neg * n);
         zero += std::llround(frac[size_t(i)].zero * n);
@@ -103,22 +112,25 @@ void Trainer::Impl::quantizeAll() {
         total += t.size();
     }
     quantError = norm2 > 0 ? std::sqrt(diff2 / norm2) : 0.0;
+    weightBits = meanWeightBits();
+    fractions = {kNoValue, kNoValue, kNoValue};
     if (total > 0)
         fractions = {double(neg) / double(total), double(zero) / double(total),
                      double(pos) / double(total)};
 }
 
-LossInfo Trainer::Impl::evaluate() {
-    // Mean validation loss over (at most 64 batches of) the validation split.
+// Mean validation loss over (at most 64 batches of) the validation split.
+LossInfo Trainer::Impl::evaluate() { return evaluateOn(effective.data(), quantArg(), 64); }
+
+LossInfo Trainer::Impl::evaluateOn(const float* weights, const QuantState* q, int64_t maxBatches) {
     const int64_t nVal = data->valSize();
     const int64_t bs = cfg.run.batch_size;
-    const int64_t batches = std::min<int64_t>(64, (nVal + bs - 1) / bs);
-    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+    const int64_t batches = std::min<int64_t>(maxBatches, (nVal + bs - 1) / bs);
     double sum = 0, acc = 0, count = 0;
     for (int64_t i = 0; i < batches; ++i) {
         const Batch b = data->valBatch(i * bs, bs);
         if (b.size == 0) break;
-        const LossInfo li = model->forwardBackward(effective.data(), q, b, nullptr, false);
+        const LossInfo li = model->forwardBackward(weights, q, b, nullptr, false);
         sum += li.loss * double(b.size);
         acc += li.accuracy * double(b.size);
         count += double(b.size);
@@ -141,6 +153,7 @@ Batch Trainer::Impl::nextBatch(StepMetrics& m, std::vector<int64_t>& idx) {
     m.frac_neg = fractions.neg;
     m.frac_zero = fractions.zero;
     m.frac_pos = fractions.pos;
+    m.weight_bits = weightBits;
     return batch;
 }
 
@@ -269,7 +282,7 @@ StepMetrics Trainer::Impl::runStep() {
 // The batch, then the forward pass with the quantized weights (prepared after the previous
 // update) and the backward pass into the flat gradient. False when the run ended (not finite).
 bool Trainer::Impl::computeGradient(StepMetrics& m, int& cluster) {
-    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+    const QuantState* q = quantArg();
     std::vector<int64_t> idx;
     const Batch batch = nextBatch(m, idx);
     cluster = batch.cluster;
@@ -316,10 +329,15 @@ void Trainer::Impl::applyStep() {
 // After the update: parameter re-clustering when due, the quantized weights for the next forward
 // pass and the metrics, then data re-clustering when due.
 void Trainer::Impl::prepareNextStep() {
-    if (levels != QuantLevels::None && granularity == QuantGranularity::Cluster &&
+    if (quantizing() && granularity == QuantGranularity::Cluster &&
         cfg.cluster.param_refresh_every > 0 && step % cfg.cluster.param_refresh_every == 0)
         refreshParamClusters();
+    const bool reallocate =
+        adaptive && cfg.quant.adapt_every > 0 && step % cfg.quant.adapt_every == 0 &&
+        step < cfg.run.steps;  // the last step's weights are the trained model: no new levels
+    if (reallocate) allocate();
     quantizeAll();
+    if (reallocate) snapshots.push_back(precisionSnapshot());
     if (cfg.cluster.data_k > 0 && cfg.cluster.refresh_every > 0 &&
         step % cfg.cluster.refresh_every == 0)
         refreshDataClusters();

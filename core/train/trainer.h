@@ -16,6 +16,13 @@
 //              class / (classes-1), row-major ny rows of nx), points [[x, y]..] and labels [..] (class)
 //              of up to 2000 training samples
 //   samples:   text, prompt, temperature, top_k (gpt)
+//   precision: tensors [{name, weights, level (none | int8 | five_level | ternary), bits}] (the
+//              quantizable tensors), mean_bits, budget (null unless adaptive), adaptive; for
+//              quant.weights=adaptive also loss (validation loss at the levels before this
+//              allocation, over quant.adapt_batches batches) and rises [{ternary, five_level,
+//              int8}] per tensor: the loss with that tensor alone at that level, the others as
+//              they were, minus the loss with it at fp32 (what the allocation used, sensitivity.h). At step 0
+//              (with snapshots on, or adaptive) and at every re-allocation.
 //   Every snapshot also has step and kind. Snapshots at step 0 describe the start.
 #pragma once
 
@@ -27,6 +34,7 @@
 #include "core/config/config.h"
 #include "core/train/metrics.h"
 #include "core/model/model.h"
+#include "core/train/sensitivity.h"
 
 namespace h158 {
 
@@ -81,6 +89,17 @@ public:
     // The weights the next forward pass uses (quantized tensors dequantized) and their codes.
     const FloatBuffer& effectiveParameters() const;
     const QuantState& quantState() const;
+
+    // Per-tensor precision (sensitivity.h). The full sensitivity table of the latent weights now,
+    // over the first `batches` validation batches; the run itself is left as it was.
+    SensitivityTable sensitivity(int64_t batches);
+    // The level set of every layout tensor (None: fp32), and the mean bits per quantizable weight.
+    std::vector<QuantLevels> tensorLevels() const;
+    double meanWeightBits() const;
+    // Sets the levels (e.g. those a trained model was stored at) and re-quantizes. Throws Error
+    // when quantization is off, the count is not the layout's or a never-quantized tensor is given
+    // levels. An adaptive run's next re-allocation replaces them.
+    void setTensorLevels(std::span<const QuantLevels> levels);
 
 private:
     struct Impl;

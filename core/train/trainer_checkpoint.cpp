@@ -73,6 +73,11 @@ void Trainer::Impl::saveState(StateArchive& a) const {
     a.put("optimizer.moments", moments);
     a.putInteger("optimizer.steps", optimizer->steps());
     a.putLists("quant.row_clusters", rowCluster);
+    if (adaptive) {  // the allocation in force (fixed or uniform runs recompute theirs)
+        std::vector<int64_t> lv;
+        for (QuantLevels l : tensorLevels) lv.push_back(int64_t(l));
+        a.put("quant.levels", lv);
+    }
     putMatrix(a, "clusters.features", clusters.features);
     putMatrix(a, "clusters.centroids", clusters.centroids);
     a.put("clusters.labels", std::vector<int64_t>(clusters.labels.begin(), clusters.labels.end()));
@@ -118,6 +123,18 @@ void Trainer::Impl::loadState(const StateArchive& a) {
     for (int64_t l : labels)
         if (l < 0 || l >= std::max(k, 1)) throw Error("checkpoint entry 'clusters.labels' is out of range");
     const auto& held = a.integers("prev.held", L.count());
+    std::vector<QuantLevels> lv = tensorLevels;
+    if (adaptive) {
+        const auto& saved = a.integers("quant.levels", L.count());
+        for (int i = 0; i < L.count(); ++i) {
+            const int64_t v = saved[size_t(i)];
+            if (v < int64_t(QuantLevels::None) || v > int64_t(QuantLevels::Int8) ||
+                (!L[i].quantized && v != int64_t(QuantLevels::None)))
+                throw Error("checkpoint entry 'quant.levels' holds " + std::to_string(v) +
+                            " for tensor " + L[i].name);
+            lv[size_t(i)] = QuantLevels(v);
+        }
+    }
 
     step = s;
     firstLoss = a.scalar("trainer.first_loss");
@@ -125,6 +142,8 @@ void Trainer::Impl::loadState(const StateArchive& a) {
     std::copy(tr.begin(), tr.end(), trace.begin());
     optimizer->setState(moments, a.integer("optimizer.steps"));
     rowCluster = std::move(rows);
+    tensorLevels = std::move(lv);
+    lastSensitivity.reset();
     clusters.features = getMatrix(a, "clusters.features");
     clusters.centroids = getMatrix(a, "clusters.centroids");
     clusters.labels.assign(labels.begin(), labels.end());

@@ -17,7 +17,7 @@ void Trainer::Impl::refreshDataClusters() {
     if (!clusters.labels.empty()) {
         std::vector<int64_t> all(static_cast<size_t>(n));
         std::iota(all.begin(), all.end(), 0);
-        const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+        const QuantState* q = quantArg();
         features = model->representation(effective.data(), q, *data, all);
     }
     const bool refresh = features.size() > 0;

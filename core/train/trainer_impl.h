@@ -13,6 +13,7 @@
 #include "core/optim/optimizer.h"
 #include "core/cluster/pca.h"
 #include "core/data/sampler.h"
+#include "core/train/sensitivity.h"
 #include "core/train/trainer.h"
 
 namespace h158 {
@@ -50,14 +51,24 @@ struct Trainer::Impl {
     std::optional<AuxNet> aux;
     TrainingState state;
 
-    QuantLevels levels = QuantLevels::None;
+    QuantLevels levels = QuantLevels::None;  // quant.weights when uniform; None when adaptive
+    bool adaptive = false;                   // quant.weights=adaptive
     QuantGranularity granularity = QuantGranularity::Tensor;
+    // The level set of each layout tensor now: quant.weights for the quantized tensors of a
+    // uniform run, the allocation's choice for an adaptive one, None for the others.
+    std::vector<QuantLevels> tensorLevels;
+    // The sensitivity the last allocation used (adaptive runs; for the precision snapshot).
+    std::optional<SensitivityTable> lastSensitivity;
+    bool quantizing() const { return adaptive || levels != QuantLevels::None; }
+    // What the model's passes get: null when quantization is off.
+    const QuantState* quantArg() const { return quantizing() ? &quant : nullptr; }
 
     FloatBuffer params, grad, effective, delta;  // (P) each
     FloatBuffer trace;  // (P) D_t = λ D_{t-1} + Δ_t, the auxiliary NN's signal (aux_net.h)
     std::vector<int64_t> lastOrigins;                              // (B) of the last batch
     QuantState quant;
     double quantError = 0;                   // of the weights the next forward pass uses
+    double weightBits = 32;                  // their mean bits per quantizable weight
     LevelFractions fractions{kNoValue, kNoValue, kNoValue};
     std::vector<std::vector<int>> rowCluster;  // per tensor: parameter cluster of each row
     int paramK = 1;
@@ -97,6 +108,15 @@ struct Trainer::Impl {
     explicit Impl(const Config& c);
     void quantizeAll();
     LossInfo evaluate();
+    // Mean loss over the first maxBatches validation batches under these weights.
+    LossInfo evaluateOn(const float* weights, const QuantState* q, int64_t maxBatches);
+    // sensitivity.cpp: the table on the latent weights (alone and fp32 figures only when !full;
+    // the other tensors at fp32, or at tensorLevels when fromCurrent), and the allocation of
+    // quant.weights=adaptive, which sets tensorLevels.
+    SensitivityTable measureSensitivity(int64_t batches, bool full, bool fromCurrent);
+    void allocate();
+    double meanWeightBits() const;  // over the layout's quantized tensors, at tensorLevels
+    Snapshot precisionSnapshot();
     void refreshDataClusters();
     void refreshParamClusters();
     void emitSnapshots();
@@ -108,6 +128,7 @@ struct Trainer::Impl {
     void saveState(StateArchive& a) const;  // trainer_checkpoint.cpp
     void loadState(const StateArchive& a);
     nlohmann::json clusteringFigures() const;
+    nlohmann::json tensorLevelsFigure() const;
     StepMetrics runStep();
     // the stages of one step (trainer.cpp)
     bool computeGradient(StepMetrics& m, int& cluster);

@@ -75,7 +75,8 @@ Snapshot Trainer::Impl::weightsSnapshot() {
         const double rms = std::sqrt(double(W.squaredNorm()) / double(t.size()));
         const double lim = std::max(1e-8, std::min(double(W.cwiseAbs().maxCoeff()), 4 * rms));
         const auto& q = quant.tensors[size_t(i)];
-        const bool quantized = t.quantized && levels != QuantLevels::None;
+        const QuantLevels lv = tensorLevels[size_t(i)];
+        const bool quantized = lv != QuantLevels::None;
         const int k = quantized ? int(std::min<int64_t>(paramK, t.rows)) : 1;
         std::vector<std::vector<int64_t>> counts(static_cast<size_t>(k), std::vector<int64_t>(nb, 0));
         const auto& rc = rowCluster[size_t(i)];
@@ -90,11 +91,12 @@ Snapshot Trainer::Impl::weightsSnapshot() {
         nlohmann::json j = {{"name", t.name}, {"rows", t.rows}, {"cols", t.cols},
                             {"quantized", quantized}, {"edges", edges}, {"counts", counts}};
         if (quantized) {
-            // rowScale = gamma (ternary) or gamma/2 (five-level): the step between levels
+            // rowScale = the value of code 1, the step between levels: gamma (ternary), gamma/2
+            // (five-level), absmax/127 (int8, whose 255 levels are not listed: too dense to draw)
             const double step = double(q.rowScale.mean());
-            const int top = levels == QuantLevels::Ternary ? 1 : 2;
-            std::vector<double> lv, th, cs(size_t(k), 0.0), cn(size_t(k), 0.0);
-            for (int c = -top; c <= top; ++c) lv.push_back(c * step);
+            const int top = lv == QuantLevels::Int8 ? 0 : codeLimit(lv);
+            std::vector<double> values, th, cs(size_t(k), 0.0), cn(size_t(k), 0.0);
+            for (int c = -top; c <= top && top > 0; ++c) values.push_back(c * step);
             for (int c = -top; c < top; ++c) th.push_back((c + 0.5) * step);
             for (int64_t r = 0; r < t.rows; ++r) {
                 const int c = k > 1 ? rc[size_t(r)] : 0;
@@ -103,7 +105,8 @@ Snapshot Trainer::Impl::weightsSnapshot() {
             }
             for (int c = 0; c < k; ++c) cs[size_t(c)] = cn[size_t(c)] > 0 ? cs[size_t(c)] / cn[size_t(c)] : 0.0;
             j["scale"] = step;
-            j["levels"] = lv;
+            j["levels"] = values;
+            j["level_set"] = quantLevelsName(lv);
             j["thresholds"] = th;
             j["cluster_scales"] = cs;
         }
@@ -126,7 +129,7 @@ Snapshot Trainer::Impl::boundarySnapshot() {
             grid(0, iy * nx + ix) = x0 + (x1 - x0) * (ix + 0.5f) / nx;
             grid(1, iy * nx + ix) = y0 + (y1 - y0) * (iy + 0.5f) / ny;
         }
-    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+    const QuantState* q = quantArg();
     const MatF prob = model->predictProba(effective.data(), q, grid);
     std::vector<double> p(static_cast<size_t>(nx * ny));
     const int classes = int(prob.rows());
@@ -160,7 +163,7 @@ Snapshot Trainer::Impl::samplesSnapshot() {
         prompt = text.substr(from, std::min<size_t>(12, text.size() - from));
     }
     // Sampled from the model as it would be exported (DIR/weights.h158) and run by `generate`.
-    const QuantState* q = levels == QuantLevels::None ? nullptr : &quant;
+    const QuantState* q = quantArg();
     GptInference engine(packModel(cfg, model->layout(), effective.data(), q), "samples");
     const std::string text = engine.generate(prompt, cfg.sample.tokens, cfg.sample.temperature,
                                              cfg.sample.top_k, sampleRng);

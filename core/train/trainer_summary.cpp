@@ -83,7 +83,8 @@ nlohmann::json Trainer::Impl::figures() const {
     c["quantization"] = {{"weights", cfg.quant.weights},
                          {"granularity", cfg.quant.granularity},
                          {"activations", cfg.quant.activations},
-                         {"bits_per_weight", bitsPerWeight(levels)},
+                         {"bits_per_weight", meanWeightBits()},
+                         {"tensor_levels", tensorLevelsFigure()},
                          {"mean_quant_error", f["mean_quant_error"]},
                          {"final_frac_neg", finite(r.lastFractions.neg)},
                          {"final_frac_zero", finite(r.lastFractions.zero)},
@@ -104,6 +105,16 @@ nlohmann::json Trainer::Impl::figures() const {
                       {"schedule", cfg.optim.schedule},
                       {"mean_lr", meanOf(r.lr)}};
     return f;
+}
+
+// An adaptive run's final level per quantizable tensor, {name: level}; null for uniform runs.
+nlohmann::json Trainer::Impl::tensorLevelsFigure() const {
+    if (!adaptive) return json();
+    json j = json::object();
+    const ParamLayout& L = model->layout();
+    for (int i = 0; i < L.count(); ++i)
+        if (L[i].quantized) j[L[i].name] = quantLevelsName(tensorLevels[size_t(i)]);
+    return j;
 }
 
 nlohmann::json Trainer::Impl::clusteringFigures() const {

@@ -137,11 +137,12 @@ int64_t GptModel::flopsPerToken() const {
     return 6 * nonEmbedding + 12 * m_shape.layers * m_shape.context * C;
 }
 
-bool GptModel::useIntKernel(const QuantState* q) const {
+bool GptModel::useIntKernel(const QuantState* q, int idx) const {
     if (!m_bit || !q || !q->activationsInt8 || q->kernel == "float") return false;
-    const auto& t = q->tensors;
-    const int qkv = m_blocks[0].qkv;
-    return int(t.size()) == m_layout.count() && !t[size_t(qkv)].codes.empty();
+    if (int(q->tensors.size()) != m_layout.count()) return false;
+    const QuantizedTensor& t = q->tensors[size_t(idx)];
+    return !t.codes.empty() &&
+           (t.levels == QuantLevels::Ternary || t.levels == QuantLevels::FiveLevel);
 }
 
 // quant.kernel -> the integer kernel: reference = plain; auto, avx2, avx512_vnni as named.
@@ -150,7 +151,10 @@ BitKernelPath GptModel::bitPath(const QuantState* q) {
 }
 
 std::string GptModel::kernelPath(const QuantState* q) const {
-    if (!useIntKernel(q)) return "float";
+    bool any = false;
+    for (const BlockParams& b : m_blocks)
+        for (int idx : {b.qkv, b.proj, b.fc, b.out}) any = any || useIntKernel(q, idx);
+    if (!any) return "float";
     switch (resolveBitKernelPath(bitPath(q))) {
         case BitKernelPath::Avx512Vnni:
             return "vnni";
@@ -220,7 +224,7 @@ void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp,
     if (!m_bit) return linearForward(out, inp, W, N, C, OC, residual, geluOut);
     const bool int8Acts = q && q->activationsInt8;
     if constexpr (std::is_same_v<T, float>) {
-        if (useIntKernel(q)) {
+        if (useIntKernel(q, idx)) {
             IntKernel& K = *m_int;
             if (K.prepared.size() != size_t(m_layout.count()))
                 K.prepared.resize(size_t(m_layout.count()));

@@ -96,7 +96,9 @@ class GptModel : public Model {
     // 6 x non-embedding parameters (blocks, final LayerNorm, head) + 12 x layers x context x C.
     int64_t flopsPerToken() const;
     // How the BitLinear forward multiplies under q: "vnni" | "avx2" | "plain" (integer kernel),
-    // "float" (float product on the dequantized weights).
+    // "float" (float product on the dequantized weights). With mixed levels (quant.weights=
+    // adaptive) the integer kernel serves the ternary and five-level tensors and the float
+    // product the int8 and fp32 ones; this names the integer kernel when any tensor takes it.
     std::string kernelPath(const QuantState* q) const;
 
     // Layout indices of one block's tensors.
@@ -121,7 +123,10 @@ class GptModel : public Model {
     void blockLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq,
                              const T* rstd, const T* weight, int64_t N, int64_t C, int64_t OC,
                              const T* geluInp);
-    bool useIntKernel(const QuantState* q) const;
+    // Whether layout tensor idx multiplies by the integer kernel: int8 activations, a kernel
+    // other than float, and ternary or five-level codes (the kernels' exactness bound assumes
+    // |code| <= 2, bit_kernels.h; int8 and fp32 weights take the float product).
+    bool useIntKernel(const QuantState* q, int idx) const;
     static BitKernelPath bitPath(const QuantState* q);
 
     GptShape m_shape;
