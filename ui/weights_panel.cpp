@@ -155,7 +155,10 @@ void WeightsPanel::showTensor() {
     const QString shape = QStringLiteral("%1×%2").arg(t.value("rows", 0)).arg(t.value("cols", 0));
     if (quantized) {
         const double scale = t.value("scale", 0.0);
-        const QString what = levels.size() == 3 ? tr("scale γ") : tr("level step γ/2");
+        const std::string set = t.value("level_set", std::string());
+        const QString what = set == "int8"       ? tr("int8 step max|W|/127")
+                             : set == "five_level" ? tr("level step γ/2")
+                                                   : tr("scale γ");
         m_scaleText->setText(tr("%1 = %2\nstep %3").arg(what).arg(scale, 0, 'g', 3).arg(m_step));
     } else {
         m_scaleText->setText(tr("step %1\nnot quantized").arg(m_step));

@@ -338,13 +338,7 @@ SensitivityTable runSensitivity(const std::string& dir, int64_t batches) {
         for (int i = 0; i < L.count(); ++i) {
             const H158Tensor* t = file.find(L[i].name);
             if (!t) throw FileError(weights + ": no tensor " + L[i].name);
-            if (!L[i].quantized) continue;
-            switch (t->kind) {
-                case H158Kind::Ternary: levels[size_t(i)] = QuantLevels::Ternary; break;
-                case H158Kind::FiveLevel: levels[size_t(i)] = QuantLevels::FiveLevel; break;
-                case H158Kind::Int8: levels[size_t(i)] = QuantLevels::Int8; break;
-                case H158Kind::Fp32: break;
-            }
+            if (L[i].quantized) levels[size_t(i)] = quantLevelsOf(t->kind);
         }
         trainer.setTensorLevels(levels);
     }
