@@ -131,16 +131,17 @@ H158Stats h158Stats(const H158Model& m) {
 }
 
 double meanBitsPerWeight(const H158Model& m, const ParamLayout& layout) {
-    double bits = 0, weights = 0;
+    std::vector<int64_t> weights;
+    std::vector<QuantLevels> levels;
     for (const ParamTensor& lt : layout.tensors()) {
         if (!lt.quantized) continue;
         const H158Tensor* t = m.find(lt.name);
         if (!t) throw Error("h158: the model file has no tensor " + lt.name);
-        const double n = double(t->rows) * double(t->cols);
-        bits += n * bitsPerWeight(quantLevelsOf(t->kind));
-        weights += n;
+        weights.push_back(t->rows * t->cols);
+        levels.push_back(quantLevelsOf(t->kind));
     }
-    return weights > 0 ? bits / weights : std::numeric_limits<double>::quiet_NaN();
+    // A model without quantizable tensors has no figure (null in export's line).
+    return weights.empty() ? std::numeric_limits<double>::quiet_NaN() : meanBits(weights, levels);
 }
 
 }  // namespace h158

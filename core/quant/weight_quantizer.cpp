@@ -100,6 +100,15 @@ int codeLimit(QuantLevels l) {
     return 0;
 }
 
+double meanBits(std::span<const int64_t> weights, std::span<const QuantLevels> levels) {
+    double bits = 0, n = 0;
+    for (size_t i = 0; i < weights.size(); ++i) {
+        bits += double(weights[i]) * bitsPerWeight(levels[i]);
+        n += double(weights[i]);
+    }
+    return n > 0 ? bits / n : bitsPerWeight(QuantLevels::None);
+}
+
 QuantGranularity parseQuantGranularity(const std::string& s) {
     if (s == "tensor") return QuantGranularity::Tensor;
     if (s == "row") return QuantGranularity::Row;

@@ -34,6 +34,9 @@ QuantGranularity parseQuantGranularity(const std::string& s);  // "tensor" | "ro
 double bitsPerWeight(QuantLevels l);
 // The largest |code| of the level set (1, 2, 127; 0 for none).
 int codeLimit(QuantLevels l);
+// Mean bits per weight (bitsPerWeight) of tensors of these sizes at these levels, weighted by
+// size: what quant.bits_budget bounds. 32 (all fp32) when there are no weights.
+double meanBits(std::span<const int64_t> weights, std::span<const QuantLevels> levels);
 
 struct QuantizedTensor {
     int64_t rows = 0, cols = 0;

@@ -126,15 +126,6 @@ std::string SensitivityTable::toCsv() const {
     return out;
 }
 
-double meanBits(std::span<const int64_t> weights, std::span<const QuantLevels> levels) {
-    double bits = 0, n = 0;
-    for (size_t i = 0; i < weights.size(); ++i) {
-        bits += double(weights[i]) * bitsPerWeight(levels[i]);
-        n += double(weights[i]);
-    }
-    return n > 0 ? bits / n : bitsPerWeight(QuantLevels::None);  // no quantizable weights: fp32
-}
-
 LevelAllocation allocateLevels(const SensitivityTable& t, double budget) {
     const double floor = bitsPerWeight(QuantLevels::Ternary);
     if (!std::isfinite(budget) || budget < floor)

@@ -82,7 +82,4 @@ LevelAllocation allocateLevels(const SensitivityTable& t, double budget);
 // holds. Throws FileError naming the missing or malformed file.
 SensitivityTable runSensitivity(const std::string& dir, int64_t batches);
 
-// Mean bits per weight of tensors of these sizes at these levels (bitsPerWeight); 32 for none.
-double meanBits(std::span<const int64_t> weights, std::span<const QuantLevels> levels);
-
 }  // namespace h158
