@@ -7,6 +7,7 @@ namespace h158::cli {
 int runCommand(int argc, char** argv);      // run [--preset|--config] [--set k=v]... [--steps] ...
 int resumeCommand(int argc, char** argv);   // resume DIR: continues a run from its checkpoint
 int presetsCommand(int argc, char** argv);  // presets
+int lessonsCommand(int argc, char** argv);  // lessons [--check FILE]
 int configCommand(int argc, char** argv);   // config --preset NAME
 int kmeansCommand(int argc, char** argv);   // kmeans --input F.csv --k K --out L.csv ... (JSON line)
 int benchCommand(int argc, char** argv);    // bench gpt --preset P --mode fp32|ternary --steps N (JSON line)

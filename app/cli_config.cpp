@@ -1,10 +1,12 @@
-// `presets` and `config`: list the built-in presets, print a resolved configuration as JSON.
+// `presets`, `lessons` and `config`: list the built-in presets and lessons, print a resolved
+// configuration as JSON.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "app/cli.h"
 #include "app/cli_args.h"
 #include "core/config/config.h"
+#include "core/train/lesson.h"
 
 namespace h158::cli {
 
@@ -38,6 +40,32 @@ int presetsCommand(int argc, char** argv) {
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hybrid158-cli presets: %s\n", e.what());
+        return 2;
+    }
+}
+
+int lessonsCommand(int argc, char** argv) {
+    Args args("lessons",
+              "Lists the built-in lessons, one per line: name and summary. `hybrid158 --lesson "
+              "NAME` opens one in the workbench; README (Teaching with hybrid158) gives the file "
+              "format.");
+    args.option("check", "FILE",
+                "Check a lesson file instead (structure, conditions, configuration; the GUI checks "
+                "the panel ids when it opens it): prints its name and page count, or the error "
+                "naming the file, page and field");
+    if (const auto rc = args.parse(argc, argv)) return *rc;
+    try {
+        if (args.has("check")) {
+            const Lesson l = loadLessonFile(args.get("check"));
+            std::printf("%s: %s, %zu pages\n", args.get("check").c_str(), l.name.c_str(),
+                        l.pages.size());
+            return 0;
+        }
+        for (const auto& l : lessonList())
+            std::printf("%-18s %s\n", l.name.c_str(), l.summary.c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hybrid158-cli lessons: %s\n", e.what());
         return 2;
     }
 }

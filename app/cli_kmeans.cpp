@@ -1,7 +1,8 @@
 // `kmeans`: clusters the rows of any numeric CSV file, writes one label per row (and optionally
-// the centroids), and prints a one-line JSON summary on stdout.
+// the centroids and a per-iteration trace), and prints a one-line JSON summary on stdout.
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -23,6 +24,42 @@ long long intAtLeast(const Args& a, const std::string& name, long long def, long
     return v;
 }
 
+// The warm start of --init: k rows of F numbers (readCsv already names the file and line of a
+// bad cell, a NaN or a ragged row); a wrong width or count is named by its line too.
+MatF readInit(const std::string& path, int k, int64_t features) {
+    const CsvTable t = readCsv(path);
+    const int64_t rows = t.values.cols();
+    if (t.values.rows() != features)
+        throw UsageError("--init " + path + ":" + std::to_string(t.lines.front()) + ": " +
+                         std::to_string(t.values.rows()) + " values per row, expected " +
+                         std::to_string(features) + " (the features of the data)");
+    if (rows != k)
+        throw UsageError("--init " + path +
+                         (rows > k ? ":" + std::to_string(t.lines[size_t(k)]) : std::string()) +
+                         ": " + std::to_string(rows) + " centroid rows, expected k = " +
+                         std::to_string(k));
+    return t.values;
+}
+
+// One JSON line per Lloyd iteration of the kept run; centroids as k rows of F numbers.
+void writeTrace(const std::string& path, const std::vector<KMeansIteration>& trace) {
+    std::ofstream out(path);
+    if (!out) throw FileError("cannot write '" + path + "'");
+    for (const KMeansIteration& t : trace) {
+        nlohmann::json rows = nlohmann::json::array();
+        for (int64_t i = 0; i < t.centroids.cols(); ++i) {
+            nlohmann::json row = nlohmann::json::array();
+            for (int64_t q = 0; q < t.centroids.rows(); ++q) row.push_back(t.centroids(q, i));
+            rows.push_back(std::move(row));
+        }
+        const nlohmann::json line = {{"iteration", t.iteration}, {"inertia", t.inertia},
+                                     {"centroids", rows},        {"changed", t.changed},
+                                     {"reseeded", t.reseeded},   {"shift", t.shift}};
+        out << line.dump() << '\n';
+    }
+    if (!out.flush()) throw FileError("cannot write '" + path + "': write failed");
+}
+
 int fail(const Args& a, int code, const std::string& msg) {
     if (code == 2) return a.usageError(msg);
     std::fprintf(stderr, "hybrid158-cli kmeans: %s\n", msg.c_str());
@@ -33,12 +70,13 @@ int fail(const Args& a, int code, const std::string& msg) {
 
 int kmeansCommand(int argc, char** argv) {
     KMeansOptions opt;
-    std::string input, out, centroidsOut;
+    std::string input, out, centroidsOut, traceOut;
     CsvTable data;
     MatF init;
     Args a("kmeans",
-           "Clusters the rows of a numeric CSV file (k-means++ seeding, Lloyd iterations), writes\n"
-           "one label per row (and optionally the centroids); prints a JSON summary line.");
+           "Clusters the rows of a numeric CSV file (k-means++ seeding or --init centroids, Lloyd\n"
+           "iterations), writes one label per row (and optionally the centroids and a trace of\n"
+           "every iteration); prints a JSON summary line.");
     a.option("input", "FILE.csv",
              "The data: one row of numbers per point (a first line without numbers is a header)",
              true)
@@ -53,9 +91,16 @@ int kmeansCommand(int argc, char** argv) {
                 "(default " +
                     formatNumber(opt.tol) + ")")
         .option("n-init", "N",
-                "Initialisations; the best is kept (default " + std::to_string(opt.nInit) + ")")
+                "Initialisations; the best is kept (default " + std::to_string(opt.nInit) +
+                    "; not with --init)")
         .option("centroids", "FILE.csv", "Also write the centroids")
-        .option("init", "CENTROIDS.csv", "Start from these centroids (k rows) instead of seeding")
+        .option("init", "CENTROIDS.csv",
+                "Start from these centroids (k rows of one number per feature) instead of "
+                "k-means++ seeding: one run")
+        .option("trace", "FILE.jsonl",
+                "Write one JSON line per Lloyd iteration of the kept run: iteration, inertia (of "
+                "its assignment), centroids after its update, changed, reseeded, shift; the "
+                "results are those of the untraced run")
         .option("threads", "N", "Threads; 0 = all cores");
     if (const auto rc = a.parse(argc, argv)) return *rc;
     try {
@@ -75,14 +120,14 @@ int kmeansCommand(int argc, char** argv) {
             throw UsageError("--k " + std::to_string(opt.k) + " exceeds the number of data rows (" +
                              std::to_string(data.values.cols()) + ") in " + input);
         if (a.has("init")) {
-            init = readCsv(a.get("init")).values;
-            if (init.rows() != data.values.rows() || init.cols() != opt.k)
-                throw UsageError("--init " + a.get("init") + " has " + std::to_string(init.cols()) +
-                                 " rows of " + std::to_string(init.rows()) + " values, expected " +
-                                 std::to_string(opt.k) + " rows (k) of " +
-                                 std::to_string(data.values.rows()) + " values");
+            if (opt.nInit > 1)
+                throw UsageError("--init gives the one start; --n-init " +
+                                 std::to_string(opt.nInit) + " cannot apply (drop one of them)");
+            init = readInit(a.get("init"), opt.k, data.values.rows());
             opt.init = &init;
         }
+        traceOut = a.get("trace");
+        opt.trace = !traceOut.empty();
     } catch (const UsageError& e) {
         return fail(a, 2, e.what());
     } catch (const FileError& e) {
@@ -95,6 +140,7 @@ int kmeansCommand(int argc, char** argv) {
         const KMeansResult r = kmeans(data.values, opt);
         writeLabelsCsv(out, r.labels);
         if (!centroidsOut.empty()) writeCsv(centroidsOut, data.names, r.centroids);
+        if (opt.trace) writeTrace(traceOut, r.trace);
         const nlohmann::json line = {
             {"k", opt.k},
             {"inertia", r.inertia},

@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"sweep", h158::cli::sweepCommand,
      "A grid of configurations x seeds, runs in parallel processes"},
     {"presets", h158::cli::presetsCommand, "List the built-in presets"},
+    {"lessons", h158::cli::lessonsCommand, "List the built-in lessons (or check a lesson file)"},
     {"config", h158::cli::configCommand, "Print a resolved configuration as JSON"},
     {"kmeans", h158::cli::kmeansCommand, "Cluster the rows of a numeric CSV file"},
     {"bench", h158::cli::benchCommand, "Training-step throughput of a GPT preset (bench gpt ...)"},

@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh               the smoke run: 40 s per target (CI)
 #   scripts/fuzz.sh --long N      N seconds per target (the long run, e.g. --long 3600)
 #   scripts/fuzz.sh --runs N      N executions per target (README's figures: --runs 1000000)
-#   scripts/fuzz.sh [--long N | --runs N] TARGET...   only these (h158 csv config run_dir safetensors)
+#   scripts/fuzz.sh [--long N | --runs N] TARGET...   only these (h158 csv config run_dir safetensors lesson)
 # Runs every target, then fails if any found a crash, a sanitizer report, a contract violation
 # (fuzz/fuzz_contract.h), a hang (over 10 s on one input) or an allocation over 1 GB; the input
 # that did it is left in build-fuzz/findings/<target>/ and `build-fuzz/fuzz/fuzz_<target> FILE`
@@ -22,7 +22,7 @@ if [ "${1:-}" = "--long" ] || [ "${1:-}" = "--runs" ]; then
   shift 2
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(h158 csv config run_dir safetensors)
+[ ${#targets[@]} -gt 0 ] || targets=(h158 csv config run_dir safetensors lesson)
 for t in "${targets[@]}"; do
   [ -d "$here/fuzz/corpus/$t" ] || { echo "$0: no target '$t' (no fuzz/corpus/$t)" >&2; exit 2; }
 done
@@ -40,7 +40,7 @@ if [ -z "${TMPDIR:-}" ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 fuzz_one() {
   local t="$1" work="$build/corpus/$1" findings="$build/findings/$1" log="$build/fuzz-$1.log"
   local dict=() status=0
-  case $t in config | run_dir | safetensors) dict=(-dict="$here/fuzz/json.dict") ;; esac
+  case $t in config | run_dir | safetensors | lesson) dict=(-dict="$here/fuzz/json.dict") ;; esac
   "$build/fuzz/fuzz_$t" "$work" "${dict[@]}" "${limit[@]}" -timeout=10 \
     -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix="$findings/" -print_final_stats=1 \
     >"$log" 2>&1 || status=$?

@@ -115,10 +115,12 @@ class TestCli : public QObject {
                                                          "grid",    "seeds",   "steps", "jobs",
                                                          "threads", "dry-run", "out",   "task"};
         QTest::newRow("presets") << "presets" << QStringList{};
+        QTest::newRow("lessons") << "lessons" << QStringList{"check"};
         QTest::newRow("config") << "config" << QStringList{"preset", "config", "set"};
         QTest::newRow("kmeans") << "kmeans"
                                 << QStringList{"input", "k",      "out",       "seed", "max-iter",
-                                               "tol",   "n-init", "centroids", "init", "threads"};
+                                               "tol",   "n-init", "centroids", "init", "trace",
+                                               "threads"};
         QTest::newRow("bench") << "bench" << QStringList{"preset",  "mode", "steps", "path",
                                                          "threads", "seed", "kernel"};
         QTest::newRow("export") << "export" << QStringList{"run", "out"};
@@ -257,6 +259,29 @@ class TestCli : public QObject {
                      n);
     }
 
+    // lessons: one line per built-in lesson (name, summary); --check names file, page, field.
+    void lessonsListAndCheck() {
+        const Result r = cli({"lessons"});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.count('\n') >= 7, qPrintable(r.out));
+        QVERIFY2(r.out.startsWith("ternary-basics "), qPrintable(r.out));
+        QTemporaryDir dir;
+        const QString bad = dir.filePath("bad.json");
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"name": "b", "title": "B", "summary": "s", "pages": [{"title": "1", "text": "t",
+                 "config": {"set": {"optim.lr": "fast"}}}]})");
+        f.close();
+        const Result e = cli({"lessons", "--check", bad});
+        QCOMPARE(e.code, 2);
+        QVERIFY2(e.err.contains(bad + ": page 1: config.set: optim.lr must be a number"),
+                 qPrintable(e.err));
+        const Result ok = cli({"lessons", "--check",
+                               H158_SOURCE_DIR "/resources/lessons/01-ternary-basics.json"});
+        QCOMPARE(ok.code, 0);
+        QVERIFY2(ok.out.contains("ternary-basics, 5 pages"), qPrintable(ok.out));
+    }
+
     void configPrintsTheResolvedPreset() {
         const Result r = cli({"config", "--preset", "spirals", "--set", "optim.lr=0.5"});
         QCOMPARE(r.code, 0);
@@ -306,7 +331,7 @@ class TestCli : public QObject {
                  QString("step,loss,val_loss,lr,trust_radius,step_norm,constrained,"
                          "quant_error,update_quant_error,cluster,grad_norm,elapsed_ms,"
                          "lr_multiplier,frac_neg,frac_zero,frac_pos,accuracy,val_accuracy,"
-                         "constrained_fraction,step_ratio,weight_bits"));
+                         "constrained_fraction,step_ratio,weight_bits,code_flips,code_flips_scale"));
         for (int i = 1; i <= 40; ++i)
             QCOMPARE(parseMetricsCsvRow(lines[i].toStdString()).step, int64_t(i));
         const QStringList snaps = readAll(out + "/snapshots.jsonl").split('\n', Qt::SkipEmptyParts);

@@ -461,6 +461,140 @@ class TestKMeans : public QObject {
         QVERIFY(std::abs(inertia - r.inertia) <= 1e-6 * r.inertia);
     }
 
+    // Tracing records the kept run and changes nothing else, with restarts and with a warm start.
+    void traceChangesNothing_data() {
+        QTest::addColumn<int>("nInit");
+        QTest::addColumn<bool>("warm");
+        QTest::newRow("one run") << 1 << false;
+        QTest::newRow("three restarts") << 3 << false;
+        QTest::newRow("warm start") << 1 << true;
+    }
+    void traceChangesNothing() {
+        QFETCH(int, nInit);
+        QFETCH(bool, warm);
+        Blobs b = makeBlobs(4000, 3, 12, 3.0, 6.0, 21);
+        b.x.array() += 500.0f;  // far from the origin: the centred frame matters
+        KMeansOptions opt;
+        opt.k = 6;
+        opt.nInit = nInit;
+        opt.seed = 5;
+        opt.tol = 0.0;
+        const MatF init = b.x.leftCols(6);
+        if (warm) opt.init = &init;
+        const KMeansResult plain = kmeans(b.x, opt);
+        opt.trace = true;
+        const KMeansResult traced = kmeans(b.x, opt);
+        QVERIFY(plain.trace.empty());
+        QVERIFY(traced.labels == plain.labels);
+        QVERIFY(traced.centroids == plain.centroids);
+        QCOMPARE(traced.inertia, plain.inertia);
+        QCOMPARE(traced.iterations, plain.iterations);
+        QVERIFY(traced.inertiaHistory == plain.inertiaHistory);
+        QVERIFY(traced.runInertias == plain.runInertias);
+        QVERIFY(plain.iterations >= 3);
+        QCOMPARE(int(traced.trace.size()), traced.iterations);
+        for (size_t i = 0; i < traced.trace.size(); ++i) {
+            const KMeansIteration& t = traced.trace[i];
+            QCOMPARE(t.iteration, int(i) + 1);
+            QCOMPARE(t.inertia, traced.inertiaHistory[i]);
+            QCOMPARE(t.centroids.rows(), int64_t(3));
+            QCOMPARE(t.centroids.cols(), int64_t(6));
+            QVERIFY(t.shift >= 0.0);
+        }
+        QCOMPARE(traced.trace.front().changed, int64_t(4000));
+        QVERIFY(traced.trace.back().centroids == traced.centroids);
+    }
+
+    // n Assign + Update moves of the stepper are n Lloyd iterations of kmeans(), bit for bit,
+    // from a warm start (one with a centroid far away, re-seeded) and from k-means++ seeds; one
+    // more Assign gives kmeans()'s labels.
+    void stepperMovesAreLloyd_data() {
+        QTest::addColumn<int>("moves");
+        QTest::addColumn<bool>("warm");
+        QTest::addColumn<bool>("far");
+        for (int n : {1, 2, 5, 40}) {
+            QTest::addRow("%d moves, warm", n) << n << true << false;
+            QTest::addRow("%d moves, warm, one re-seeded", n) << n << true << true;
+            QTest::addRow("%d moves, k-means++", n) << n << false << false;
+        }
+    }
+    void stepperMovesAreLloyd() {
+        QFETCH(int, moves);
+        QFETCH(bool, warm);
+        QFETCH(bool, far);
+        Blobs b = makeBlobs(3000, 2, 10, 3.0, 6.0, 8);
+        b.x.array() += 300.0f;
+        KMeansOptions opt;
+        opt.k = 5;
+        opt.seed = 11;
+        opt.tol = 0.0;
+        opt.maxIter = moves;
+        MatF init = b.x.middleCols(100, 5);
+        if (far) init.col(3).setConstant(1e4f);
+        if (warm) opt.init = &init;
+        const KMeansResult r = kmeans(b.x, opt);
+        QCOMPARE(r.reseeded > 0, far);
+        KMeansStepper s = warm ? KMeansStepper(b.x, init) : KMeansStepper(b.x, 5, 11);
+        QVERIFY(!s.assigned());
+        for (int i = 0; i < moves; ++i) {
+            s.assign();
+            if (size_t(i) < r.inertiaHistory.size())
+                QCOMPARE(s.assignInertia(), r.inertiaHistory[size_t(i)]);
+            s.update();
+        }
+        QVERIFY(s.centroids() == r.centroids);
+        s.assign();
+        QVERIFY(s.labels() == r.labels);
+        QCOMPARE(s.inertia(), r.inertia);
+        QVERIFY(s.sizes() == r.sizes);
+    }
+
+    // Along Assign, Update, Assign, ... the inertia (computed directly) never rises, also when
+    // an empty cluster is re-seeded; the re-seeded point's label follows it.
+    void stepperInertiaNonIncreasing() {
+        const Blobs b = separatedBlobs(2000, 2, 4, 8);
+        MatF init = b.centres;
+        init.col(2).setConstant(1e4f);  // wins no point: re-seeded on the first Update
+        KMeansStepper s(b.x, init);
+        QVERIFY(std::isnan(s.inertia()));
+        QVERIFY_THROWS_EXCEPTION(Error, s.update());
+        std::vector<double> seq;
+        int reseeded = 0;
+        for (int i = 0; i < 8; ++i) {
+            s.assign();
+            seq.push_back(s.inertia());
+            reseeded += s.update();
+            seq.push_back(s.inertia());
+            std::vector<int> direct;
+            const double naive = naiveAssign(b.x, s.centroids(), direct);
+            QVERIFY(s.inertia() >= naive * (1 - 1e-6));  // no labelling beats the nearest
+        }
+        QVERIFY(reseeded >= 1);
+        const std::vector<int64_t> sizes = s.sizes();
+        QVERIFY(std::all_of(sizes.begin(), sizes.end(), [](int64_t n) { return n > 0; }));
+        for (size_t i = 1; i < seq.size(); ++i)
+            QVERIFY2(seq[i] <= seq[i - 1] * (1 + 1e-7),
+                     qPrintable(QString("move %1: %2 > %3")
+                                    .arg(i)
+                                    .arg(seq[i], 0, 'g', 12)
+                                    .arg(seq[i - 1], 0, 'g', 12)));
+        QVERIFY(seq.back() < 0.5 * seq.front());
+        // The labels after an Update are those whose means the centroids are (re-seeds applied).
+        KMeansStepper t(b.x, init);
+        t.assign();
+        QCOMPARE(t.update(), 1);
+        const MatF means = clusterMeans(b.x, t.labels(), 4, nullptr);
+        QVERIFY((means - t.centroids()).cwiseAbs().maxCoeff() <= 1e-3f);
+        // A new start forgets the labels; a wrong shape is refused.
+        t.setCentroids(b.centres);
+        QVERIFY(!t.assigned());
+        QVERIFY(t.labels().empty());
+        QVERIFY_THROWS_EXCEPTION(ConfigError, t.setCentroids(MatF::Zero(3, 4)));
+        t.restart(3);
+        QCOMPARE(t.k(), 4);
+        QCOMPARE(t.size(), int64_t(2000));
+    }
+
     void rejectsBadInput_data() {
         QTest::addColumn<int>("which");
         QTest::addColumn<QString>("needle");
@@ -570,6 +704,79 @@ class TestKMeansCli : public QObject {
         QVERIFY(bad.open(QIODevice::WriteOnly));
         bad.write("# comment\nx,y\n1,2\n3,4\n5,oops\n");
         bad.close();
+        // Warm starts for k = 4 on the 3-feature blobs: a good one and broken ones.
+        writeCsv(path("init.csv").toStdString(), {"a", "b", "c"}, m_blobs.x.leftCols(4));
+        writeCsv(path("init3rows.csv").toStdString(), {"a", "b", "c"}, m_blobs.x.leftCols(3));
+        writeCsv(path("init5rows.csv").toStdString(), {"a", "b", "c"}, m_blobs.x.leftCols(5));
+        writeCsv(path("init2wide.csv").toStdString(), {"a", "b"}, m_blobs.x.topLeftCorner(2, 4));
+        QFile nan(path("initnan.csv"));
+        QVERIFY(nan.open(QIODevice::WriteOnly));
+        nan.write("a,b,c\n1,2,3\n4,5,6\n7,nan,9\n1,1,1\n");
+        nan.close();
+    }
+
+    static std::vector<nlohmann::json> jsonLines(const QString& file) {
+        std::vector<nlohmann::json> out;
+        for (const QString& l : lines(file)) out.push_back(nlohmann::json::parse(l.toStdString()));
+        return out;
+    }
+
+    // --trace writes one line per Lloyd iteration and leaves every output as the untraced run's;
+    // --init starts from the file's centroids as the library does, with or without --trace.
+    void traceAndInitReproduceUntraced_data() {
+        QTest::addColumn<bool>("warm");
+        QTest::newRow("k-means++") << false;
+        QTest::newRow("--init") << true;
+    }
+    void traceAndInitReproduceUntraced() {
+        QFETCH(bool, warm);
+        QStringList common{"--input", path("blobs.csv"), "--k", "4", "--seed", "3", "--tol", "0"};
+        if (warm) common << "--init" << path("init.csv");
+        const Run plain = run(common + QStringList{"--out", path("pl.csv"), "--centroids",
+                                                   path("pc.csv")});
+        QVERIFY2(plain.code == 0, plain.err.constData());
+        const Run traced = run(common + QStringList{"--out", path("tl.csv"), "--centroids",
+                                                    path("tc.csv"), "--trace", path("t.jsonl")});
+        QVERIFY2(traced.code == 0, traced.err.constData());
+        QCOMPARE(lines(path("tl.csv")), lines(path("pl.csv")));
+        QCOMPARE(lines(path("tc.csv")), lines(path("pc.csv")));
+        auto summary = [](const Run& r) {
+            auto j = nlohmann::json::parse(r.out.trimmed().toStdString());
+            j.erase("seconds");
+            j.erase("seed_seconds");
+            return j;
+        };
+        QCOMPARE(summary(traced).dump(), summary(plain).dump());
+
+        const auto json = summary(plain);
+        const std::vector<nlohmann::json> trace = jsonLines(path("t.jsonl"));
+        QCOMPARE(int(trace.size()), json["iterations"].get<int>());
+        const CsvTable c = readCsv(path("pc.csv").toStdString());
+        for (size_t i = 0; i < trace.size(); ++i) {
+            QCOMPARE(trace[i]["iteration"].get<int>(), int(i) + 1);
+            QCOMPARE(trace[i]["centroids"].size(), size_t(4));
+            QCOMPARE(trace[i]["centroids"][0].size(), size_t(3));
+            if (i > 0)
+                QVERIFY(trace[i]["inertia"].get<double>() <=
+                        trace[i - 1]["inertia"].get<double>() * (1 + 1e-6));
+        }
+        // The last line's centroids are the result's, bit for bit.
+        for (int64_t i = 0; i < 4; ++i)
+            for (int64_t q = 0; q < 3; ++q)
+                QCOMPARE(trace.back()["centroids"][size_t(i)][size_t(q)].get<float>(),
+                         c.values(q, i));
+        if (warm) {
+            // The same as the library from the file's centroids.
+            const MatF init = readCsv(path("init.csv").toStdString()).values;
+            KMeansOptions opt;
+            opt.k = 4;
+            opt.tol = 0.0;
+            opt.init = &init;
+            const KMeansResult lib = kmeans(readCsv(path("blobs.csv").toStdString()).values, opt);
+            QVERIFY(c.values == lib.centroids);
+            QCOMPARE(json["inertia"].get<double>(), lib.inertia);
+            QCOMPARE(json["n_init"].get<int>(), 1);
+        }
     }
 
     void clustersAndReports() {
@@ -640,6 +847,20 @@ class TestKMeansCli : public QObject {
             << QStringList{"--input", "nope.csv", "--k", "2", "--out", "o.csv"} << "nope.csv";
         QTest::newRow("bad cell") << QStringList{"--input", "bad.csv", "--k", "2", "--out", "o.csv"}
                                   << "bad.csv:5: column 2 (\"y\"): 'oops' is not a number";
+        const QStringList k4{"--input", "blobs.csv", "--k", "4", "--out", "o.csv", "--init"};
+        QTest::newRow("--init too few rows")
+            << k4 + QStringList{"init3rows.csv"} << "init3rows.csv: 3 centroid rows, expected k = 4";
+        QTest::newRow("--init too many rows")
+            << k4 + QStringList{"init5rows.csv"}
+            << "init5rows.csv:6: 5 centroid rows, expected k = 4";
+        QTest::newRow("--init too narrow")
+            << k4 + QStringList{"init2wide.csv"}
+            << "init2wide.csv:2: 2 values per row, expected 3 (the features of the data)";
+        QTest::newRow("--init NaN") << k4 + QStringList{"initnan.csv"}
+                                    << "initnan.csv:4: column 2 (\"b\"): 'nan' is not a finite number";
+        QTest::newRow("--init missing") << k4 + QStringList{"none.csv"} << "none.csv";
+        QTest::newRow("--init with --n-init 3")
+            << k4 + QStringList{"init.csv", "--n-init", "3"} << "--n-init 3 cannot apply";
     }
     void rejectsBadUsage() {
         QFETCH(QStringList, args);

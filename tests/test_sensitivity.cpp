@@ -9,6 +9,7 @@
 #include "core/base/errors.h"
 #include "core/base/rng.h"
 #include "core/config/config.h"
+#include "core/data/dataset.h"
 #include "core/io/h158_format.h"
 #include "core/model/param_file.h"
 #include "core/train/run_session.h"
@@ -298,9 +299,8 @@ class TestSensitivity : public QObject {
         const auto rest = rowsOf(resumed, 40);
         QCOMPARE(rest, std::vector<std::string>(ra.begin() + 40, ra.end()));
         QCOMPARE(resumed.tensorLevels(), a.tensorLevels());
-        // weight_bits is the last column, the allocation's mean bits
-        const std::string last = ra.back().substr(ra.back().rfind(',') + 1);
-        QCOMPARE(std::stod(last), a.meanWeightBits());
+        // weight_bits, the allocation's mean bits
+        QCOMPARE(parseMetricsCsvRow(ra.back()).weight_bits, a.meanWeightBits());
     }
 
     // A run directory: the table from its latent weights at the levels weights.h158 holds, as
@@ -355,7 +355,10 @@ class TestSensitivity : public QObject {
     }
 
     // The GPT's BitLinear with mixed levels: the integer kernel serves the ternary and
-    // five-level tensors, the float product the int8 and fp32 ones; both arithmetics agree.
+    // five-level tensors, the float product the int8 and fp32 ones; both arithmetics agree. They
+    // are compared on the same weights at every step of an adaptive run (levels re-allocated on
+    // the way): two runs, one per kernel, round differently and drift apart over the steps (on an
+    // AVX2 build by 1.5e-4 of the loss after four steps) however right each kernel is.
     void gptMixedLevelsKernelMatchesFloat() {
         Config c = presetConfig("gpt-s");
         c.model.layers = 2;
@@ -371,18 +374,23 @@ class TestSensitivity : public QObject {
         c.quant.bits_budget = 3;
         c.quant.adapt_every = 3;
         c.quant.adapt_batches = 1;
-        Config f = c;
-        f.quant.kernel = "float";
-        Trainer ti(c), tf(f);
+        Trainer t(c);
         std::set<QuantLevels> seen;
-        for (QuantLevels l : ti.tensorLevels()) seen.insert(l);
+        for (QuantLevels l : t.tensorLevels()) seen.insert(l);
         QVERIFY2(seen.size() >= 3, "fp32-kept embeddings and at least two block levels");
+        const Batch batch = t.dataset().valBatch(0, c.run.batch_size);
         for (int s = 0; s < 6; ++s) {
-            const StepMetrics a = ti.step(), b = tf.step();
-            QVERIFY2(std::abs(a.loss - b.loss) < 1e-4 * std::abs(b.loss),
-                     qPrintable(QString("step %1: %2 vs %3").arg(s).arg(a.loss).arg(b.loss)));
+            QuantState kernel = t.quantState(), floats = t.quantState();
+            kernel.kernel = "auto";
+            floats.kernel = "float";
+            const double a = t.model().forwardBackward(t.effectiveParameters().data(), &kernel,
+                                                       batch, nullptr).loss;
+            const double b = t.model().forwardBackward(t.effectiveParameters().data(), &floats,
+                                                       batch, nullptr).loss;
+            QVERIFY2(std::abs(a - b) < 1e-4 * std::abs(b),
+                     qPrintable(QString("step %1: %2 vs %3").arg(s).arg(a, 0, 'g', 10).arg(b, 0, 'g', 10)));
+            t.step();
         }
-        QCOMPARE(ti.tensorLevels(), tf.tensorLevels());
     }
 };
 

@@ -4,6 +4,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
@@ -20,6 +21,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QVBoxLayout>
 #include <climits>
@@ -28,17 +30,25 @@
 #include "core/train/run_session.h"
 #include "ui/boundary_panel.h"
 #include "ui/cluster_panel.h"
+#include "ui/flips_panel.h"
+#include "ui/kmeans_panel.h"
 #include "ui/config_panel.h"
 #include "ui/constraint_panel.h"
 #include "ui/loss_panel.h"
 #include "ui/lr_panel.h"
 #include "ui/memory_panel.h"
+#include "ui/network_panel.h"
 #include "ui/precision_panel.h"
+#include "ui/presenter.h"
 #include "ui/quant_panel.h"
+#include "ui/recorder.h"
 #include "ui/run_controller.h"
 #include "ui/runs_panel.h"
 #include "ui/samples_panel.h"
+#include "ui/scenario.h"
+#include "ui/stages_panel.h"
 #include "ui/status_view.h"
+#include "ui/weight_map_panel.h"
 #include "ui/weights_panel.h"
 
 namespace h158::ui {
@@ -51,6 +61,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     setObjectName(QStringLiteral("hybrid158MainWindow"));
     buildCentre();
     buildDocks();
+    m_presenter = new Presenter(this);
     buildActions();
     buildStatusBar();
     layoutPanels(m_config->config());  // size for the panels this config shows, not for all
@@ -62,6 +73,10 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_config, &ConfigPanel::configChanged, this, [this] {
         if (!isActive(m_controller->state()) && m_liveRunId == 0) layoutPanels(m_config->config());
     });
+    // K-Means move by move clusters the data of the form, run or not.
+    if (auto* kmeans = findChild<KMeansPanel*>(QStringLiteral("kmeans")))
+        connect(m_config, &ConfigPanel::configChanged, kmeans,
+                [this, kmeans] { kmeans->setConfig(m_config->config()); });
     connect(m_runs, &RunsPanel::overlaysChanged, this, &MainWindow::updateOverlays);
     connect(m_runs, &RunsPanel::changeWorkspaceRequested, this, &MainWindow::chooseWorkspace);
     connect(m_runs, &RunsPanel::resumeRequested, this, [this](int id) { resumeRun(id); });
@@ -96,6 +111,12 @@ void MainWindow::buildCentre() {
     m_topRow = {m_loss, m_boundary, m_samples, m_cluster, precision};
     m_bottomRow = {m_constraint, m_quant, m_lr, m_weights};
     m_panels = m_topRow + m_bottomRow;
+    // The panel ids lessons, presenter mode and scenario files name (README, "Panel ids").
+    const std::pair<Panel*, const char*> ids[] = {
+        {m_loss, "loss"},       {m_boundary, "boundary"},     {m_samples, "samples"},
+        {m_cluster, "clusters"}, {precision, "precision"},    {m_constraint, "constraint"},
+        {m_quant, "quant"},     {m_lr, "lr"},                 {m_weights, "weights"}};
+    for (const auto& [panel, id] : ids) panel->setObjectName(QLatin1String(id));
 
     auto* centre = new QWidget;
     auto* v = new QVBoxLayout(centre);
@@ -117,17 +138,57 @@ void MainWindow::buildCentre() {
     }
     m_rows->addWidget(m_top);
     m_rows->addWidget(m_bottom);
-    v->addWidget(m_rows, 1);
+    // Two pages: the training curves, and the views that show the mechanism (the weights cell by
+    // cell, code flips, the network, one step in stages, K-Means move by move). Panels of the
+    // second page are added by addMechanismPanel, in m_mechanismRows.
+    m_pages = new QTabWidget;
+    m_pages->setObjectName(QStringLiteral("centrePages"));
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(m_rows, tr("Training"));
+    m_mechanism = new QSplitter(Qt::Vertical);
+    m_mechanism->setChildrenCollapsible(false);
+    m_mechanism->setHandleWidth(5);
+    m_pages->addTab(m_mechanism, tr("Mechanism"));
+    auto* weightMap = new WeightMapPanel;
+    connect(weightMap, &WeightMapPanel::weightMapTensorRequested, m_controller,
+            &RunController::setWeightMapTensor);
+    addMechanismPanel(weightMap, 0);
+    addMechanismPanel(new FlipsPanel, 0);
+    m_stages = new StagesPanel;  // Step into: the stages of one step, explained
+    // Through the action, so that a lesson waiting for Step into sees this button's presses too.
+    connect(m_stages, &StagesPanel::stageRequested, this, [this] { m_stepIntoAct->trigger(); });
+    addMechanismPanel(m_stages, 0);
+    // the network diagram: hovering a unit shows its map in the decision-boundary panel
+    auto* network = new NetworkPanel;
+    connect(network, &NetworkPanel::neuronHovered, m_boundary, &BoundaryPanel::showNeuronMap);
+    connect(network, &NetworkPanel::neuronLeft, m_boundary, &BoundaryPanel::clearNeuronMap);
+    addMechanismPanel(network, 1);
+    addMechanismPanel(new KMeansPanel, 1);  // K-Means move by move, on the data of the config
+    v->addWidget(m_pages, 1);
     setCentralWidget(centre);
     for (Panel* p : m_panels)
         connect(p, &Panel::maximizeToggled, this, &MainWindow::toggleMaximized);
 }
 
+void MainWindow::addMechanismPanel(Panel* p, int row) {
+    while (m_mechanism->count() <= row) {
+        auto* s = new QSplitter(Qt::Horizontal);
+        s->setChildrenCollapsible(false);
+        s->setHandleWidth(5);
+        m_mechanism->addWidget(s);
+    }
+    static_cast<QSplitter*>(m_mechanism->widget(row))->addWidget(p);
+    m_panels << p;  // buildCentre connects every panel's maximize button
+    m_mechanismPanels << p;
+}
+
+void MainWindow::showPage(int page) { m_pages->setCurrentIndex(page); }
+
 void MainWindow::buildDocks() {
     m_config = new ConfigPanel;
     m_config->setMinimumWidth(340);
     auto* configDock = new QDockWidget(tr("Configuration"), this);
-    configDock->setObjectName(QStringLiteral("configDock"));
+    configDock->setObjectName(QStringLiteral("config"));  // the dock ids are panel ids too
     configDock->setWidget(m_config);
     configDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, configDock);
@@ -136,19 +197,20 @@ void MainWindow::buildDocks() {
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
     m_runs = new RunsPanel;
     auto* runsDock = new QDockWidget(tr("Runs"), this);
-    runsDock->setObjectName(QStringLiteral("runsDock"));
+    runsDock->setObjectName(QStringLiteral("runs"));
     runsDock->setWidget(m_runs);
     runsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::BottomDockWidgetArea, runsDock);
     m_memory = new MemoryPanel;
     auto* memoryDock = new QDockWidget(tr("Memory"), this);
-    memoryDock->setObjectName(QStringLiteral("memoryDock"));
+    memoryDock->setObjectName(QStringLiteral("memory"));
     memoryDock->setWidget(m_memory);
     memoryDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
                             QDockWidget::DockWidgetClosable);
     tabifyDockWidget(runsDock, memoryDock);
     runsDock->raise();
     resizeDocks({configDock}, {370}, Qt::Horizontal);
+    buildLessonsDock();
 }
 
 void MainWindow::buildActions() {
@@ -164,6 +226,11 @@ void MainWindow::buildActions() {
     m_stepAct = new QAction(st->standardIcon(QStyle::SP_MediaSkipForward), tr("&Step"), this);
     m_stepAct->setShortcuts({QKeySequence(Qt::Key_F10), QKeySequence(Qt::CTRL | Qt::Key_Right)});
     m_stepAct->setToolTip(tr("Exactly one training step while paused (F10)"));
+    m_stepIntoAct = new QAction(st->standardIcon(QStyle::SP_ArrowDown), tr("Step &into"), this);
+    m_stepIntoAct->setShortcuts({QKeySequence(Qt::Key_F11), QKeySequence(Qt::CTRL | Qt::Key_Down)});
+    m_stepIntoAct->setToolTip(tr("One stage of a training step: forward, backward, the auxiliary "
+                                 "network, the proposed step, the trust region, the update, "
+                                 "re-quantization (F11); the Mechanism page explains each"));
     m_stopAct = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("S&top"), this);
     m_stopAct->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
     m_stopAct->setToolTip(tr("End the run as stopped; everything written so far stays (Shift+F5)"));
@@ -171,9 +238,17 @@ void MainWindow::buildActions() {
     m_resetAct->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
     m_resetAct->setToolTip(
         tr("Stop the run and clear the views, ready to run again (Ctrl+Shift+R)"));
+    // The action ids lessons name (wait for a press, press one).
+    m_runAct->setObjectName(QStringLiteral("run"));
+    m_pauseAct->setObjectName(QStringLiteral("pause"));
+    m_stepAct->setObjectName(QStringLiteral("step"));
+    m_stopAct->setObjectName(QStringLiteral("stop"));
+    m_resetAct->setObjectName(QStringLiteral("reset"));
+    m_stepIntoAct->setObjectName(QStringLiteral("step_into"));
     connect(m_runAct, &QAction::triggered, this, &MainWindow::startRun);
     connect(m_pauseAct, &QAction::triggered, this, &MainWindow::togglePause);
     connect(m_stepAct, &QAction::triggered, this, &MainWindow::stepRun);
+    connect(m_stepIntoAct, &QAction::triggered, this, &MainWindow::stepIntoRun);
     connect(m_stopAct, &QAction::triggered, this, &MainWindow::stopRun);
     connect(m_resetAct, &QAction::triggered, this, &MainWindow::resetRun);
     m_resumeAct = new QAction(tr("Resume from &checkpoint"), this);
@@ -189,7 +264,21 @@ void MainWindow::buildActions() {
     tb->setObjectName(QStringLiteral("runToolBar"));
     tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     tb->setMovable(false);
-    tb->addActions({m_runAct, m_pauseAct, m_stepAct, m_stopAct, m_resetAct});
+    tb->addActions({m_runAct, m_pauseAct, m_stepAct, m_stepIntoAct, m_stopAct, m_resetAct});
+    // How fast a running run goes: the spirals demo takes 1,500 steps in about a second, faster
+    // than a class can watch. The steps are the same at any speed.
+    tb->addSeparator();
+    auto* speedLabel = new QLabel(tr(" Speed "));
+    tb->addWidget(speedLabel);
+    m_speed = new QComboBox;
+    m_speed->setObjectName(QStringLiteral("speed"));
+    m_speed->setToolTip(tr("Steps per second while running (the results do not depend on it)"));
+    for (double v : {0.0, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 300.0})
+        m_speed->addItem(v == 0 ? tr("unthrottled") : tr("%1 steps/s").arg(v), v);
+    speedLabel->setBuddy(m_speed);
+    tb->addWidget(m_speed);
+    connect(m_speed, &QComboBox::currentIndexChanged, this,
+            [this] { m_controller->setSpeed(m_speed->currentData().toDouble()); });
 
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(st->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open config…"),
@@ -198,16 +287,24 @@ void MainWindow::buildActions() {
                     QKeySequence::Save, m_config, &ConfigPanel::saveFileAs);
     file->addAction(tr("Reset config to &preset"), m_config, &ConfigPanel::resetToPreset);
     file->addSeparator();
+    file->addAction(tr("Open &lesson…"), this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open lesson"), QString(),
+                                                       tr("Lesson (*.json)"));
+        if (!f.isEmpty()) openLesson(f, 1);
+    });
+    file->addSeparator();
     file->addAction(tr("Choose &workspace…"), this, &MainWindow::chooseWorkspace);
     file->addAction(tr("Save &window as PNG…"), this, [this] {
         const QString f = QFileDialog::getSaveFileName(
             this, tr("Save window"), QStringLiteral("hybrid158.png"), tr("PNG image (*.png)"));
         if (!f.isEmpty()) saveScreenshot(f);
     });
+    addScenarioActions(this, file);
+    addRecordActions(this, file);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
-    run->addActions({m_runAct, m_pauseAct, m_stepAct, m_stopAct, m_resetAct});
+    run->addActions({m_runAct, m_pauseAct, m_stepAct, m_stepIntoAct, m_stopAct, m_resetAct});
     run->addSeparator();
     run->addAction(m_resumeAct);
     run->addAction(m_sweepAct);
@@ -216,6 +313,7 @@ void MainWindow::buildActions() {
     view->addAction(tr("Show &all views"), this, [this] {
         if (m_maximized) toggleMaximized(m_maximized);
     });
+    m_presenter->addMenuActions(view);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard shortcuts"), this, [this] {
         QMessageBox::information(this, tr("Keyboard shortcuts"), shortcutsHelp());
@@ -233,7 +331,7 @@ void MainWindow::buildActions() {
 
 QString MainWindow::shortcutsHelp() const {
     QString rows;
-    for (QAction* a : {m_runAct, m_pauseAct, m_stepAct, m_stopAct, m_resetAct}) {
+    for (QAction* a : {m_runAct, m_pauseAct, m_stepAct, m_stepIntoAct, m_stopAct, m_resetAct}) {
         QStringList keys;
         for (const QKeySequence& k : a->shortcuts())
             keys << k.toString(QKeySequence::NativeText).toHtmlEscaped();
@@ -257,7 +355,7 @@ void MainWindow::fitToScreen() {
     }
     resize(size);
     // The runs table takes about a quarter of the height: 250 px at 1000, ~150 on a laptop.
-    if (auto* runs = findChild<QDockWidget*>(QStringLiteral("runsDock")))
+    if (auto* runs = findChild<QDockWidget*>(QStringLiteral("runs")))
         resizeDocks({runs}, {std::clamp(size.height() / 4 - 10, 140, 250)}, Qt::Vertical);
 }
 
@@ -329,13 +427,15 @@ bool MainWindow::saveScreenshot(const QString& path) {
 void MainWindow::layoutPanels(const Config& cfg) {
     QList<Panel*> shown;
     for (Panel* p : m_panels)
-        if (p->appliesTo(cfg) && (!m_maximized || m_maximized == p)) shown << p;
+        if (p->appliesTo(cfg) && (!m_maximized || m_maximized == p) &&
+            (!m_presenter || m_presenter->shows(p)))
+            shown << p;
     if (shown == m_shown) return;  // keep what the user did to the splitters
     m_shown = shown;
     for (Panel* p : m_panels) p->setVisible(shown.contains(p));
     auto count = [&](const QList<Panel*>& row) {
         int n = 0;
-        for (Panel* p : row) n += p->isVisibleTo(this) ? 1 : 0;
+        for (Panel* p : row) n += p->isHidden() ? 0 : 1;  // not isVisibleTo: the row may be hidden
         return n;
     };
     m_top->setVisible(count(m_topRow) > 0);
@@ -350,6 +450,10 @@ void MainWindow::layoutPanels(const Config& cfg) {
 
 void MainWindow::toggleMaximized(Panel* p) {
     m_maximized = m_maximized == p ? nullptr : p;
+    layoutPanels(m_liveRunId ? m_liveConfig : m_config->config());
+}
+
+void MainWindow::relayout() {
     layoutPanels(m_liveRunId ? m_liveConfig : m_config->config());
 }
 

@@ -9,12 +9,15 @@
 #include <memory>
 
 #include "core/config/config.h"
+#include "core/train/lesson.h"
 #include "ui/run_state.h"
 
 class QAction;
+class QComboBox;
 class QLabel;
 class QProcess;
 class QSplitter;
+class QTabWidget;
 
 namespace h158::ui {
 
@@ -30,8 +33,11 @@ class QuantPanel;
 class RunController;
 class RunsPanel;
 class SamplesPanel;
+class StagesPanel;
 class StatusView;
 class WeightsPanel;
+class LessonsDock;
+class Presenter;
 
 struct MainWindowOptions {
     QString workspace;        // empty: QSettings, else the user's data location + "/runs"
@@ -62,9 +68,20 @@ class MainWindow : public QMainWindow {
     MemoryPanel* memoryPanel() const { return m_memory; }
     LossPanel* lossPanel() const { return m_loss; }
     QList<Panel*> panels() const { return m_panels; }
+    // A panel of the Mechanism page, in row `row` (0 = top) of that page; it is fed like every
+    // other panel (rows, snapshots, overlays). Call from buildCentre, before it connects the
+    // panels' maximize buttons.
+    void addMechanismPanel(Panel* p, int row);
+    QList<Panel*> mechanismPanels() const { return m_mechanismPanels; }
+    StagesPanel* stagesPanel() const { return m_stages; }
+    // The centre's pages: 0 Training (curves), 1 Mechanism.
+    enum Page { TrainingPage = 0, MechanismPage = 1 };
+    void showPage(int page);
     QAction* runAction() const { return m_runAct; }
     QAction* pauseAction() const { return m_pauseAct; }
     QAction* stepAction() const { return m_stepAct; }
+    QAction* stepIntoAction() const { return m_stepIntoAct; }
+    QComboBox* speedBox() const { return m_speed; }
     QAction* stopAction() const { return m_stopAct; }
     QAction* resetAction() const { return m_resetAct; }
     QAction* resumeFromCheckpointAction() const { return m_resumeAct; }
@@ -91,20 +108,43 @@ class MainWindow : public QMainWindow {
 
     // Hands every queued batch to the panels and redraws them all now, then saves the window.
     bool saveScreenshot(const QString& path);
+    // Presenter mode (presenter.h); the panels it hides are left out of the layout.
+    Presenter* presenter() const { return m_presenter; }
+    // Lays the panels out again for the current configuration (presenter mode changed).
+    void relayout();
 
   public slots:
     void startRun();
     void togglePause();
     void stepRun();
+    // One stage of a step (Step into): starts a paused run first on a fresh configuration.
+    void stepIntoRun();
     void stopRun();
     void resetRun();
     // Continues the selected run of the Runs panel (or entry `id`) from its checkpoint, with its
     // curves so far; false (and a banner saying why) when it cannot.
     bool resumeRun(int id = 0);
 
+    // ---- Lessons (main_window_lessons.cpp) ----
+    // Opens a built-in lesson by name, or a lesson file, at `page` (1-based) in the Lessons
+    // dock. False when the lesson has an error: the message (file, page, field) goes to *error,
+    // or to the banner when error is null.
+    bool openLesson(const QString& nameOrFile, int page = 1, QString* error = nullptr);
+    LessonsDock* lessonsDock() const { return m_lessons; }
+    // A lesson page's configuration: resets the run (if any), then fills the form with it.
+    void loadLessonConfig(const QString& preset, const Config& cfg);
+    // Runs until `cond` holds on a row of the live run, then pauses; a run is started with the
+    // form's configuration when none is active. A condition on step is met exactly (the run is
+    // stepped to it), any other at the first row that meets it (the run pauses a few steps on).
+    // Returns an id; runUntilDone(id, reached) follows once it holds or the run has ended.
+    int runUntil(const h158::LessonCondition& cond);
+    void cancelRunUntil();
+
   signals:
     // The live run reached completed, stopped, diverged or failed.
     void runFinished(h158::ui::RunState state);
+    // A runUntil() ended: the condition holds (reached) or the run ended first.
+    void runUntilDone(int id, bool reached);
     // The sweep process ended (its exit code: 0 when every run completed).
     void sweepFinished(int exitCode);
 
@@ -115,6 +155,9 @@ class MainWindow : public QMainWindow {
     void buildActions();
     void buildCentre();
     void buildDocks();
+    void buildLessonsDock();  // main_window_lessons.cpp
+    void onUntilState(int runId, RunState s);
+    void finishUntil(bool reached);
     void buildStatusBar();
     void restoreSettings();
     void saveSettings();
@@ -154,6 +197,10 @@ class MainWindow : public QMainWindow {
     QList<Panel*> m_panels;
     QList<Panel*> m_topRow, m_bottomRow;
     QSplitter* m_rows = nullptr;
+    QTabWidget* m_pages = nullptr;
+    StagesPanel* m_stages = nullptr;
+    QSplitter* m_mechanism = nullptr;  // rows (horizontal splitters) of the Mechanism page
+    QList<Panel*> m_mechanismPanels;
     QSplitter* m_top = nullptr;
     QSplitter* m_bottom = nullptr;
     Panel* m_maximized = nullptr;
@@ -162,6 +209,8 @@ class MainWindow : public QMainWindow {
     QAction* m_runAct = nullptr;
     QAction* m_pauseAct = nullptr;
     QAction* m_stepAct = nullptr;
+    QAction* m_stepIntoAct = nullptr;
+    QComboBox* m_speed = nullptr;  // steps per second of a running run (0: unthrottled)
     QAction* m_stopAct = nullptr;
     QAction* m_resetAct = nullptr;
     QAction* m_resumeAct = nullptr;
@@ -181,10 +230,19 @@ class MainWindow : public QMainWindow {
     std::map<int, std::shared_ptr<std::vector<StepMetrics>>> m_rowsOfRun;
     std::vector<StepMetrics> m_pendingRows;
     std::vector<Snapshot> m_pendingSnapshots;
+    std::vector<StageReport> m_pendingStages;
+    std::shared_ptr<const WeightMap> m_pendingMap;
     RunState m_liveState = RunState::Idle;
     int m_nextPanel = 0;  // where the next tick's round-robin starts
     double m_longestTickMs = 0;
     QList<Panel*> m_shown;  // the panels the current layout shows (to keep sizes when unchanged)
+    Presenter* m_presenter = nullptr;
+
+    // Lessons (main_window_lessons.cpp): the dock, and the run_until under way.
+    LessonsDock* m_lessons = nullptr;
+    h158::LessonCondition m_until;
+    bool m_untilActive = false;
+    int m_untilId = 0;
 };
 
 }  // namespace h158::ui

@@ -97,6 +97,8 @@ void MainWindow::attachLiveRun(int runId, int entryId, const Config& cfg,
     m_liveState = RunState::Starting;
     m_pendingRows.clear();
     m_pendingSnapshots.clear();
+    m_pendingStages.clear();
+    m_pendingMap.reset();
     m_status->restartRate();
     m_banner->hide();
     if (m_maximized && !m_maximized->appliesTo(cfg)) toggleMaximized(m_maximized);
@@ -122,6 +124,13 @@ void MainWindow::stepRun() {
     }
 }
 
+void MainWindow::stepIntoRun() {
+    if (isActive(m_controller->state()))
+        m_controller->stepStage();
+    else if (beginRun(true))
+        m_controller->stepStage();
+}
+
 void MainWindow::stopRun() {
     m_controller->stop();
 }
@@ -134,6 +143,8 @@ void MainWindow::resetRun() {
     m_liveRows.reset();
     m_pendingRows.clear();
     m_pendingSnapshots.clear();
+    m_pendingStages.clear();
+    m_pendingMap.reset();
     m_status->restartRate();
     m_banner->hide();
     for (Panel* p : m_panels) p->beginRun(m_config->config(), QColor(120, 120, 120));
@@ -154,6 +165,8 @@ void MainWindow::onBatch(const RunBatchPtr& ptr) {
     if (batch.runId != m_liveRunId) return;
     m_pendingRows.insert(m_pendingRows.end(), batch.rows.begin(), batch.rows.end());
     for (const Snapshot& s : batch.snapshots) addLatest(m_pendingSnapshots, s);
+    m_pendingStages.insert(m_pendingStages.end(), batch.stages.begin(), batch.stages.end());
+    if (batch.weightMap) m_pendingMap = batch.weightMap;
 }
 
 void MainWindow::onState(int runId, RunState s, const QString& message, qint64 steps) {
@@ -195,6 +208,15 @@ void MainWindow::drainPending() {
                 if (p->appliesTo(m_liveConfig)) p->applySnapshot(s);
         m_pendingSnapshots.clear();
     }
+    for (const StageReport& r : m_pendingStages)
+        for (Panel* p : m_panels)
+            if (p->appliesTo(m_liveConfig)) p->applyStage(r);
+    m_pendingStages.clear();
+    if (m_pendingMap) {
+        for (Panel* p : m_panels)
+            if (p->appliesTo(m_liveConfig)) p->applyWeightMap(*m_pendingMap);
+        m_pendingMap.reset();
+    }
 }
 
 // One tick: hand the queued rows to the panels (addData only), then replot the panels that
@@ -228,6 +250,7 @@ void MainWindow::updateActions() {
     m_pauseAct->setIcon(
         style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
     m_stepAct->setEnabled(paused || (!active && valid));
+    m_stepIntoAct->setEnabled(s == RunState::Running || paused || (!active && valid));
     m_stopAct->setEnabled(active);
     m_resetAct->setEnabled(s != RunState::Idle || m_liveRunId != 0);
     m_resumeAct->setEnabled(!active && m_runs->resumable(m_runs->currentRun()));

@@ -49,17 +49,19 @@ class ElidedLabel : public QLabel {
 }  // namespace
 
 Panel::Panel(const QString& title, QWidget* parent) : QFrame(parent) {
-    setObjectName(QStringLiteral("panelCard"));
+    // The card's look keys on a property, not the object name: the name is the panel's id
+    // (lessons, presenter mode and scenario files name panels by it).
+    setProperty("panelCard", true);
     setFrameShape(QFrame::StyledPanel);
-    setStyleSheet(QStringLiteral(
-        "#panelCard { background: white; border: 1px solid #d9dce1; border-radius: 4px; }"));
+    setStyleSheet(QStringLiteral("[panelCard=\"true\"] { background: white; border: 1px solid "
+                                 "#d9dce1; border-radius: 4px; }"));
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(6, 4, 6, 4);
     v->setSpacing(2);
     m_header = new QHBoxLayout;
     m_header->setSpacing(6);
     m_title = new ElidedLabel(title, false);
-    QFont f = m_title->font();
+    QFont f;  // bold only: the size follows the window's font (presenter mode scales it)
     f.setBold(true);
     m_title->setFont(f);
     m_header->addWidget(m_title);
@@ -120,13 +122,14 @@ QCustomPlot* Panel::createPlot(const QString& exportName) {
 }
 
 void Panel::setLiveQuality(bool live) {
-    if (live == m_live || !m_plot) return;
+    if (live == m_live) return;
     m_live = live;
+    m_dirty = true;
+    if (!m_plot) return;  // a painted view reads liveQuality() when it paints
     if (live)
         m_plot->setNotAntialiasedElements(QCP::aePlottables | QCP::aeGrid | QCP::aeSubGrid);
     else
         m_plot->setNotAntialiasedElements(QCP::aeNone);
-    m_dirty = true;
 }
 
 void Panel::setNote(const QString& text) {

@@ -15,6 +15,7 @@
 
 #include "core/config/config.h"
 #include "core/train/metrics.h"
+#include "core/train/trainer.h"
 
 class QHBoxLayout;
 class QLabel;
@@ -50,6 +51,10 @@ class Panel : public QFrame {
     virtual void appendRows(const std::vector<StepMetrics>&) {}
     virtual void applySnapshot(const Snapshot&) {}
     virtual void setOverlays(const std::vector<RunOverlay>&) {}
+    // The weight map the window asked the run for (RunController::setWeightMapTensor), and the
+    // stages of a step taken in stages (Step into), as they arrive.
+    virtual void applyWeightMap(const WeightMap&) {}
+    virtual void applyStage(const StageReport&) {}
 
     // Redraws now if there is something new, the panel is on screen and its last redraw is at
     // least minIntervalMs old; true when it drew.
@@ -64,6 +69,7 @@ class Panel : public QFrame {
     // While a run is going, curves are drawn without antialiasing (several times cheaper); a
     // paused or finished run, a screenshot and an export get the full quality.
     void setLiveQuality(bool live);
+    bool liveQuality() const { return m_live; }
     // The panel's plot interaction (export, reset view), null for text panels.
     PlotInteraction* interaction() const { return m_interaction; }
     QCustomPlot* plot() const { return m_plot; }

@@ -4,7 +4,9 @@
 
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QMenu>
+#include <QSvgGenerator>
 #include <QTextStream>
 
 namespace h158::ui {
@@ -57,6 +59,11 @@ void PlotInteraction::showMenu(const QPoint& pos) {
                                                        tr("PDF document (*.pdf)"));
         if (!f.isEmpty()) exportPdf(f);
     });
+    menu.addAction(tr("Export SVG…"), this, [this, base] {
+        const QString f = QFileDialog::getSaveFileName(m_plot, tr("Export SVG"), base + ".svg",
+                                                       tr("SVG image (*.svg)"));
+        if (!f.isEmpty()) exportSvg(f);
+    });
     menu.addAction(tr("Export data as CSV…"), this, [this, base] {
         const QString f = QFileDialog::getSaveFileName(m_plot, tr("Export CSV"), base + ".csv",
                                                        tr("CSV (*.csv)"));
@@ -71,6 +78,23 @@ bool PlotInteraction::exportPng(const QString& path) const {
 
 bool PlotInteraction::exportPdf(const QString& path) const {
     return m_plot->savePdf(path);
+}
+
+bool PlotInteraction::exportSvg(const QString& path) const {
+    const QSize size = m_plot->size();
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(size);
+    svg.setViewBox(QRect(QPoint(0, 0), size));
+    svg.setTitle(m_baseName);
+    QCPPainter painter;
+    if (!painter.begin(&svg)) return false;
+    // As savePdf does: vector output, no pixmap caches of labels.
+    painter.setMode(QCPPainter::pmVectorized);
+    painter.setMode(QCPPainter::pmNoCaching);
+    m_plot->toPainter(&painter, size.width(), size.height());
+    painter.end();
+    return QFileInfo(path).size() > 0;
 }
 
 bool PlotInteraction::exportCsv(const QString& path) const {

@@ -1,5 +1,5 @@
 // What every plot of the workbench shares: mouse zoom/pan, double-click to reset the view, and a
-// context menu that exports the picture (PNG, PDF) and the data (CSV). Attach once per plot.
+// context menu that exports the picture (PNG, PDF, SVG) and the data (CSV). Attach once per plot.
 #pragma once
 
 #include <QObject>
@@ -29,6 +29,8 @@ class PlotInteraction : public QObject {
 
     bool exportPng(const QString& path) const;
     bool exportPdf(const QString& path) const;
+    // Vector picture for slides (Qt SVG): the plot at its size on screen.
+    bool exportSvg(const QString& path) const;
     bool exportCsv(const QString& path) const;
     // Every graph, curve, bar set and colour map of the plot as "series,x,y[,z]" rows.
     static QString toCsv(QCustomPlot* plot);

@@ -1,5 +1,7 @@
 #include "ui/run_controller.h"
 
+#include <algorithm>
+
 #include "ui/run_worker.h"
 
 namespace h158::ui {
@@ -112,6 +114,31 @@ void RunController::togglePause() {
 
 void RunController::step() {
     post(command(RunCommand::Kind::Step));
+}
+
+void RunController::stepStage() {
+    if (m_state == RunState::Running || m_state == RunState::Starting) pause();
+    post(command(RunCommand::Kind::StepStage));
+}
+
+void RunController::setWeightMapTensor(int tensor) {
+    RunCommand c = command(RunCommand::Kind::WeightMap);
+    c.tensor = tensor;
+    post(std::move(c));
+}
+
+void RunController::setSpeed(double stepsPerSecond) {
+    m_speed = std::max(0.0, stepsPerSecond);
+    RunCommand c = command(RunCommand::Kind::Speed);
+    c.stepsPerSecond = m_speed;
+    post(std::move(c));
+}
+
+void RunController::runUntil(const std::optional<h158::LessonCondition>& cond) {
+    if (cond) m_pauseFlag.store(false);
+    RunCommand c = command(RunCommand::Kind::RunUntil);
+    c.until = cond;
+    post(std::move(c));
 }
 
 void RunController::stop() {

@@ -33,6 +33,20 @@ class RunController : public QObject {
     void resume();
     void togglePause();
     void step();  // exactly one step; only while paused
+    // The next stage of a step taken in stages (a running run is paused first); the batch carries
+    // its StageReport, and the row when the step completes.
+    void stepStage();
+    // While tensor >= 0 every batch carries a fresh map of that layout tensor (at most ~10 per
+    // second while running, and after every step or stage); -1 stops them.
+    void setWeightMapTensor(int tensor);
+    // The most steps per second a running run takes, so a class can watch it (0: as fast as it
+    // can). The steps and their results are the same either way.
+    void setSpeed(double stepsPerSecond);
+    double speed() const { return m_speed; }
+    // Runs (resuming a paused run) until a row meets `cond`, and pauses right after that step:
+    // the worker checks every row, so the run stops exactly there. nullopt forgets a condition
+    // not yet met (the run goes on as it was). Pause also forgets it.
+    void runUntil(const std::optional<h158::LessonCondition>& cond);
     void stop();
     void reset();
     // Answered by synced(token) after the worker has handled every earlier command.
@@ -75,6 +89,7 @@ class RunController : public QObject {
     int m_nextToken = 1;
     QString m_dir;
     int64_t m_totalSteps = 0;
+    double m_speed = 0;
 };
 
 }  // namespace h158::ui

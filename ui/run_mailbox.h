@@ -7,17 +7,22 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/config/config.h"
+#include "core/train/lesson.h"
 #include "ui/run_state.h"
 
 namespace h158::ui {
 
 struct RunCommand {
-    enum class Kind { Start, Pause, Resume, Step, Stop, Reset, Ping, Shutdown };
+    enum class Kind {
+        Start, Pause, Resume, Step, StepStage, Stop, Reset, Ping, Shutdown, WeightMap, Speed,
+        RunUntil
+    };
     Kind kind = Kind::Ping;
     int runId = 0;       // Start
     h158::Config cfg;    // Start
@@ -25,6 +30,10 @@ struct RunCommand {
     bool paused = false; // Start
     bool resume = false; // Start: continue the run in dir from its checkpoint
     int token = 0;       // Ping
+    int tensor = -1;     // WeightMap: the layout tensor whose map batches carry (-1: none)
+    double stepsPerSecond = 0;  // Speed: the most steps a running run takes per second (0: no limit)
+    std::optional<h158::LessonCondition> until;  // RunUntil: pause at the first row meeting it
+                                                 // (none: forget the one set before)
 };
 
 struct RunReport {

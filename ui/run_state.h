@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/train/metrics.h"
+#include "core/train/trainer.h"
 
 namespace h158::ui {
 
@@ -30,11 +31,14 @@ inline bool isFinal(RunState s) {
     return !isActive(s) && s != RunState::Idle;
 }
 
-// Rows and snapshots produced since the previous batch of the same run.
+// Rows and snapshots produced since the previous batch of the same run, the stages taken one by
+// one (Step into) and the weight map the window asked for (RunController::setWeightMapTensor).
 struct RunBatch {
     int runId = 0;
     std::vector<StepMetrics> rows;
     std::vector<Snapshot> snapshots;
+    std::vector<StageReport> stages;
+    std::shared_ptr<const WeightMap> weightMap;  // null: none asked for, or nothing new
 };
 // Batches travel between the threads by pointer: a queued signal copies its arguments, and a
 // snapshot's JSON (thousands of points) is too costly to copy 30 times a second.

@@ -2,7 +2,9 @@
 
 #include <QMetaObject>
 #include <QThread>
+#include <QTimer>
 #include <algorithm>
+#include <cmath>
 
 namespace h158::ui {
 
@@ -11,6 +13,8 @@ namespace {
 // commands are handled promptly; rows are sent to the UI at most once per flush interval.
 constexpr qint64 kChunkMs = 15;
 constexpr qint64 kFlushMs = 30;
+// A weight map copies a whole tensor: a running run sends one at most this often.
+constexpr qint64 kMapMs = 100;
 }  // namespace
 
 QString stateName(RunState s) {
@@ -52,7 +56,10 @@ void addLatest(std::vector<Snapshot>& list, Snapshot s) {
 
 RunWorker::RunWorker(RunMailbox& mailbox, std::atomic<bool>& pauseFlag,
                      std::atomic<bool>& stopFlag, std::atomic<int64_t>& stepsDone)
-    : m_mailbox(mailbox), m_pauseFlag(pauseFlag), m_stopFlag(stopFlag), m_stepsDone(stepsDone) {}
+    : m_mailbox(mailbox), m_pauseFlag(pauseFlag), m_stopFlag(stopFlag), m_stepsDone(stepsDone) {
+    m_clock.start();
+    m_sinceMap.start();
+}
 
 RunWorker::~RunWorker() {
     // Normally shutdown() has already stopped the run on the worker's own thread.
@@ -73,6 +80,18 @@ void RunWorker::takeCommands() {
                 break;
             case RunCommand::Kind::Step:
                 stepOnce();
+                break;
+            case RunCommand::Kind::StepStage:
+                stepStage();
+                break;
+            case RunCommand::Kind::WeightMap:
+                setWeightMapTensor(c.tensor);
+                break;
+            case RunCommand::Kind::Speed:
+                setSpeed(c.stepsPerSecond);
+                break;
+            case RunCommand::Kind::RunUntil:
+                runUntil(c.until);
                 break;
             case RunCommand::Kind::Stop:
                 stop();
@@ -132,6 +151,7 @@ void RunWorker::start(int runId, const h158::Config& cfg, const std::string& dir
 }
 
 void RunWorker::pause() {
+    m_until.reset();  // a pause, asked for or reached, ends a run-until
     if (m_state != RunState::Running) return;
     flush();
     m_session->trainer().pauseClock();
@@ -148,11 +168,48 @@ void RunWorker::resume() {
 void RunWorker::stepOnce() {
     if (m_state != RunState::Paused) return;
     if (doStep()) {
-        flush();
+        flush(true);
         setState(RunState::Paused);
     } else {
         endFromTrainer();
     }
+}
+
+void RunWorker::stepStage() {
+    if (m_state != RunState::Paused) return;
+    bool more = true;
+    try {
+        StepMetrics row;
+        StageReport r = m_session->stepStage(&row);
+        if (r.last) m_batch.rows.push_back(row);
+        m_batch.stages.push_back(std::move(r));
+    } catch (const std::exception& e) {
+        m_session->trainer().fail(e.what());
+    }
+    m_stepsDone.store(m_session->trainer().stepsDone());
+    for (auto& s : m_session->takeSnapshots()) addLatest(m_batch.snapshots, std::move(s));
+    more = !m_session->finished();
+    if (more) {
+        flush(true);
+        setState(RunState::Paused);
+    } else {
+        endFromTrainer();
+    }
+}
+
+void RunWorker::setWeightMapTensor(int tensor) {
+    m_mapTensor = tensor;
+    if (m_session && tensor >= 0) flush(true);
+}
+
+void RunWorker::runUntil(const std::optional<h158::LessonCondition>& cond) {
+    m_until = cond;
+    if (cond && m_state == RunState::Paused) resume();
+}
+
+void RunWorker::setSpeed(double stepsPerSecond) {
+    m_stepsPerSecond = stepsPerSecond;
+    m_nextStepMs = 0;
 }
 
 void RunWorker::stop() {
@@ -176,6 +233,16 @@ void RunWorker::shutdown() {
 }
 
 void RunWorker::stopRun() {
+    // a step under way in stages is completed first, and its row shown like any other
+    try {
+        while (m_session->trainer().midStep() && !m_session->finished()) {
+            StepMetrics row;
+            if (m_session->stepStage(&row).last) m_batch.rows.push_back(row);
+        }
+    } catch (const std::exception& e) {
+        m_session->trainer().fail(e.what());
+    }
+    m_stepsDone.store(m_session->trainer().stepsDone());
     m_session->stop();
     flush();
     setState(RunState::Stopped, m_session->trainer().summary().message);
@@ -193,9 +260,30 @@ void RunWorker::runChunk() {
     QElapsedTimer chunk;
     chunk.start();
     bool more = true;
+    double waitMs = 0;  // a throttled run's time to its next step
     while (!m_pauseFlag.load() && !m_stopFlag.load() && chunk.elapsed() < kChunkMs) {
+        if (m_stepsPerSecond > 0) {
+            const double now = double(m_clock.nsecsElapsed()) / 1e6;
+            if (now < m_nextStepMs) {
+                waitMs = m_nextStepMs - now;
+                break;
+            }
+            // a run that fell behind (a slow step) does not catch up in a burst
+            m_nextStepMs = std::max(m_nextStepMs, now - 1000.0 / m_stepsPerSecond) +
+                           1000.0 / m_stepsPerSecond;
+        }
         more = doStep();
         if (!more) break;
+        if (m_until && m_until->holds(m_batch.rows.back())) {
+            pause();  // right after the first row that meets the condition
+            return;
+        }
+    }
+    if (more && waitMs > 0 && !m_pauseFlag.load() && !m_stopFlag.load()) {
+        flush();  // a slow run shows every step as it comes
+        m_chunkQueued = true;
+        QTimer::singleShot(int(std::ceil(waitMs)), this, &RunWorker::runChunk);
+        return;
     }
     if (!more) {
         endFromTrainer();
@@ -220,9 +308,19 @@ bool RunWorker::doStep() {
     return !m_session->finished();
 }
 
-void RunWorker::flush() {
+void RunWorker::flush(bool freshMap) {
     m_sinceFlush.start();
-    if (m_batch.rows.empty() && m_batch.snapshots.empty()) return;
+    if (m_session && m_mapTensor >= 0 && (freshMap || (!m_batch.rows.empty() && m_sinceMap.elapsed() >= kMapMs))) {
+        try {
+            m_batch.weightMap = std::make_shared<const WeightMap>(m_session->trainer().weightMap(m_mapTensor));
+        } catch (const std::exception&) {
+            m_mapTensor = -1;  // not a matrix of this model (a map asked for before the run changed)
+        }
+        m_sinceMap.start();
+    }
+    if (m_batch.rows.empty() && m_batch.snapshots.empty() && m_batch.stages.empty() &&
+        !m_batch.weightMap)
+        return;
     auto out = std::make_shared<RunBatch>(std::move(m_batch));
     m_batch = RunBatch{};
     m_batch.runId = m_runId;

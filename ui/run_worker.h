@@ -9,6 +9,7 @@
 #include <QObject>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/config/config.h"
@@ -41,6 +42,10 @@ class RunWorker : public QObject {
     void pause();
     void resume();
     void stepOnce();
+    void stepStage();  // the next stage of a step taken in stages; only while paused
+    void setWeightMapTensor(int tensor);
+    void setSpeed(double stepsPerSecond);
+    void runUntil(const std::optional<h158::LessonCondition>& cond);
     void stop();
     void reset();  // ends an active run as stopped and forgets it
     // Stops an active run (summary.json), forgets it, closes the mailbox and ends the thread's
@@ -51,7 +56,8 @@ class RunWorker : public QObject {
     void runChunk();
     void scheduleChunk();
     bool doStep();  // false when the run ended (finished, diverged, failed)
-    void flush();
+    // Sends the batch (and, when one is asked for and due or `freshMap`, a weight map).
+    void flush(bool freshMap = false);
     void setState(RunState s, std::string message = {});
     void endFromTrainer();
     void stopRun();
@@ -66,6 +72,12 @@ class RunWorker : public QObject {
     bool m_chunkQueued = false;
     RunBatch m_batch;
     QElapsedTimer m_sinceFlush;
+    int m_mapTensor = -1;      // the weight map batches carry (-1: none)
+    QElapsedTimer m_sinceMap;  // since the last map sent
+    double m_stepsPerSecond = 0;  // 0: no limit
+    QElapsedTimer m_clock;        // the throttle's clock (started with the worker)
+    double m_nextStepMs = 0;      // m_clock time before which a throttled run takes no step
+    std::optional<h158::LessonCondition> m_until;  // pause after the first row that meets it
 };
 
 }  // namespace h158::ui

@@ -33,11 +33,18 @@ inline const QColor updateError{255, 127, 14};
 inline const QColor levelNeg{214, 96, 77};
 inline const QColor levelZero{186, 186, 186};
 inline const QColor levelPos{67, 147, 195};
+// Code flips by cause (code_flips.h): the weight crossed a threshold, or the scale moved the
+// thresholds over it (Okabe-Ito black and orange).
+inline const QColor flipWeight{0, 0, 0};
+inline const QColor flipScale{230, 159, 0};
 inline const QColor lr{31, 119, 180};
 inline const QColor multiplier{148, 103, 189};
 inline const QColor grid{228, 228, 228};
 inline const QColor axis{120, 120, 120};
 inline const QColor text{50, 50, 50};
+// The frame a lesson page draws around the panels it talks about (Okabe-Ito reddish purple:
+// none of the code, flip or series colours).
+inline const QColor lessonHighlight{204, 121, 167};
 }  // namespace colours
 
 // Axis colours, fonts and grid of one axis rect (and the plot's background).

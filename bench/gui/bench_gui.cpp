@@ -6,7 +6,9 @@
 // Usage: bench_gui [--preset NAME]... [--steps N] [--threads T] [--repeat R] [--points P]
 // Run it under Xvfb (or QT_QPA_PLATFORM=offscreen). Prints a table and one JSON line.
 // Diagnostics: H158_BENCH_VERBOSE=1 prints each panel's mean replot time, H158_BENCH_REDRAW_MS
-// sets the redraw period, H158_BENCH_HIDDEN=1 trains with the window hidden (no drawing).
+// sets the redraw period, H158_BENCH_HIDDEN=1 trains with the window hidden (no drawing),
+// H158_BENCH_PAGE=mechanism trains with the Mechanism page shown (weight map, code flips, stages,
+// network, K-Means) instead of the training curves.
 // "training-thread CPU headless/gui" compares the CPU the training thread used for the same
 // steps: near 1 means the GUI adds no work to training, and any lower wall-clock ratio comes
 // from the machine's other load taking the CPU.
@@ -98,6 +100,8 @@ GuiResult guiRun(const QString& preset, const h158::Config& cfg, const QString& 
     w.configPanel()->setConfig(cfg);
     if (qEnvironmentVariableIsSet("H158_BENCH_REDRAW_MS"))
         w.redrawTimer()->setInterval(qEnvironmentVariableIntValue("H158_BENCH_REDRAW_MS"));
+    if (qEnvironmentVariable("H158_BENCH_PAGE") == QLatin1String("mechanism"))
+        w.showPage(MainWindow::MechanismPage);
     for (int i = 0; i < 20; ++i) QCoreApplication::processEvents();
 
     GuiResult r;

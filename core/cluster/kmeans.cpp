@@ -10,8 +10,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "core/base/errors.h"
 #include "core/cluster/kmeans_kernel.h"
@@ -62,9 +65,10 @@ MatF seedPlusPlus(const Centred& d, int k, Rng& rng) {
 // scikit-learn's rule for empty clusters: each takes the point farthest from its own centroid
 // (the worst-served point), which leaves its old cluster; the next empty one takes the next
 // farthest. Points at distance 0 or alone in their cluster are not taken (moving them helps
-// nothing). Returns the number of clusters re-seeded.
+// nothing). Returns the number of clusters re-seeded; `taken` (when given) receives each moved
+// point and its new cluster.
 int reseedEmpty(const Centred& d, const MatF& c, const std::vector<int>& labels, MatD& sums,
-                std::vector<int64_t>& counts) {
+                std::vector<int64_t>& counts, std::vector<std::pair<int64_t, int>>* taken) {
     const int64_t n = d.x.cols(), k = c.cols();
     if (std::find(counts.begin(), counts.end(), 0) == counts.end()) return 0;
     std::vector<float> dist(n);
@@ -85,23 +89,41 @@ int reseedEmpty(const Centred& d, const MatF& c, const std::vector<int>& labels,
         sums.col(i) = xj;
         counts[i] = 1;
         dist[far] = 0.0f;
+        if (taken) taken->emplace_back(far, int(i));
         ++moved;
     }
     return moved;
 }
 
-// Lloyd iterations from centroids c (centred, (F, k)); fills r's centroids (centred), labels,
-// sizes, inertia, iterations, converged, history and reseeded.
-void lloyd(const Centred& d, MatF c, int maxIter, double tolAbs, KMeansResult& r) {
-    const int64_t f = d.x.rows(), n = d.x.cols(), k = c.cols();
-    const Tiling t = makeTiling(n, f, k);
-    r.labels.assign(n, -1);
-    std::vector<Partial> parts(t.blocks);
-    MatD sums;
-    std::vector<int64_t> counts;
-    MatF next;
-    double shift = -1.0;  // -1: the labels have not been checked against the final centroids
-    for (int it = 0; it < maxIter; ++it) {
+}  // namespace
+
+namespace detail {
+
+// The two halves of one Lloyd iteration on centred data, shared by kmeans() and KMeansStepper so
+// that both do the same arithmetic. assign() also gathers the members' sums (one pass over the
+// data); update() turns them into means. (Outside the anonymous namespace: KMeansStepper holds
+// one.)
+struct LloydState {
+    const Centred& d;
+    MatF c;                       // (F, k) centroids, centred
+    Tiling t;
+    std::vector<int> labels;      // (N) of the last assignment, -1 before the first
+    std::vector<Partial> parts;   // (blocks) per-block sums, added in block order
+    MatD sums;                    // (F, k) members' sums of the last assignment (re-seeds moved)
+    std::vector<int64_t> counts;  // (k)
+    MatF next;                    // (F, k) the update's result before it replaces c
+    double inertia = 0.0;         // of the last assignment, by the expansion
+    int64_t changed = 0;          // labels the last assignment changed
+    int moved = 0;                // clusters the last update re-seeded
+    double shift = -1.0;          // the last update's sum_i ||c_i' - c_i||^2; -1 before one
+    std::vector<std::pair<int64_t, int>> taken;  // points the last update re-seeded with
+
+    LloydState(const Centred& data, MatF start)
+        : d(data), c(std::move(start)), t(makeTiling(d.x.cols(), d.x.rows(), c.cols())),
+          labels(size_t(d.x.cols()), -1), parts(size_t(t.blocks)) {}
+
+    void assign() {
+        const int64_t f = d.x.rows(), k = c.cols();
         const Prepared pc = prepare(c);
         for (auto& p : parts) {
             p.sums.setZero(f, k);
@@ -109,39 +131,65 @@ void lloyd(const Centred& d, MatF c, int maxIter, double tolAbs, KMeansResult& r
             p.inertia = 0.0;
             p.changed = 0;
         }
-        forBlocks(t, n, [&](int64_t blk, int64_t b, int64_t e) {
-            assignBlock(d, t, pc, b, e, r.labels.data(), nullptr, &parts[blk]);
+        forBlocks(t, d.x.cols(), [&](int64_t blk, int64_t b, int64_t e) {
+            assignBlock(d, t, pc, b, e, labels.data(), nullptr, &parts[blk]);
         });
         sums = parts[0].sums;
         counts = parts[0].counts;
-        double inertia = parts[0].inertia;
-        int64_t changed = parts[0].changed;
+        inertia = parts[0].inertia;
+        changed = parts[0].changed;
         for (int64_t blk = 1; blk < t.blocks; ++blk) {
             sums += parts[blk].sums;
             for (int64_t i = 0; i < k; ++i) counts[i] += parts[blk].counts[i];
             inertia += parts[blk].inertia;
             changed += parts[blk].changed;
         }
-        r.inertiaHistory.push_back(inertia);
-        r.iterations = it + 1;
-        const int moved = reseedEmpty(d, c, r.labels, sums, counts);
-        r.reseeded += moved;
+    }
+
+    void update() {
+        taken.clear();
+        moved = reseedEmpty(d, c, labels, sums, counts, &taken);
         next = c;
-        for (int64_t i = 0; i < k; ++i)
+        for (int64_t i = 0; i < c.cols(); ++i)
             if (counts[i] > 0) next.col(i) = (sums.col(i) / double(counts[i])).cast<float>();
         shift = (next - c).cast<double>().squaredNorm();
         c.swap(next);
+    }
+};
+
+}  // namespace detail
+
+namespace {
+
+MatF uncentred(const MatF& c, const VecD& mean) {
+    return (c.cast<double>().colwise() + mean).cast<float>();
+}
+
+// Lloyd iterations from centroids c (centred, (F, k)); fills r's centroids (centred), labels,
+// sizes, inertia, iterations, converged, history, reseeded and (when `trace`) trace.
+void lloyd(const Centred& d, MatF c, int maxIter, double tolAbs, bool trace, KMeansResult& r) {
+    LloydState s(d, std::move(c));
+    for (int it = 0; it < maxIter; ++it) {
+        s.assign();
+        r.inertiaHistory.push_back(s.inertia);
+        r.iterations = it + 1;
+        s.update();
+        r.reseeded += s.moved;
+        if (trace)
+            r.trace.push_back({it + 1, s.inertia, uncentred(s.c, d.mean), s.changed, s.moved,
+                               s.shift});
         // Unchanged labels give the same sums, so the centroids no longer move (shift == 0).
-        if ((changed == 0 && moved == 0) || shift <= tolAbs) {
+        if ((s.changed == 0 && s.moved == 0) || s.shift <= tolAbs) {
             r.converged = true;
             break;
         }
     }
     // The labels belong to the centroids before the last update: assign once more unless that
     // update moved nothing.
-    if (shift != 0.0) assignAll(d, c, r.labels.data(), nullptr);
-    r.inertia = exactInertia(d, c, r.labels, r.sizes);
-    r.centroids = std::move(c);
+    if (s.shift != 0.0) assignAll(d, s.c, s.labels.data(), nullptr);
+    r.labels = std::move(s.labels);
+    r.inertia = exactInertia(d, s.c, r.labels, r.sizes);
+    r.centroids = std::move(s.c);
 }
 
 void checkK(int k, int64_t n, const char* who) {
@@ -163,9 +211,7 @@ MatF centredInit(const MatF& init, const Centred& d, int k, const char* who) {
     return (init.cast<double>().colwise() - d.mean).cast<float>();
 }
 
-void uncentre(MatF& c, const VecD& mean) {
-    c = (c.cast<double>().colwise() + mean).cast<float>();
-}
+void uncentre(MatF& c, const VecD& mean) { c = uncentred(c, mean); }
 
 }  // namespace
 
@@ -198,7 +244,7 @@ KMeansResult kmeans(const MatF& x, const KMeansOptions& opt) {
         seedSeconds += secondsSince(t0);
         t0 = Clock::now();
         KMeansResult r;
-        lloyd(d, std::move(c), opt.maxIter, tolAbs, r);
+        lloyd(d, std::move(c), opt.maxIter, tolAbs, opt.trace, r);
         lloydSeconds += secondsSince(t0);
         total += r.iterations;
         inertias.push_back(r.inertia);
@@ -319,5 +365,85 @@ MatF clusterMeans(const MatF& x, const std::vector<int>& labels, int k, const Ma
     }
     return c;
 }
+
+// The stepper keeps the data centred once and its centroids in that frame between moves, as
+// kmeans()'s loop does (moving them out and back in would change their last bits).
+struct KMeansStepper::Impl {
+    Centred d;
+    int k;
+    std::optional<LloydState> s;   // the current start's state (it refers to d)
+    bool assigned = false;
+    std::vector<int> labels;  // (N) the last assignment with the last update's re-seeds applied
+
+    Impl(const MatF& x, int clusters) : d(centre(x, "KMeansStepper", clusters)), k(clusters) {}
+    void start(MatF c) {
+        s.emplace(d, std::move(c));
+        assigned = false;
+        labels.clear();
+    }
+};
+
+KMeansStepper::KMeansStepper(const MatF& x, const MatF& init) {
+    checkShape(x, "KMeansStepper");
+    checkK(int(init.cols()), x.cols(), "KMeansStepper");
+    m = std::make_unique<Impl>(x, int(init.cols()));
+    setCentroids(init);
+}
+
+KMeansStepper::KMeansStepper(const MatF& x, int k, uint64_t seed) {
+    checkShape(x, "KMeansStepper");
+    checkK(k, x.cols(), "KMeansStepper");
+    m = std::make_unique<Impl>(x, k);
+    restart(seed);
+}
+
+KMeansStepper::~KMeansStepper() = default;
+KMeansStepper::KMeansStepper(KMeansStepper&&) noexcept = default;
+KMeansStepper& KMeansStepper::operator=(KMeansStepper&&) noexcept = default;
+
+void KMeansStepper::restart(uint64_t seed) {
+    Rng rng(seed, 0);
+    m->start(seedPlusPlus(m->d, k(), rng));
+}
+
+void KMeansStepper::setCentroids(const MatF& centroids) {
+    m->start(centredInit(centroids, m->d, k(), "KMeansStepper"));
+}
+
+int64_t KMeansStepper::assign() {
+    m->s->assign();
+    m->assigned = true;
+    m->labels = m->s->labels;
+    return m->s->changed;
+}
+
+int KMeansStepper::update() {
+    if (!m->assigned)
+        throw Error("KMeansStepper: update() needs labels: call assign() first after a new start");
+    m->s->update();
+    for (const auto& [j, i] : m->s->taken) m->labels[size_t(j)] = i;
+    return m->s->moved;
+}
+
+bool KMeansStepper::assigned() const { return m->assigned; }
+MatF KMeansStepper::centroids() const { return uncentred(m->s->c, m->d.mean); }
+const std::vector<int>& KMeansStepper::labels() const { return m->labels; }
+
+double KMeansStepper::inertia() const {
+    if (!m->assigned) return std::numeric_limits<double>::quiet_NaN();
+    std::vector<int64_t> sizes;
+    return exactInertia(m->d, m->s->c, m->labels, sizes);
+}
+
+std::vector<int64_t> KMeansStepper::sizes() const {
+    std::vector<int64_t> n(size_t(k()), 0);
+    for (int l : m->labels) ++n[size_t(l)];
+    return n;
+}
+
+double KMeansStepper::assignInertia() const { return m->s->inertia; }
+double KMeansStepper::shift() const { return m->s->shift; }
+int KMeansStepper::k() const { return m->k; }
+int64_t KMeansStepper::size() const { return m->d.x.cols(); }
 
 }  // namespace h158

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/base/types.h"
@@ -17,6 +18,18 @@ struct KMeansOptions {
     int nInit = 1;      // k-means++ restarts; the run with the lowest inertia is kept
     uint64_t seed = 0;  // restart r draws from Rng(seed, r)
     const MatF* init = nullptr;  // (F, k) warm start (e.g. the previous centroids); one run
+    bool trace = false;          // record KMeansResult::trace; no other result bit changes
+};
+
+// One Lloyd iteration of the kept run, as KMeansOptions::trace records it.
+struct KMeansIteration {
+    int iteration = 0;     // 1-based
+    double inertia = 0.0;  // of this iteration's assignment, with the centroids it started from
+                           // (= inertiaHistory[iteration - 1])
+    MatF centroids;        // (F, k) after this iteration's update; the last equal the result's
+    int64_t changed = 0;   // labels the assignment changed (all N on the first iteration)
+    int reseeded = 0;      // empty clusters the update re-seeded
+    double shift = 0.0;    // sum_i ||c_i' - c_i||^2 of the update (the quantity tol bounds)
 };
 
 struct KMeansResult {
@@ -34,6 +47,7 @@ struct KMeansResult {
     double seedSeconds = 0.0;            // wall time of k-means++ seeding, all restarts
     double lloydSeconds = 0.0;           // wall time of the Lloyd loops (final assignment and
                                          // inertia included), all restarts
+    std::vector<KMeansIteration> trace;  // (iterations) when KMeansOptions::trace, else empty
 };
 
 // Lloyd's algorithm after k-means++ seeding (or from opt.init). Each iteration assigns every
@@ -45,6 +59,53 @@ struct KMeansResult {
 // are always those of the centroids returned. Throws h158::Error (ConfigError for options) naming
 // the problem.
 KMeansResult kmeans(const MatF& x, const KMeansOptions& opt);
+
+// K-Means one move at a time (for teaching): the two halves of a Lloyd iteration, Assign (every
+// point to its nearest centroid) and Update (every centroid to the mean of its members, an empty
+// cluster re-seeded with the point farthest from its centroid), run by the very code kmeans()
+// loops over, in its centred frame. So from the same start, n moves assign(); update(); give
+// kmeans(x, {init, maxIter = n, tol = 0})'s centroids bit for bit (a last assign() its labels),
+// and from KMeansStepper(x, k, seed) those of kmeans(x, {k, seed, nInit = 1, maxIter = n, tol = 0}).
+// Assign lowers the inertia for fixed centroids, Update for fixed labels: it never increases.
+class KMeansStepper {
+public:
+    // x (F, N) is copied and centred once. Starts from the centroids `init` (F, k), checked as
+    // kmeans() checks a warm start (throws ConfigError).
+    KMeansStepper(const MatF& x, const MatF& init);
+    // Starts from k-means++ seeds drawn as kmeans()'s first restart with this seed draws them.
+    KMeansStepper(const MatF& x, int k, uint64_t seed);
+    ~KMeansStepper();
+    KMeansStepper(KMeansStepper&&) noexcept;
+    KMeansStepper& operator=(KMeansStepper&&) noexcept;
+
+    // A new start: k-means++ seeds (as above), or the given centroids (F, k) (e.g. dragged by a
+    // student). Either forgets the labels: the next move must be assign().
+    void restart(uint64_t seed);
+    void setCentroids(const MatF& centroids);
+
+    // Assign: labels <- nearest centroid, ties to the lower index. Returns the labels changed.
+    int64_t assign();
+    // Update: centroids <- means of their members; each empty cluster takes the point farthest
+    // from its own centroid (that point's label follows it). Returns the clusters re-seeded.
+    // Throws h158::Error before the first assign() of a start.
+    int update();
+
+    bool assigned() const;               // whether labels exist for this start
+    MatF centroids() const;              // (F, k) in the data's frame
+    const std::vector<int>& labels() const;  // (N) empty before the first assign()
+    // sum_j ||x_j - c_{label_j}||^2 computed directly for the current labels and centroids
+    // (as KMeansResult::inertia); NaN before the first assign().
+    double inertia() const;
+    std::vector<int64_t> sizes() const;  // (k) members per cluster (zeros before assign())
+    double assignInertia() const;        // the last assign()'s inertia as inertiaHistory has it
+    double shift() const;                // the last update()'s sum_i ||c_i' - c_i||^2
+    int k() const;
+    int64_t size() const;  // N
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m;
+};
 
 struct MiniBatchOptions {
     int k = 8;

@@ -20,6 +20,23 @@ void fakeQuantInt8(Mat<T>& x) {
     }
 }
 
+// Each column of logits z to probabilities: softmax(z) = exp(z - max z) / sum exp(z - max z).
+void softmaxColumns(MatF& z) {
+    for (Eigen::Index j = 0; j < z.cols(); ++j) {
+        const VecF e = (z.col(j).array() - z.col(j).maxCoeff()).exp().matrix();
+        z.col(j) = e / e.sum();
+    }
+}
+
+// The batch predictProba and layerOutputs run: inputs x, labels unused (0).
+Batch inputBatch(const MatF& x) {
+    Batch b;
+    b.x = x;
+    b.size = x.cols();
+    b.labels.assign(size_t(b.size), 0);
+    return b;
+}
+
 }  // namespace
 
 MlpModel::MlpModel(const MlpShape& shape, const std::vector<bool>& quantized) : m_shape(shape) {
@@ -52,7 +69,7 @@ void MlpModel::init(float* w, Rng& rng) const {
 
 template <typename T>
 LossInfo MlpModel::run(const T* w, const Batch& b, T* grad, bool wantSampleLoss,
-                       Mat<T>* lastHidden, Mat<T>* output) const {
+                       Mat<T>* lastHidden, Mat<T>* output, std::vector<Mat<T>>* layers) const {
     const int L = layerCount();
     const auto nl = static_cast<size_t>(L);
     std::vector<Mat<T>> in(nl), z(nl), a(nl);  // in_l (w_l, B), z_l (w_{l+1}, B), a_l = f(z_l)
@@ -70,6 +87,10 @@ LossInfo MlpModel::run(const T* w, const Batch& b, T* grad, bool wantSampleLoss,
     }
     if (lastHidden) *lastHidden = L > 1 ? a[size_t(L) - 2] : in[0];
     if (output) *output = z[size_t(L) - 1];
+    if (layers) {
+        layers->assign(a.begin(), a.end() - 1);
+        layers->push_back(z.back());
+    }
 
     LossInfo info;
     std::vector<float> sl(wantSampleLoss ? size_t(b.size) : 0);
@@ -98,9 +119,10 @@ LossInfo MlpModel::run(const T* w, const Batch& b, T* grad, bool wantSampleLoss,
     return info;
 }
 
-template LossInfo MlpModel::run<float>(const float*, const Batch&, float*, bool, MatF*, MatF*) const;
-template LossInfo MlpModel::run<double>(const double*, const Batch&, double*, bool, MatD*,
-                                        MatD*) const;
+template LossInfo MlpModel::run<float>(const float*, const Batch&, float*, bool, MatF*, MatF*,
+                                       std::vector<MatF>*) const;
+template LossInfo MlpModel::run<double>(const double*, const Batch&, double*, bool, MatD*, MatD*,
+                                        std::vector<MatD>*) const;
 
 LossInfo MlpModel::forwardBackward(const float* w, const QuantState*, const Batch& b,
                                    float* grad, bool wantSampleLoss) {
@@ -122,16 +144,18 @@ MatF MlpModel::representation(const float* w, const QuantState*, const Dataset& 
 }
 
 MatF MlpModel::predictProba(const float* w, const QuantState*, const MatF& x) {
-    Batch b;
-    b.x = x;
-    b.size = x.cols();
-    b.labels.assign(size_t(b.size), 0);
     MatF out;
-    run<float>(w, b, nullptr, false, nullptr, &out);
-    for (Eigen::Index j = 0; j < out.cols(); ++j) {
-        const VecF e = (out.col(j).array() - out.col(j).maxCoeff()).exp().matrix();
-        out.col(j) = e / e.sum();
-    }
+    run<float>(w, inputBatch(x), nullptr, false, nullptr, &out);
+    softmaxColumns(out);
+    return out;
+}
+
+std::vector<MatF> MlpModel::layerOutputs(const float* w, const MatF& x) const {
+    Batch b = inputBatch(x);
+    if (!m_shape.classification) b.y = MatF::Zero(m_shape.widths.back(), x.cols());
+    std::vector<MatF> out;
+    run<float>(w, b, nullptr, false, nullptr, nullptr, &out);
+    if (m_shape.classification) softmaxColumns(out.back());
     return out;
 }
 

@@ -28,11 +28,17 @@ public:
     MatF representation(const float* w, const QuantState* q, const Dataset& data,
                         std::span<const int64_t> indices) override;
     MatF predictProba(const float* w, const QuantState* q, const MatF& x) override;
+    // Every layer's output for inputs x (inputDim, N), through the same forward pass as training
+    // (for the network view): entry l is (widths[l+1], N), the hidden layers after the
+    // activation, the last layer's class probabilities (softmax; classification) or values.
+    std::vector<MatF> layerOutputs(const float* w, const MatF& x) const;
 
-    // The same computation in any scalar type (double for the gradient check).
+    // The same computation in any scalar type (double for the gradient check). `layers`, when
+    // given, receives every layer's output (hidden after the activation, the last as logits).
     template <typename T>
     LossInfo run(const T* w, const Batch& b, T* grad, bool wantSampleLoss,
-                 Mat<T>* lastHidden = nullptr, Mat<T>* output = nullptr) const;
+                 Mat<T>* lastHidden = nullptr, Mat<T>* output = nullptr,
+                 std::vector<Mat<T>>* layers = nullptr) const;
 
     const MlpShape& shape() const { return m_shape; }
     int layerCount() const { return int(m_shape.widths.size()) - 1; }

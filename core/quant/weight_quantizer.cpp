@@ -64,6 +64,8 @@ std::vector<double> rowAbsMaxes(const float* w, int64_t rows, int64_t cols) {
 
 }  // namespace
 
+int8_t codeAt(float w, float scale, int limit) { return roundClip(w / scale, float(limit)); }
+
 QuantLevels parseQuantLevels(const std::string& s) {
     if (s == "none") return QuantLevels::None;
     if (s == "ternary") return QuantLevels::Ternary;

@@ -56,6 +56,10 @@ void quantizeWeights(const float* w, int64_t rows, int64_t cols, QuantLevels lev
                      QuantGranularity granularity, std::span<const int> rowCluster,
                      QuantizedTensor& q, float* out);
 
+// The code of one latent weight at one row scale, exactly as quantizeWeights rounds it:
+// clip(round(w / scale), -limit, limit), half to even. (For views and flip causes.)
+int8_t codeAt(float w, float scale, int limit);
+
 // Squared Frobenius norms for the quant_error metric: sum (Q(W) - W)^2 and sum W^2.
 struct QuantErrorParts {
     double diff2 = 0, norm2 = 0;

@@ -46,7 +46,7 @@ std::vector<std::string> metricsColumns() {
             "step_norm",    "constrained", "quant_error", "update_quant_error", "cluster",
             "grad_norm",    "elapsed_ms", "lr_multiplier", "frac_neg", "frac_zero",
             "frac_pos",     "accuracy",   "val_accuracy", "constrained_fraction", "step_ratio",
-            "weight_bits"};
+            "weight_bits",  "code_flips", "code_flips_scale"};
 }
 
 std::string metricsCsvRow(const StepMetrics& m) {
@@ -75,7 +75,8 @@ std::string metricsCsvRow(const StepMetrics& m) {
     s += buf;
     const double extra[] = {m.lr_multiplier, m.frac_neg,     m.frac_zero,
                             m.frac_pos,      m.accuracy,     m.val_accuracy,
-                            m.constrained_fraction, m.step_ratio, m.weight_bits};
+                            m.constrained_fraction, m.step_ratio, m.weight_bits,
+                            m.code_flips,    m.code_flips_scale};
     for (double v : extra) {
         s += ',';
         appendNumber(s, v);
@@ -115,6 +116,8 @@ StepMetrics parseMetricsCsvRow(const std::string& line) {
     m.constrained_fraction = parseCell(cells[18]);
     m.step_ratio = parseCell(cells[19]);
     m.weight_bits = parseCell(cells[20]);
+    m.code_flips = parseCell(cells[21]);
+    m.code_flips_scale = parseCell(cells[22]);
     return m;
 }
 

@@ -38,6 +38,9 @@ struct StepMetrics {
                                    // the optimizer proposed it (the region binds when > r_t)
     double weight_bits = kNoValue;  // mean bits per quantizable weight of the weights this step
                                     // used (sensitivity.h; 32 with quantization off)
+    double code_flips = kNoValue;        // fraction of the quantized weights whose code this
+                                         // step's update changed (code_flips.h); empty when off
+    double code_flips_scale = kNoValue;  // of which flipped because the scale moved, not the weight
 };
 
 std::vector<std::string> metricsColumns();
@@ -47,7 +50,7 @@ StepMetrics parseMetricsCsvRow(const std::string& line);
 
 struct Snapshot {
     int64_t step = 0;
-    std::string kind;     // clusters | weights | boundary | samples | precision
+    std::string kind;     // clusters | weights | boundary | network | samples | precision
     nlohmann::json data;  // kind-specific fields (see trainer.h)
     nlohmann::json toJson() const;
 };

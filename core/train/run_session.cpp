@@ -189,6 +189,27 @@ StepMetrics RunSession::step() {
         writeSummaryAfterFailure();
         throw;
     }
+    recordStep(row);
+    return row;
+}
+
+StageReport RunSession::stepStage(StepMetrics* row) {
+    StageReport r;
+    StepMetrics done;
+    try {
+        r = m_trainer->stepStage(&done);
+    } catch (...) {
+        writeSummaryAfterFailure();
+        throw;
+    }
+    if (r.last) {
+        recordStep(done);
+        if (row) *row = done;
+    }
+    return r;
+}
+
+void RunSession::recordStep(const StepMetrics& row) {
     m_metrics << metricsCsvRow(row) << "\n" << std::flush;
     checkWritten(m_metrics, "metrics.csv");
     if (m_batches.is_open()) {
@@ -203,7 +224,6 @@ StepMetrics RunSession::step() {
     if (!m_trainer->finished() && every > 0 && m_trainer->stepsDone() % every == 0)
         writeCheckpointNow();
     if (m_trainer->finished()) writeSummary();
-    return row;
 }
 
 // A checkpoint that cannot be written (a full disk) ends the run as failed, like any write.
@@ -223,13 +243,21 @@ std::vector<Snapshot> RunSession::takeSnapshots() { return std::exchange(m_pendi
 bool RunSession::finished() const { return m_trainer->finished(); }
 
 void RunSession::stop() {
+    completeStagedStep();
     m_trainer->stop();
     writeSummary();
 }
 
 void RunSession::finish() {
+    completeStagedStep();
     if (!m_trainer->finished()) m_trainer->stop();
     writeSummary();
+}
+
+// A step under way in stages is finished and written before the run stops: the files hold whole
+// steps only, and a checkpoint can be taken.
+void RunSession::completeStagedStep() {
+    while (m_trainer->midStep() && !m_trainer->finished()) stepStage();
 }
 
 void RunSession::writeSummary() {

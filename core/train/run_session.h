@@ -44,6 +44,9 @@ public:
     // the run as failed (summary written) and are rethrown; so does a write that fails (FileError
     // naming the file; the rows before it are kept).
     StepMetrics step();
+    // The next stage of a step taken in stages (Trainer::stepStage); when the step completes its
+    // row is written as step() writes it and, when given, copied to *row.
+    StageReport stepStage(StepMetrics* row = nullptr);
     // Snapshots written since the last call (for live views).
     std::vector<Snapshot> takeSnapshots();
     bool finished() const;
@@ -55,6 +58,8 @@ public:
 private:
     RunSession(std::unique_ptr<Trainer> trainer, const std::string& dir, int64_t resumedAt);
     void openFiles(bool append);
+    void recordStep(const StepMetrics& row);  // the files' part of a completed step
+    void completeStagedStep();
     void writeCheckpointNow();
     void writeSnapshots(const std::vector<Snapshot>& s);
     void checkWritten(const std::ofstream& out, const char* file);

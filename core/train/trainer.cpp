@@ -64,6 +64,13 @@ Trainer::Impl::Impl(const Config& c)
     radius = cfg.trust.radius;
     if (cfg.aux.enabled) aux.emplace(cfg.aux, cfg.trust.radius, uint64_t(cfg.run.seed));
 
+    prevQuant.resize(size_t(L.count()));
+    flips.assign(size_t(L.count()), {});
+    flipsSinceSnapshot.assign(size_t(L.count()), {});
+    if (quantizing()) {
+        lastFlip.assign(params.size(), -1);
+        flipCause.assign(params.size(), uint8_t(FlipCause::None));
+    }
     if (adaptive) allocate();
     quantizeAll();
     if (cfg.run.snapshot_every > 0) emitSnapshots();
@@ -71,8 +78,9 @@ Trainer::Impl::Impl(const Config& c)
         snapshots.push_back(precisionSnapshot());
 }
 
-// Latent weights -> quantized codes, row scales and dequantized effective weights.
-void Trainer::Impl::quantizeAll() {
+// Latent weights -> quantized codes, row scales and dequantized effective weights; with
+// countingFlips, the codes that changed since the previous quantization (code_flips.h).
+void Trainer::Impl::quantizeAll(bool countingFlips) {
     const ParamLayout& L = model->layout();
     if (!quantizing()) {
         std::copy(params.begin(), params.end(), effective.begin());
@@ -80,6 +88,7 @@ void Trainer::Impl::quantizeAll() {
         weightBits = meanWeightBits();
         return;
     }
+    if (countingFlips) std::fill(flips.begin(), flips.end(), FlipCounts{});
     // Tensors are independent: one task each, their figures added in tensor order.
     std::vector<QuantErrorParts> err(size_t(L.count()));
     std::vector<LevelFractions> frac(size_t(L.count()));
@@ -92,11 +101,34 @@ void Trainer::Impl::quantizeAll() {
             return;
         }
         auto& q = quant.tensors[size_t(i)];
+        auto& before = prevQuant[size_t(i)];
+        std::swap(q, before);  // q's storage is reused; `before` keeps the codes being replaced
         quantizeWeights(w, t.rows, t.cols, tensorLevels[size_t(i)], granularity,
                         rowCluster[size_t(i)], q, eff);
         err[size_t(i)] = quantErrorParts(w, eff, t.size());
         frac[size_t(i)] = levelFractions(q.codes);
+        // A tensor whose level set changed (an adaptive re-allocation) has no comparable codes.
+        if (countingFlips && q.levels != QuantLevels::None && before.levels == q.levels)
+            flips[size_t(i)] =
+                countFlips(before, q, w, std::span(lastFlip).subspan(size_t(t.offset), size_t(t.size())),
+                           std::span(flipCause).subspan(size_t(t.offset), size_t(t.size())),
+                           int32_t(step));
     });
+    if (countingFlips) {
+        int64_t weightFlips = 0, scaleFlips = 0, compared = 0;
+        for (int i = 0; i < L.count(); ++i) {
+            const QuantizedTensor& q = quant.tensors[size_t(i)];
+            if (q.levels == QuantLevels::None || prevQuant[size_t(i)].levels != q.levels) continue;
+            weightFlips += flips[size_t(i)].weight;
+            scaleFlips += flips[size_t(i)].scale;
+            compared += L[i].size();
+            flipsSinceSnapshot[size_t(i)].weight += flips[size_t(i)].weight;
+            flipsSinceSnapshot[size_t(i)].scale += flips[size_t(i)].scale;
+        }
+        ++flipStepsSinceSnapshot;
+        codeFlips = compared > 0 ? double(weightFlips + scaleFlips) / double(compared) : kNoValue;
+        codeFlipsScale = compared > 0 ? double(scaleFlips) / double(compared) : kNoValue;
+    }
     double diff2 = 0, norm2 = 0;
     int64_t neg = 0, zero = 0, pos = 0, total = 0;
     for (int i = 0; i < L.count(); ++i) {
@@ -258,25 +290,74 @@ void Trainer::Impl::projectStep(StepMetrics& m) {
     m.constrained_fraction = prev.constrainedFraction;
 }
 
-// One step, the stages of DESIGN.md's data path.
-StepMetrics Trainer::Impl::runStep() {
-    StepMetrics m;
-    m.step = step + 1;
-    int cluster = -1;
-    if (!computeGradient(m, cluster)) return m;  // 1-2: batch, forward, backward
-    consultAux(m, cluster);                      // 3: auxiliary NN (unclipped gradient)
-    proposeStep(m);                              // 4-5: clipping, optimizer, TernGrad
-    projectStep(m);                              // 6: trust region
-    if (!std::isfinite(m.step_norm)) {
+// Stage s of one step (DESIGN.md's data path; trainer.h lists the stages). step() runs them all
+// in order, stepStage() one per call: the same code either way, so a step taken in stages gives
+// the same bits. False when the run ended in this stage (a loss, gradient or step not finite).
+bool Trainer::Impl::runStage(StepStage s, StepMetrics& m, int& cluster) {
+    switch (s) {
+    case StepStage::Forward:  // 1-2: batch, forward and backward (one pass of the model)
+        return computeGradient(m, cluster);
+    case StepStage::Backward:  // the gradient came with the forward pass
+        return true;
+    case StepStage::Aux:  // 3: auxiliary NN (unclipped gradient)
+        consultAux(m, cluster);
+        return true;
+    case StepStage::Propose:  // 4-5: clipping, optimizer, TernGrad
+        proposeStep(m);
+        return true;
+    case StepStage::Project:  // 6: trust region
+        projectStep(m);
+        if (std::isfinite(m.step_norm)) return true;
         endRun(RunStatus::Diverged,
                "diverged at step " + std::to_string(m.step) + ": the step is not finite");
-        return m;
+        return false;
+    case StepStage::Apply:  // 7
+        applyStep();
+        ++step;
+        return true;
+    case StepStage::Requantize:  // 8: re-clustering, quantized weights for the next pass, flips
+        prepareNextStep();
+        m.code_flips = codeFlips;
+        m.code_flips_scale = codeFlipsScale;
+        return true;
+    case StepStage::Observe:  // validation, snapshots, text samples, the end of the run
+        observe(m);
+        return true;
     }
-    applyStep();  // 7
-    ++step;
-    prepareNextStep();  // 8: re-clustering, quantized weights for the next forward pass
-    observe(m);         // validation, snapshots, text samples, the end of the run
-    return m;
+    return true;
+}
+
+bool Trainer::Impl::advance(StageReport* report) {
+    using Clock = std::chrono::steady_clock;
+    using Ms = std::chrono::duration<double, std::milli>;
+    if (!startedClock) {
+        started = pausedAt = Clock::now();
+        startedClock = true;
+    }
+    if (clockPaused) pausedMs += Ms(Clock::now() - pausedAt).count();  // a stage while paused
+    if (staged.next == 0) {
+        staged.row = StepMetrics{};
+        staged.row.step = step + 1;
+        staged.cluster = -1;
+    }
+    const auto s = StepStage(staged.next);
+    if (report) prepareReport(s);
+    bool goOn = true;
+    try {
+        goOn = runStage(s, staged.row, staged.cluster);
+    } catch (const std::exception& e) {
+        staged.next = 0;
+        endRun(RunStatus::Failed, "failed at step " + std::to_string(staged.row.step) + ": " + e.what());
+        throw;
+    }
+    if (report) describeStage(s, staged.row, *report);
+    const Clock::time_point now = Clock::now();
+    if (clockPaused) pausedAt = now;
+    staged.next = goOn && staged.next + 1 < kStepStages ? staged.next + 1 : 0;
+    if (staged.next != 0) return false;
+    staged.row.elapsed_ms = Ms(now - started).count() - pausedMs;
+    figuresSoFar.add(staged.row);
+    return true;
 }
 
 // The batch, then the forward pass with the quantized weights (prepared after the previous
@@ -336,7 +417,7 @@ void Trainer::Impl::prepareNextStep() {
         adaptive && cfg.quant.adapt_every > 0 && step % cfg.quant.adapt_every == 0 &&
         step < cfg.run.steps;  // the last step's weights are the trained model: no new levels
     if (reallocate) allocate();
-    quantizeAll();
+    quantizeAll(true);
     if (reallocate) snapshots.push_back(precisionSnapshot());
     if (cfg.cluster.data_k > 0 && cfg.cluster.refresh_every > 0 &&
         step % cfg.cluster.refresh_every == 0)
@@ -367,27 +448,24 @@ Model& Trainer::model() { return *m->model; }
 
 StepMetrics Trainer::step() {
     if (finished()) throw Error("Trainer::step: the run has ended (" + toString(m->status) + ")");
-    using Clock = std::chrono::steady_clock;
-    using Ms = std::chrono::duration<double, std::milli>;
-    if (!m->startedClock) {
-        m->started = m->pausedAt = Clock::now();
-        m->startedClock = true;
-    }
-    if (m->clockPaused) m->pausedMs += Ms(Clock::now() - m->pausedAt).count();  // a step while paused
     const ThreadLimit threads(int(m->cfg.run.threads));
-    StepMetrics row;
-    try {
-        row = m->runStep();
-    } catch (const std::exception& e) {
-        m->endRun(RunStatus::Failed, "failed at step " + std::to_string(m->step + 1) + ": " + e.what());
-        throw;
+    while (!m->advance(nullptr)) {
     }
-    const Clock::time_point now = Clock::now();
-    row.elapsed_ms = Ms(now - m->started).count() - m->pausedMs;
-    if (m->clockPaused) m->pausedAt = now;
-    m->figuresSoFar.add(row);
-    return row;
+    return m->staged.row;
 }
+
+StageReport Trainer::stepStage(StepMetrics* row) {
+    if (finished()) throw Error("Trainer::stepStage: the run has ended (" + toString(m->status) + ")");
+    const ThreadLimit threads(int(m->cfg.run.threads));
+    StageReport r;
+    r.last = m->advance(&r);
+    if (r.last && row) *row = m->staged.row;
+    return r;
+}
+
+bool Trainer::midStep() const { return m->staged.next != 0; }
+
+const std::vector<FlipCounts>& Trainer::lastFlips() const { return m->flips; }
 
 void Trainer::pauseClock() {
     if (m->clockPaused) return;
@@ -409,6 +487,11 @@ bool Trainer::finished() const { return m->status != RunStatus::Running; }
 RunStatus Trainer::status() const { return m->status; }
 
 void Trainer::stop() {
+    if (finished()) return;
+    // A step under way in stages is completed first: a stopped run holds whole steps only.
+    const ThreadLimit threads(int(m->cfg.run.threads));
+    while (midStep() && !m->advance(nullptr)) {
+    }
     if (!finished()) m->endRun(RunStatus::Stopped, "stopped at step " + std::to_string(m->step));
 }
 
@@ -424,6 +507,7 @@ Snapshot Trainer::snapshotNow(const std::string& kind) {
     if (kind == "weights") return m->weightsSnapshot();
     if (kind == "boundary") return m->boundarySnapshot();
     if (kind == "samples") return m->samplesSnapshot();
+    if (kind == "network") return m->networkSnapshot();
     throw Error("unknown snapshot kind '" + kind + "'");
 }
 

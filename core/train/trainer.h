@@ -7,14 +7,30 @@
 //   clusters:  points [[x, y]...] (2-D inputs or PCA of the clustered features), labels [..],
 //              centroids [[x, y]...], sizes [..], cluster_loss [..] (EMA per cluster, null
 //              where unseen), refreshes (count)
-//   weights:   tensors [{name, rows, cols, quantized, scale (mean row scale), cluster_scales [..],
-//              thresholds [..] (rounding boundaries in weight units, at the mean scale),
-//              levels [..] (dequantized level values at the mean scale), edges [nb+1],
-//              counts [[nb] per parameter cluster (one list when not clustered)]}]
+//   weights:   tensors [{name, index (in the layout), rows, cols, quantized, scale (mean row
+//              scale), cluster_scales [..], thresholds [..] (rounding boundaries in weight
+//              units, at the mean scale), levels [..] (dequantized level values at the mean
+//              scale), edges [nb+1],
+//              counts [[nb] per parameter cluster (one list when not clustered)],
+//              flips [weight, scale] (code flips summed over the steps since the previous weights
+//              snapshot, by cause: code_flips.h), flip_steps (those steps), flip_rate (flips per
+//              weight per step)} (scale to flip_rate only for quantized tensors)]
 //              — histograms of the latent weights, one per tensor
 //   boundary:  2-D classification: x0, x1, y0, y1, nx, ny, p [...] (P(class 1) or the argmax
 //              class / (classes-1), row-major ny rows of nx), points [[x, y]..] and labels [..] (class)
-//              of up to 2000 training samples
+//              of up to 2000 training samples; when quantizing also p_latent [...], the same grid
+//              through the latent (full-precision) weights: the ghost of what quantization costs
+//   network:   2-D classification MLP, for the network diagram (trainer_network.cpp): layers
+//              [widths: input, hidden..., output], activation, classes, x0, x1, y0, y1, nx, ny
+//              (24 x 24 cells over the boundary's plane); weights [{name, rows (out), cols (in),
+//              level_set, latent [rows*cols], codes [rows*cols] and scale (mean row scale) when
+//              quantized}] per dense layer, column-major: edge in i -> out o at o + i*rows;
+//              maps [per layer after the input: [per unit {scale, q_hex}]], the unit's output v
+//              (hidden: after the activation; last: the class probability) through the forward
+//              pass with the quantized weights, row-major like p: q_hex holds one byte b per cell
+//              as two hex digits, b = round((v/scale + 1)/2 * 255), so b/255 is the position on
+//              the boundary's colour scale and v ≈ (2b/255 - 1) * scale (hidden scale = max |v|
+//              over the grid, classes 1)
 //   samples:   text, prompt, temperature, top_k (gpt)
 //   precision: tensors [{name, weights, level (none | int8 | five_level | ternary), bits}] (the
 //              quantizable tensors), mean_bits, budget (null unless adaptive), adaptive; for
@@ -34,11 +50,51 @@
 #include "core/config/config.h"
 #include "core/train/metrics.h"
 #include "core/model/model.h"
+#include "core/quant/code_flips.h"
 #include "core/train/sensitivity.h"
 
 namespace h158 {
 
 class Dataset;
+
+// One quantized tensor cell by cell, as the weight map draws it: the model's own latent weights,
+// codes and row scales for the next forward pass, and where each code last flipped (code_flips.h).
+// Column-major like the layout: element (r, c) at r + c * rows.
+struct WeightMap {
+    int tensor = -1;  // index in the layout
+    std::string name;
+    int64_t rows = 0, cols = 0;
+    int64_t step = 0;  // steps done when it was taken
+    QuantLevels levels = QuantLevels::None;  // None: kept at fp32 (codes and scales empty)
+    std::vector<float> latent;       // (rows, cols) latent weights W
+    std::vector<int8_t> codes;       // (rows, cols) code of each weight: value = code * rowScale
+    std::vector<float> rowScale;     // (rows) the value of code 1 (gamma for ternary)
+    std::vector<int32_t> lastFlip;   // (rows, cols) step whose update last flipped it, -1 never
+    std::vector<uint8_t> flipCause;  // (rows, cols) FlipCause of that flip
+};
+
+// One stage of a training step taken in stages (Trainer::stepStage), for the step-into view.
+// The stages, in the order the trainer runs them (trainer.cpp):
+//   forward     the batch through the model with the codes (dequantized), the loss
+//   backward    the gradient, through the straight-through estimator onto the latent weights
+//   aux         the auxiliary NN learns from the last step and predicts m_t and r_t
+//   propose     the optimizer's step at lr = base x schedule x m_t (TernGrad when on)
+//   project     the trust region: per tensor the proposed norm against its limit, the cuts
+//   apply       Theta <- Theta + Delta on the latent weights
+//   requantize  new scales and codes, the flips they caused (weight or scale)
+//   observe     validation, snapshots, the end of the run
+// data holds the stage's figures (trainer.cpp, describeStage); tensors[] entries are per matrix.
+enum class StepStage { Forward, Backward, Aux, Propose, Project, Apply, Requantize, Observe };
+inline constexpr int kStepStages = 8;
+const char* stageName(StepStage s);
+struct StageReport {
+    StepStage stage = StepStage::Forward;
+    int64_t step = 0;     // 1-based index of the step this stage belongs to
+    std::string title;    // "Forward with the codes"
+    std::string text;     // one or two sentences a student reads
+    nlohmann::json data;  // the stage's own figures
+    bool last = false;    // the step is complete (its row is ready)
+};
 
 class Trainer {
 public:
@@ -53,7 +109,17 @@ public:
     Model& model();
 
     // Runs one step and returns its row. Only while status() == Running and steps remain.
+    // A step begun in stages is finished (its remaining stages run).
     StepMetrics step();
+    // Runs the next stage of the current step (starting a step when none is under way) and
+    // describes it; when report.last the step is complete and *row (when given) is its row, the
+    // same bits step() would have given: the stages are step()'s own code, cut apart.
+    StageReport stepStage(StepMetrics* row = nullptr);
+    bool midStep() const;  // a step begun in stages is not complete
+    // The weight map of layout tensor `tensor` now (a matrix; throws Error otherwise).
+    WeightMap weightMap(int tensor) const;
+    // Code flips of each layout tensor at the last step (zero for unquantized ones).
+    const std::vector<FlipCounts>& lastFlips() const;
     int64_t stepsDone() const;
     // elapsed_ms leaves out the time between pauseClock() and resumeClock() (a paused run in the
     // workbench); a step taken while paused counts its own time only.

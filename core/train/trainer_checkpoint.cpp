@@ -95,6 +95,10 @@ void Trainer::Impl::saveState(StateArchive& a) const {
     a.put("prev.held", std::vector<int64_t>(prev.held.begin(), prev.held.end()));
     a.putScalar("prev.constrained_fraction", prev.constrainedFraction);
     figuresSoFar.save(a);
+    // what the next weights snapshot's flip figures add up (code flips of the steps since the last)
+    std::vector<int64_t> since{flipStepsSinceSnapshot};
+    for (const FlipCounts& f : flipsSinceSnapshot) since.insert(since.end(), {f.weight, f.scale});
+    a.put("flips.since_snapshot", since);
 }
 
 void Trainer::Impl::loadState(const StateArchive& a) {
@@ -162,6 +166,17 @@ void Trainer::Impl::loadState(const StateArchive& a) {
     prev.held.assign(held.begin(), held.end());
     prev.constrainedFraction = a.scalar("prev.constrained_fraction");
     figuresSoFar.load(a);
+    // absent from checkpoints written before code flips were counted: counting starts afresh
+    std::fill(flipsSinceSnapshot.begin(), flipsSinceSnapshot.end(), FlipCounts{});
+    flipStepsSinceSnapshot = 0;
+    if (a.contains("flips.since_snapshot")) {
+        const auto& since = a.integers("flips.since_snapshot", 1 + 2 * int64_t(L.count()));
+        flipStepsSinceSnapshot = since[0];
+        for (size_t i = 0; i < flipsSinceSnapshot.size(); ++i)
+            flipsSinceSnapshot[i] = {since[1 + 2 * i], since[2 + 2 * i]};
+    }
+    std::fill(lastFlip.begin(), lastFlip.end(), -1);  // display only: not kept in checkpoints
+    std::fill(flipCause.begin(), flipCause.end(), uint8_t(FlipCause::None));
 
     // recomputed from what was restored
     if (clusters.features.size() > 0) pca = fitPca2d(clusters.features);
@@ -177,6 +192,7 @@ void Trainer::Impl::loadState(const StateArchive& a) {
 StateArchive Trainer::saveState() const {
     if (m->status != RunStatus::Running && m->status != RunStatus::Stopped)
         throw Error("Trainer::saveState: a " + toString(m->status) + " run cannot be continued");
+    if (midStep()) throw Error("Trainer::saveState: a step taken in stages is under way");
     StateArchive a;
     m->saveState(a);
     return a;

@@ -18,6 +18,16 @@
 
 namespace h158 {
 
+// The 2-D input plane the boundary and network snapshots sample (trainer_network.cpp): the
+// training inputs' box padded by 8% each side, nx x ny cells sampled at their centres,
+// row-major (ny rows of nx, y outer).
+struct InputPlane {
+    float x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    int nx = 0, ny = 0;
+    MatF grid;  // (2, nx*ny)
+};
+InputPlane inputPlane(const MatF& pts, int nx, int ny);
+
 // What the summary's figures need of the rows (trainer_summary.cpp), kept as running sums
 // instead of every row, so memory does not grow with the steps. The sums add the rows in
 // order, so they equal sums over the stored rows bit for bit.
@@ -105,8 +115,26 @@ struct Trainer::Impl {
     } prev;
     double multiplier = 1, radius = 0;
 
+    // Code flips (code_flips.h), counted at each step's re-quantization.
+    std::vector<QuantizedTensor> prevQuant;  // per tensor: the quantization before the last one
+    std::vector<FlipCounts> flips;           // per tensor: the flips of the last step
+    std::vector<FlipCounts> flipsSinceSnapshot;  // per tensor: since the last weights snapshot
+    int64_t flipStepsSinceSnapshot = 0;          // the steps those cover
+    std::vector<int32_t> lastFlip;   // (P) step whose update last flipped each code, -1 never
+    std::vector<uint8_t> flipCause;  // (P) the FlipCause of that flip
+    double codeFlips = kNoValue, codeFlipsScale = kNoValue;  // fractions at the last step
+
+    // A step taken in stages (Trainer::stepStage): the next stage and the row so far.
+    struct StagedStep {
+        int next = 0;  // 0: no step under way
+        StepMetrics row;
+        int cluster = -1;
+        std::vector<double> before;  // per tensor, what describeStage compares against
+    } staged;
+
     explicit Impl(const Config& c);
-    void quantizeAll();
+    // With countingFlips, the codes are compared with the previous ones (the step's flips).
+    void quantizeAll(bool countingFlips = false);
     LossInfo evaluate();
     // Mean loss over the first maxBatches validation batches under these weights.
     LossInfo evaluateOn(const float* weights, const QuantState* q, int64_t maxBatches);
@@ -123,13 +151,21 @@ struct Trainer::Impl {
     Snapshot clustersSnapshot();
     Snapshot weightsSnapshot();
     Snapshot boundarySnapshot();
+    Snapshot networkSnapshot();  // trainer_network.cpp
     Snapshot samplesSnapshot();
     nlohmann::json figures() const;
     void saveState(StateArchive& a) const;  // trainer_checkpoint.cpp
     void loadState(const StateArchive& a);
     nlohmann::json clusteringFigures() const;
     nlohmann::json tensorLevelsFigure() const;
-    StepMetrics runStep();
+    // Runs the next stage of the current step (staged.next), starting one when none is under
+    // way; with `report`, describes it. True when the step is complete (staged.row is its row).
+    bool advance(StageReport* report);
+    // Stage s of the step whose row is m; false when the run ended in it (not finite).
+    bool runStage(StepStage s, StepMetrics& m, int& cluster);
+    void prepareReport(StepStage s);                        // trainer_stages.cpp
+    void describeStage(StepStage s, const StepMetrics& m, StageReport& r);
+    std::vector<double> tensorNorms(const FloatBuffer& v) const;  // per tensor ‖v_i‖₂
     // the stages of one step (trainer.cpp)
     bool computeGradient(StepMetrics& m, int& cluster);
     void proposeStep(StepMetrics& m);

@@ -8,6 +8,7 @@
 #include "core/cluster/pca.h"
 #include "core/infer/gpt_inference.h"
 #include "core/io/h158_export.h"
+#include "core/model/mlp_model.h"
 #include "core/train/trainer_impl.h"
 
 namespace h158 {
@@ -33,8 +34,13 @@ nlohmann::json pointsJson(const MatF& p, const std::vector<int64_t>& cols) {
 void Trainer::Impl::emitSnapshots() {
     if (cfg.cluster.data_k > 0) snapshots.push_back(clustersSnapshot());
     snapshots.push_back(weightsSnapshot());
-    if (data->task() == Task::Classification && data->inputDim() == 2)
+    // the next one's flip figures start here (snapshotNow leaves them)
+    std::fill(flipsSinceSnapshot.begin(), flipsSinceSnapshot.end(), FlipCounts{});
+    flipStepsSinceSnapshot = 0;
+    if (data->task() == Task::Classification && data->inputDim() == 2) {
         snapshots.push_back(boundarySnapshot());
+        if (dynamic_cast<const MlpModel*>(model.get())) snapshots.push_back(networkSnapshot());
+    }
 }
 
 Snapshot Trainer::Impl::clustersSnapshot() {
@@ -88,7 +94,7 @@ Snapshot Trainer::Impl::weightsSnapshot() {
             }
         std::vector<double> edges(nb + 1);
         for (int b = 0; b <= nb; ++b) edges[size_t(b)] = -lim + 2 * lim * b / nb;
-        nlohmann::json j = {{"name", t.name}, {"rows", t.rows}, {"cols", t.cols},
+        nlohmann::json j = {{"name", t.name}, {"index", i}, {"rows", t.rows}, {"cols", t.cols},
                             {"quantized", quantized}, {"edges", edges}, {"counts", counts}};
         if (quantized) {
             // rowScale = the value of code 1, the step between levels: gamma (ternary), gamma/2
@@ -109,6 +115,13 @@ Snapshot Trainer::Impl::weightsSnapshot() {
             j["level_set"] = quantLevelsName(lv);
             j["thresholds"] = th;
             j["cluster_scales"] = cs;
+            // code flips of the steps since the previous weights snapshot (code_flips.h)
+            const FlipCounts& f = flipsSinceSnapshot[size_t(i)];
+            j["flips"] = {f.weight, f.scale};
+            j["flip_steps"] = flipStepsSinceSnapshot;
+            j["flip_rate"] = flipStepsSinceSnapshot > 0
+                                 ? double(f.total()) / (double(t.size()) * double(flipStepsSinceSnapshot))
+                                 : 0.0;
         }
         tensors.push_back(std::move(j));
     }
@@ -119,36 +132,48 @@ Snapshot Trainer::Impl::boundarySnapshot() {
     const MatF pts = data->trainInputs2d();
     Snapshot s{step, "boundary", nlohmann::json::object()};
     if (pts.size() == 0) return s;
-    constexpr int nx = 64, ny = 64;
-    const VecF lo = pts.rowwise().minCoeff(), hi = pts.rowwise().maxCoeff();
-    const VecF pad = (hi - lo) * 0.08f;
-    const float x0 = lo(0) - pad(0), x1 = hi(0) + pad(0), y0 = lo(1) - pad(1), y1 = hi(1) + pad(1);
-    MatF grid(2, nx * ny);
-    for (int iy = 0; iy < ny; ++iy)
-        for (int ix = 0; ix < nx; ++ix) {
-            grid(0, iy * nx + ix) = x0 + (x1 - x0) * (ix + 0.5f) / nx;
-            grid(1, iy * nx + ix) = y0 + (y1 - y0) * (iy + 0.5f) / ny;
+    const InputPlane plane = inputPlane(pts, 64, 64);
+    const int n = plane.nx * plane.ny;
+    // P(class 1) with two classes, else the argmax class / (classes - 1), in [0, 1]
+    auto boundary = [n](const MatF& prob) {
+        std::vector<double> p(static_cast<size_t>(n));
+        const int classes = int(prob.rows());
+        for (int j = 0; j < n; ++j) {
+            if (classes == 2) {
+                p[size_t(j)] = prob(1, j);
+            } else {
+                Eigen::Index a;
+                prob.col(j).maxCoeff(&a);
+                p[size_t(j)] = double(a) / double(classes - 1);
+            }
         }
-    const QuantState* q = quantArg();
-    const MatF prob = model->predictProba(effective.data(), q, grid);
-    std::vector<double> p(static_cast<size_t>(nx * ny));
-    const int classes = int(prob.rows());
-    for (int j = 0; j < nx * ny; ++j) {
-        if (classes == 2) {
-            p[size_t(j)] = prob(1, j);
-        } else {
-            Eigen::Index a;
-            prob.col(j).maxCoeff(&a);
-            p[size_t(j)] = double(a) / double(classes - 1);
+        return p;
+    };
+    // In blocks of columns: each sample's prediction is its own, and the passes' buffers stay
+    // small (a whole 64 x 64 grid allocates, faults in and frees megabytes per layer).
+    auto predict = [&](const float* w, const QuantState* q) {
+        constexpr Eigen::Index block = 256;
+        MatF prob;
+        for (Eigen::Index j = 0; j < plane.grid.cols(); j += block) {
+            const Eigen::Index n = std::min(block, plane.grid.cols() - j);
+            const MatF part = model->predictProba(w, q, plane.grid.middleCols(j, n));
+            if (prob.size() == 0) prob.resize(part.rows(), plane.grid.cols());
+            prob.middleCols(j, n) = part;
         }
-    }
+        return prob;
+    };
+    const MatF prob = predict(effective.data(), quantArg());
     const auto cols = strided(pts.cols(), kMaxPoints);
     std::vector<int64_t> idx(cols.begin(), cols.end());
     Rng unused;
     const Batch b = data->trainBatch(idx, unused);
-    s.data = {{"x0", x0}, {"x1", x1}, {"y0", y0}, {"y1", y1}, {"nx", nx}, {"ny", ny},
-              {"classes", classes}, {"p", p}, {"points", pointsJson(pts, cols)},
-              {"labels", b.labels}};
+    s.data = {{"x0", plane.x0}, {"x1", plane.x1}, {"y0", plane.y0}, {"y1", plane.y1},
+              {"nx", plane.nx}, {"ny", plane.ny}, {"classes", int(prob.rows())},
+              {"p", boundary(prob)}, {"points", pointsJson(pts, cols)}, {"labels", b.labels}};
+    // The full-precision ghost: the same network with its latent weights, unquantized, so the
+    // view can show what quantization costs.
+    if (quantizing())
+        s.data["p_latent"] = boundary(predict(params.data(), nullptr));
     return s;
 }
 
