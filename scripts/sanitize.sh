@@ -18,10 +18,13 @@ jobs="${H158_JOBS:-$(nproc)}"
 # The suites whose code runs on more than one thread of our own: the thread pool behind
 # parallelFor (k-means, the GPT, the bit kernels, TernGrad), the trainer end to end (which also
 # builds trainers with different thread counts), and the workbench, whose window hands commands to
-# its run worker's thread and takes rows back through a mutex-guarded mailbox (ui/run_mailbox.h).
+# its run worker's thread and takes rows back through a mutex-guarded mailbox (ui/run_mailbox.h):
+# stepping in stages, the speed throttle and weight maps (test_gui_stages), and a lesson's
+# run-until, which the worker checks on every row (test_gui_lessons).
 TSAN_TESTS=(test_trainer test_kmeans test_gpt_model test_bit_kernels test_terngrad
             test_gui_controller test_gui_main_window test_gui_config_panel test_gui_random
-            test_gui_history_bounds test_gui_sweep test_gui_runs_table)
+            test_gui_history_bounds test_gui_sweep test_gui_runs_table test_gui_stages
+            test_gui_lessons)
 
 "$here/scripts/install-deps.sh"
 
