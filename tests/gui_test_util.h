@@ -47,6 +47,23 @@ inline bool waitTicks(ui::MainWindow& w, int n) {
     return ticks.count() >= n;
 }
 
+// metrics.csv as rows of cells, the elapsed_ms column dropped (to compare two runs' rows).
+inline QList<QStringList> csvWithoutElapsed(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
+    QList<QStringList> rows;
+    int elapsed = -1;
+    while (!f.atEnd()) {
+        const QString line = QString::fromUtf8(f.readLine()).trimmed();
+        if (line.isEmpty()) continue;
+        QStringList cells = line.split(',');
+        if (rows.isEmpty()) elapsed = int(cells.indexOf("elapsed_ms"));
+        if (elapsed >= 0 && elapsed < cells.size()) cells.removeAt(elapsed);
+        rows << cells;
+    }
+    return rows;
+}
+
 inline int countLines(const QString& path) {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return -1;

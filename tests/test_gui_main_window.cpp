@@ -29,22 +29,6 @@ using h158::ui::RunState;
 using namespace h158::test;
 
 namespace {
-// metrics.csv as rows of cells, the elapsed_ms column dropped.
-QList<QStringList> csvWithoutElapsed(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
-    QList<QStringList> rows;
-    int elapsed = -1;
-    while (!f.atEnd()) {
-        const QString line = QString::fromUtf8(f.readLine()).trimmed();
-        if (line.isEmpty()) continue;
-        QStringList cells = line.split(',');
-        if (rows.isEmpty()) elapsed = int(cells.indexOf("elapsed_ms"));
-        if (elapsed >= 0 && elapsed < cells.size()) cells.removeAt(elapsed);
-        rows << cells;
-    }
-    return rows;
-}
 
 template <typename T>
 T* panelOf(MainWindow& w) {

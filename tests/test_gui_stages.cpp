@@ -17,26 +17,6 @@ using h158::ui::MainWindow;
 using h158::ui::RunState;
 using namespace h158::test;
 
-namespace {
-
-QList<QStringList> csvWithoutElapsed(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
-    QList<QStringList> rows;
-    int elapsed = -1;
-    while (!f.atEnd()) {
-        const QString line = QString::fromUtf8(f.readLine()).trimmed();
-        if (line.isEmpty()) continue;
-        QStringList cells = line.split(',');
-        if (rows.isEmpty()) elapsed = int(cells.indexOf("elapsed_ms"));
-        if (elapsed >= 0 && elapsed < cells.size()) cells.removeAt(elapsed);
-        rows << cells;
-    }
-    return rows;
-}
-
-}  // namespace
-
 class TestGuiStages : public QObject {
     Q_OBJECT
   private:
