@@ -58,15 +58,30 @@ class TestGuiStages : public QObject {
             }
         }
         QTRY_COMPARE(w->receivedSteps(), int64_t(1));
+        // the stage just shown (bookkeeping) framed the panels it touches that are on screen
+        const QList<QWidget*> framed = w->flashedPanels();
+        for (QWidget* p : framed) QVERIFY(p->isVisible());
+        const QStringList touched = h158::ui::StagesPanel::panelsOf(h158::StepStage::Observe);
+        for (QWidget* p : framed) QVERIFY(touched.contains(p->objectName()));
+        // re-quantization frames the weight map and the flips, both on the Mechanism page
+        for (int k = 0; k < int(h158::StepStage::Requantize) + 1; ++k)
+            QVERIFY(clickAction(*w, w->stepIntoAction()));
+        QTRY_COMPARE(stages->shownStage(), int(h158::StepStage::Requantize));
+        QStringList names;
+        for (QWidget* p : w->flashedPanels()) names << p->objectName();
+        names.sort();
+        QCOMPARE(names, QStringList({"flips", "weightmap"}));
+        QVERIFY(clickAction(*w, w->stepIntoAction()));  // the step's last stage
+        QTRY_COMPARE(w->receivedSteps(), int64_t(2));
         const auto& row = w->liveRows()->back();
         QVERIFY(!std::isnan(row.code_flips));
         // half a step in stages, then Step finishes it (one row), then a whole step
         for (int k = 0; k < 4; ++k) QVERIFY(clickAction(*w, w->stepIntoAction()));
         QTRY_COMPARE(stages->shownStage(), 3);
         QVERIFY(clickAction(*w, w->stepAction()));
-        QTRY_COMPARE(w->receivedSteps(), int64_t(2));
-        QVERIFY(clickAction(*w, w->stepAction()));
         QTRY_COMPARE(w->receivedSteps(), int64_t(3));
+        QVERIFY(clickAction(*w, w->stepAction()));
+        QTRY_COMPARE(w->receivedSteps(), int64_t(4));
 
         // Throttled to 30 steps per second: never more steps than the time allows.
         QComboBox* speed = w->speedBox();
@@ -80,7 +95,7 @@ class TestGuiStages : public QObject {
         QTest::keyClick(w.get(), Qt::Key_F8);  // resume
         QTRY_VERIFY(w->controller()->stepsDone() >= 8);
         const double seconds = double(clock.elapsed()) / 1000.0;
-        const int64_t done = w->controller()->stepsDone() - 3;
+        const int64_t done = w->controller()->stepsDone() - 4;
         QVERIFY2(double(done) <= 30.0 * seconds + 2,
                  qPrintable(QString("%1 steps in %2 s at 30 steps/s").arg(done).arg(seconds)));
         speed->setCurrentIndex(speed->findData(0.0));

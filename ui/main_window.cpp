@@ -158,6 +158,11 @@ void MainWindow::buildCentre() {
     // Through the action, so that a lesson waiting for Step into sees this button's presses too.
     connect(m_stages, &StagesPanel::stageRequested, this, [this] { m_stepIntoAct->trigger(); });
     addMechanismPanel(m_stages, 0);
+    // each stage is shown in the panels it touches: they are framed for a moment
+    m_stageFlash.setSingleShot(true);
+    m_stageFlash.setInterval(1500);
+    connect(&m_stageFlash, &QTimer::timeout, this, [this] { flashPanels({}); });
+    connect(m_stages, &StagesPanel::panelsTouched, this, &MainWindow::flashPanels);
     // the network diagram: hovering a unit shows its map in the decision-boundary panel
     auto* network = new NetworkPanel;
     connect(network, &NetworkPanel::neuronHovered, m_boundary, &BoundaryPanel::showNeuronMap);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QTimer>
 #include <memory>
 
@@ -119,6 +120,10 @@ class MainWindow : public QMainWindow {
     void stepRun();
     // One stage of a step (Step into): starts a paused run first on a fresh configuration.
     void stepIntoRun();
+    // Frames the visible panels with these ids for a moment (a stage shown in the panels it
+    // touches); the frames of the previous call go.
+    void flashPanels(const QStringList& ids);
+    QList<QWidget*> flashedPanels() const;
     void stopRun();
     void resetRun();
     // Continues the selected run of the Runs panel (or entry `id`) from its checkpoint, with its
@@ -199,6 +204,9 @@ class MainWindow : public QMainWindow {
     QSplitter* m_rows = nullptr;
     QTabWidget* m_pages = nullptr;
     StagesPanel* m_stages = nullptr;
+    // The panels the stage just taken changed, framed for a moment (flashPanels).
+    QList<QPointer<QWidget>> m_stageFrames;
+    QTimer m_stageFlash;
     QSplitter* m_mechanism = nullptr;  // rows (horizontal splitters) of the Mechanism page
     QList<Panel*> m_mechanismPanels;
     QSplitter* m_top = nullptr;

@@ -1,6 +1,7 @@
 // The main window's run control: start, pause, step, stop and reset a run on the worker thread,
 // and the tick that hands its rows and snapshots to the panels.
 #include "ui/main_window.h"
+#include "ui/lessons_dock.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -129,6 +130,25 @@ void MainWindow::stepIntoRun() {
         m_controller->stepStage();
     else if (beginRun(true))
         m_controller->stepStage();
+}
+
+void MainWindow::flashPanels(const QStringList& ids) {
+    for (const QPointer<QWidget>& f : std::as_const(m_stageFrames)) delete f.data();
+    m_stageFrames.clear();
+    for (const QString& id : ids)
+        if (Panel* p = findChild<Panel*>(id); p && p->isVisible()) {
+            auto* frame = new HighlightFrame(p);
+            frame->setObjectName(QStringLiteral("stageHighlight"));
+            m_stageFrames << frame;
+        }
+    if (!m_stageFrames.isEmpty()) m_stageFlash.start();
+}
+
+QList<QWidget*> MainWindow::flashedPanels() const {
+    QList<QWidget*> out;
+    for (const QPointer<QWidget>& f : m_stageFrames)
+        if (f) out << f->parentWidget();
+    return out;
 }
 
 void MainWindow::stopRun() {
