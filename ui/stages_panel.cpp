@@ -2,6 +2,8 @@
 #include "ui/stages_panel.h"
 
 #include <QComboBox>
+#include <QEvent>
+#include <algorithm>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -82,11 +84,12 @@ StagesPanel::StagesPanel(QWidget* parent) : Panel(tr("One step, in stages"), par
     m_list = new QListWidget;
     m_list->setSelectionMode(QAbstractItemView::NoSelection);
     m_list->setFocusPolicy(Qt::NoFocus);
-    m_list->setMaximumWidth(150);
+    m_list->installEventFilter(this);  // its width follows its font (presenter mode)
     const char* names[kStepStages] = {"1 Forward (codes)", "2 Backward (STE)", "3 Aux network",
                                       "4 Proposed step",   "5 Trust region",   "6 Update",
                                       "7 Re-quantize",     "8 Bookkeeping"};
     for (const char* n : names) m_list->addItem(tr(n));
+    fitList();
     h->addWidget(m_list);
     auto* right = new QVBoxLayout;
     m_title = new QLabel(tr("Press Step into (F11) to take the next stage of a training step."));
@@ -139,6 +142,19 @@ StagesPanel::StagesPanel(QWidget* parent) : Panel(tr("One step, in stages"), par
     connect(m_pace, &QComboBox::currentIndexChanged, this,
             [this] { m_play.setInterval(m_pace->currentData().toInt()); });
     connect(&m_play, &QTimer::timeout, this, &StagesPanel::stageRequested);
+}
+
+// As wide as the longest stage name in the list's font, and no wider.
+void StagesPanel::fitList() {
+    int w = 0;
+    for (int i = 0; i < m_list->count(); ++i)
+        w = std::max(w, m_list->fontMetrics().horizontalAdvance(m_list->item(i)->text()));
+    m_list->setFixedWidth(w + 2 * m_list->frameWidth() + m_list->fontMetrics().averageCharWidth() * 2);
+}
+
+bool StagesPanel::eventFilter(QObject* watched, QEvent* e) {
+    if (watched == m_list && e->type() == QEvent::FontChange) fitList();
+    return Panel::eventFilter(watched, e);
 }
 
 void StagesPanel::setPlaying(bool on) {

@@ -44,9 +44,11 @@ class StagesPanel : public Panel {
 
   protected:
     void redraw() override;
+    bool eventFilter(QObject* watched, QEvent* e) override;
 
   private:
     void fillTable(const StageReport& r);
+    void fitList();
 
     QListWidget* m_list;
     QLabel* m_title;
