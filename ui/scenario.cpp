@@ -55,7 +55,8 @@ QString text(const nlohmann::json& j, const QString& file, const std::string& fi
 const nlohmann::json& object(const nlohmann::json& j, const QString& file, const std::string& field,
                              std::initializer_list<const char*> allowed) {
     if (!j.is_object()) fail(file, field, "must be an object, got " + j.dump());
-    for (const auto& [key, value] : j.items()) {
+    for (const auto& item : j.items()) {
+        const std::string& key = item.key();  // (clang 14 cannot capture a structured binding)
         if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }))
             fail(file, field.empty() ? key : field + "." + key, "unknown key");
     }
