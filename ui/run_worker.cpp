@@ -165,31 +165,14 @@ void RunWorker::resume() {
     scheduleChunk();
 }
 
-void RunWorker::stepOnce() {
-    if (m_state != RunState::Paused) return;
-    if (doStep()) {
-        flush(true);
-        setState(RunState::Paused);
-    } else {
-        endFromTrainer();
-    }
-}
+void RunWorker::stepOnce() { stepWhilePaused(false); }
 
-void RunWorker::stepStage() {
+void RunWorker::stepStage() { stepWhilePaused(true); }
+
+// One step of a paused run, or one stage of one (`stage`), shown at once.
+void RunWorker::stepWhilePaused(bool stage) {
     if (m_state != RunState::Paused) return;
-    bool more = true;
-    try {
-        StepMetrics row;
-        StageReport r = m_session->stepStage(&row);
-        if (r.last) m_batch.rows.push_back(row);
-        m_batch.stages.push_back(std::move(r));
-    } catch (const std::exception& e) {
-        m_session->trainer().fail(e.what());
-    }
-    m_stepsDone.store(m_session->trainer().stepsDone());
-    for (auto& s : m_session->takeSnapshots()) addLatest(m_batch.snapshots, std::move(s));
-    more = !m_session->finished();
-    if (more) {
+    if (doStep(stage)) {
         flush(true);
         setState(RunState::Paused);
     } else {
@@ -234,15 +217,8 @@ void RunWorker::shutdown() {
 
 void RunWorker::stopRun() {
     // a step under way in stages is completed first, and its row shown like any other
-    try {
-        while (m_session->trainer().midStep() && !m_session->finished()) {
-            StepMetrics row;
-            if (m_session->stepStage(&row).last) m_batch.rows.push_back(row);
-        }
-    } catch (const std::exception& e) {
-        m_session->trainer().fail(e.what());
+    while (m_session->trainer().midStep() && doStep(true)) {
     }
-    m_stepsDone.store(m_session->trainer().stepsDone());
     m_session->stop();
     flush();
     setState(RunState::Stopped, m_session->trainer().summary().message);
@@ -297,9 +273,16 @@ void RunWorker::runChunk() {
     }
 }
 
-bool RunWorker::doStep() {
+bool RunWorker::doStep(bool stage) {
     try {
-        m_batch.rows.push_back(m_session->step());
+        if (stage) {
+            StepMetrics row;
+            StageReport r = m_session->stepStage(&row);
+            if (r.last) m_batch.rows.push_back(row);
+            m_batch.stages.push_back(std::move(r));
+        } else {
+            m_batch.rows.push_back(m_session->step());
+        }
     } catch (const std::exception& e) {
         m_session->trainer().fail(e.what());
     }

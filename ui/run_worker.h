@@ -55,7 +55,10 @@ class RunWorker : public QObject {
 
     void runChunk();
     void scheduleChunk();
-    bool doStep();  // false when the run ended (finished, diverged, failed)
+    // One step, or the next stage of one (`stage`); false when the run ended (finished,
+    // diverged, failed).
+    bool doStep(bool stage = false);
+    void stepWhilePaused(bool stage);
     // Sends the batch (and, when one is asked for and due or `freshMap`, a weight map).
     void flush(bool freshMap = false);
     void setState(RunState s, std::string message = {});

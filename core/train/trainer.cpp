@@ -115,19 +115,20 @@ void Trainer::Impl::quantizeAll(bool countingFlips) {
                            int32_t(step));
     });
     if (countingFlips) {
-        int64_t weightFlips = 0, scaleFlips = 0, compared = 0;
+        int64_t compared = 0;
+        flipTotal = {};
         for (int i = 0; i < L.count(); ++i) {
             const QuantizedTensor& q = quant.tensors[size_t(i)];
             if (q.levels == QuantLevels::None || prevQuant[size_t(i)].levels != q.levels) continue;
-            weightFlips += flips[size_t(i)].weight;
-            scaleFlips += flips[size_t(i)].scale;
+            flipTotal.weight += flips[size_t(i)].weight;
+            flipTotal.scale += flips[size_t(i)].scale;
             compared += L[i].size();
             flipsSinceSnapshot[size_t(i)].weight += flips[size_t(i)].weight;
             flipsSinceSnapshot[size_t(i)].scale += flips[size_t(i)].scale;
         }
         ++flipStepsSinceSnapshot;
-        codeFlips = compared > 0 ? double(weightFlips + scaleFlips) / double(compared) : kNoValue;
-        codeFlipsScale = compared > 0 ? double(scaleFlips) / double(compared) : kNoValue;
+        codeFlips = compared > 0 ? double(flipTotal.total()) / double(compared) : kNoValue;
+        codeFlipsScale = compared > 0 ? double(flipTotal.scale) / double(compared) : kNoValue;
     }
     double diff2 = 0, norm2 = 0;
     int64_t neg = 0, zero = 0, pos = 0, total = 0;

@@ -118,6 +118,7 @@ struct Trainer::Impl {
     // Code flips (code_flips.h), counted at each step's re-quantization.
     std::vector<QuantizedTensor> prevQuant;  // per tensor: the quantization before the last one
     std::vector<FlipCounts> flips;           // per tensor: the flips of the last step
+    FlipCounts flipTotal;                    // their sum over the compared tensors
     std::vector<FlipCounts> flipsSinceSnapshot;  // per tensor: since the last weights snapshot
     int64_t flipStepsSinceSnapshot = 0;          // the steps those cover
     std::vector<int32_t> lastFlip;   // (P) step whose update last flipped each code, -1 never

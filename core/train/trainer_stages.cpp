@@ -156,14 +156,12 @@ void Trainer::Impl::describeStage(StepStage s, const StepMetrics& m, StageReport
                  (quantizing() ? " The codes the next forward pass uses are not recomputed yet." : "");
         break;
     case StepStage::Requantize: {
-        int64_t w = 0, sc = 0;
+        const int64_t w = flipTotal.weight, sc = flipTotal.scale;
         for (int i = 0; i < L.count(); ++i) {
             const QuantizedTensor& q = quant.tensors[size_t(i)];
             if (q.levels == QuantLevels::None) continue;
             const QuantizedTensor& was = prevQuant[size_t(i)];
             const FlipCounts& f = flips[size_t(i)];
-            w += f.weight;
-            sc += f.scale;
             tensors.push_back(
                 {{"name", L[i].name}, {"level_set", quantLevelsName(q.levels)},
                  {"flips_weight", f.weight}, {"flips_scale", f.scale}, {"weights", L[i].size()},
