@@ -12,7 +12,7 @@
 #include "core/data/dataset.h"
 #include "core/io/h158_export.h"
 #include "core/model/model.h"
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 
 namespace h158::cli {
 namespace {

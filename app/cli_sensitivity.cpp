@@ -10,6 +10,7 @@
 #include "app/cli_args.h"
 #include "core/base/file_io.h"
 #include "core/train/sensitivity.h"
+#include "core/exp/run_sensitivity.h"
 
 namespace h158::cli {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 
 namespace h158::cli {
 

@@ -18,8 +18,8 @@
 #include "app/cli_args.h"
 #include "app/cli_session.h"
 #include "core/base/file_io.h"
-#include "core/train/run_session.h"
-#include "core/train/slurm.h"
+#include "core/exp/run_session.h"
+#include "core/exp/slurm.h"
 
 extern char** environ;
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/train/sweep.h"
+#include "core/exp/sweep.h"
 
 namespace h158::cli {
 

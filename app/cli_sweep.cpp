@@ -1,4 +1,4 @@
-// `sweep`: a grid of configurations × seeds (core/train/sweep.h) in one folder, each run a child
+// `sweep`: a grid of configurations × seeds (core/exp/sweep.h) in one folder, each run a child
 // process of this executable (`sweep --out DIR --task I`), at most --jobs at once, so that a run
 // that crashes ends alone. Ctrl-C (SIGINT, SIGTERM) is passed on to the runs, which stop as
 // `stopped` with a checkpoint; a second Ctrl-C kills them. The same command again continues.
@@ -27,7 +27,7 @@
 #include "app/cli_session.h"
 #include "app/cli_slurm.h"
 #include "core/base/file_io.h"
-#include "core/train/sweep.h"
+#include "core/exp/sweep.h"
 
 extern char** environ;
 

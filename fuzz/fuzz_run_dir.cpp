@@ -8,7 +8,7 @@
 #include <array>
 #include <set>
 
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 #include "fuzz/fuzz_contract.h"
 
 using namespace h158;

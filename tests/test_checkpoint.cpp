@@ -12,7 +12,7 @@
 #include "core/base/file_io.h"
 #include "core/config/config.h"
 #include "core/train/checkpoint.h"
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 #include "core/train/trainer.h"
 
 using namespace h158;

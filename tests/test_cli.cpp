@@ -10,7 +10,7 @@
 #include "core/base/errors.h"
 #include "core/config/config.h"
 #include "core/train/metrics.h"
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 
 using namespace h158;
 

@@ -9,7 +9,7 @@
 #include "core/config/config.h"
 #include "core/quant/code_flips.h"
 #include "core/train/checkpoint.h"
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 #include "core/train/trainer.h"
 
 using namespace h158;

@@ -17,7 +17,7 @@
 
 #include "cli_test_util.h"
 #include "core/config/config.h"
-#include "core/train/run_compare.h"
+#include "core/exp/run_compare.h"
 #include "ui/loss_panel.h"
 #include "ui/main_window.h"
 #include "ui/runs_panel.h"

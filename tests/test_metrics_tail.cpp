@@ -1,4 +1,4 @@
-// Following a live run's metrics.csv (core/train/metrics_tail.h): rows arrive as their lines
+// Following a live run's metrics.csv (core/exp/metrics_tail.h): rows arrive as their lines
 // complete, a half-written line waits, the rows equal what a whole read gives bit for bit, a
 // rewritten file starts over, and a bad line is an error naming the file and line.
 #include <QTemporaryDir>
@@ -7,7 +7,7 @@
 
 #include "core/base/errors.h"
 #include "core/train/metrics.h"
-#include "core/train/metrics_tail.h"
+#include "core/exp/metrics_tail.h"
 
 using namespace h158;
 

@@ -1,4 +1,4 @@
-// Comparing runs (core/train/run_compare.h): the settings that differ, labels and their collision
+// Comparing runs (core/exp/run_compare.h): the settings that differ, labels and their collision
 // rule, seed groups of a sweep's expansion, band statistics against hand-computed values, mean ±
 // std known answers and a run's figures read from a directory.
 #include <QtTest>
@@ -8,8 +8,8 @@
 #include "core/base/errors.h"
 #include "core/config/config.h"
 #include "core/train/metrics.h"
-#include "core/train/run_compare.h"
-#include "core/train/sweep.h"
+#include "core/exp/run_compare.h"
+#include "core/exp/sweep.h"
 
 using namespace h158;
 

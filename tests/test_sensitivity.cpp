@@ -6,14 +6,16 @@
 #include <fstream>
 #include <set>
 
+#include "core/exp/run_sensitivity.h"
 #include "core/base/errors.h"
 #include "core/base/rng.h"
 #include "core/config/config.h"
 #include "core/data/dataset.h"
 #include "core/io/h158_format.h"
 #include "core/model/param_file.h"
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 #include "core/train/sensitivity.h"
+#include "core/exp/run_sensitivity.h"
 #include "core/train/trainer.h"
 
 using namespace h158;

@@ -1,10 +1,10 @@
-// The Slurm pieces of sweeps (core/train/slurm.h) without a cluster: array lists, the batch
+// The Slurm pieces of sweeps (core/exp/slurm.h) without a cluster: array lists, the batch
 // script, squeue's task lines (split and not yet split arrays) and the status rule. The real
 // cluster test is scripts/slurm-test.sh.
 #include <QtTest>
 
 #include "core/base/errors.h"
-#include "core/train/slurm.h"
+#include "core/exp/slurm.h"
 
 using namespace h158;
 

@@ -1,4 +1,4 @@
-// Sweeps: the expansion of a grid × seeds (core/train/sweep.h) and `hybrid158-cli sweep` end to
+// Sweeps: the expansion of a grid × seeds (core/exp/sweep.h) and `hybrid158-cli sweep` end to
 // end: runs on two jobs whose rows equal a run made alone, resuming a killed run bit for bit,
 // starting over runs with no checkpoint, refusing another grid, --task, Ctrl-C.
 #include <QProcess>
@@ -14,8 +14,8 @@
 #include "core/base/errors.h"
 #include "core/config/config.h"
 #include "core/train/metrics.h"
-#include "core/train/run_session.h"
-#include "core/train/sweep.h"
+#include "core/exp/run_session.h"
+#include "core/exp/sweep.h"
 
 using namespace h158;
 namespace fs = std::filesystem;

@@ -27,7 +27,7 @@
 #include <climits>
 #include <nlohmann/json.hpp>
 
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 #include "ui/boundary_panel.h"
 #include "ui/cluster_panel.h"
 #include "ui/flips_panel.h"

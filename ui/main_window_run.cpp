@@ -8,7 +8,7 @@
 #include <QLabel>
 #include <QStyle>
 
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 #include "ui/config_panel.h"
 #include "ui/history_bounds.h"
 #include "ui/memory_panel.h"

@@ -1,6 +1,6 @@
 #include "ui/panel.h"
 
-#include "core/train/run_compare.h"
+#include "core/exp/run_compare.h"
 
 #include <qcustomplot.h>
 

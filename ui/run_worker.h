@@ -13,7 +13,7 @@
 #include <string>
 
 #include "core/config/config.h"
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 #include "ui/run_mailbox.h"
 #include "ui/run_state.h"
 

@@ -32,9 +32,9 @@
 #include <cmath>
 #include <set>
 
-#include "core/train/metrics_tail.h"
-#include "core/train/run_compare.h"
-#include "core/train/run_session.h"
+#include "core/exp/metrics_tail.h"
+#include "core/exp/run_compare.h"
+#include "core/exp/run_session.h"
 #include "ui/history_bounds.h"
 #include "ui/theme.h"
 

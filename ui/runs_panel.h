@@ -20,7 +20,7 @@
 
 #include "core/config/config.h"
 #include "core/train/metrics.h"
-#include "core/train/sweep.h"
+#include "core/exp/sweep.h"
 #include "ui/panel.h"
 #include "ui/run_state.h"
 

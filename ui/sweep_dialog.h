@@ -8,7 +8,7 @@
 #include <QStringList>
 
 #include "core/config/config.h"
-#include "core/train/sweep.h"
+#include "core/exp/sweep.h"
 
 class QComboBox;
 class QLabel;

@@ -28,7 +28,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 #include "ui/config_panel.h"
 #include "ui/loss_panel.h"
 #include "ui/main_window.h"

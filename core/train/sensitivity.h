@@ -77,9 +77,5 @@ struct LevelAllocation {
 // reachable) or not finite.
 LevelAllocation allocateLevels(const SensitivityTable& t, double budget);
 
-// The sensitivity of a finished or stopped run's trained model: the trainer rebuilt from
-// DIR/config.json with the latent weights DIR/latent.safetensors, at the levels DIR/weights.h158
-// holds. Throws FileError naming the missing or malformed file.
-SensitivityTable runSensitivity(const std::string& dir, int64_t batches);
 
 }  // namespace h158

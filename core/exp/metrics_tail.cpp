@@ -1,4 +1,4 @@
-#include "core/train/metrics_tail.h"
+#include "core/exp/metrics_tail.h"
 
 #include <filesystem>
 #include <fstream>

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/config/config.h"
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 
 namespace h158 {
 

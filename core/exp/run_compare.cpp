@@ -1,5 +1,5 @@
 // Comparing runs: differing settings, seed groups, bands over a group's curves, a run's figures.
-#include "core/train/run_compare.h"
+#include "core/exp/run_compare.h"
 
 #include <algorithm>
 #include <cmath>

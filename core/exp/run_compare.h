@@ -9,7 +9,7 @@
 
 #include "core/config/config.h"
 #include "core/train/metrics.h"
-#include "core/train/sweep.h"
+#include "core/exp/sweep.h"
 
 namespace h158 {
 

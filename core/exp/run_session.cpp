@@ -1,5 +1,5 @@
 // Run directory writing and reading (the contract in DESIGN.md).
-#include "core/train/run_session.h"
+#include "core/exp/run_session.h"
 
 #include <charconv>
 #include <cerrno>

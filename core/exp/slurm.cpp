@@ -1,4 +1,4 @@
-#include "core/train/slurm.h"
+#include "core/exp/slurm.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,6 +1,6 @@
 // Sweeps (sweep.h): expanding a grid × seeds into named runs, DIR/sweep.json, what to do with
 // each run directory, and DIR/summary.csv.
-#include "core/train/sweep.h"
+#include "core/exp/sweep.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,7 +10,7 @@
 
 #include "core/base/errors.h"
 #include "core/base/file_io.h"
-#include "core/train/run_compare.h"
+#include "core/exp/run_compare.h"
 
 namespace h158 {
 namespace fs = std::filesystem;
