@@ -27,7 +27,7 @@ long long intAtLeast(const Args& a, const std::string& name, long long def, long
 // The warm start of --init: k rows of F numbers (readCsv already names the file and line of a
 // bad cell, a NaN or a ragged row); a wrong width or count is named by its line too.
 MatF readInit(const std::string& path, int k, int64_t features) {
-    const CsvTable t = readCsv(path);
+    const CsvTable t = readCsv(path, "--init");
     const int64_t rows = t.values.cols();
     if (t.values.rows() != features)
         throw UsageError("--init " + path + ":" + std::to_string(t.lines.front()) + ": " +
@@ -115,7 +115,7 @@ int kmeansCommand(int argc, char** argv) {
         if (!(opt.tol >= 0.0)) throw UsageError("--tol must be >= 0, got " + a.get("tol"));
         centroidsOut = a.get("centroids");
         if (a.has("threads")) setThreadCount(int(intAtLeast(a, "threads", 0, 0)));
-        data = readCsv(input);
+        data = readCsv(input, "--input");
         if (opt.k > data.values.cols())
             throw UsageError("--k " + std::to_string(opt.k) + " exceeds the number of data rows (" +
                              std::to_string(data.values.cols()) + ") in " + input);
@@ -134,6 +134,8 @@ int kmeansCommand(int argc, char** argv) {
         return fail(a, 2, e.what());
     } catch (const Error& e) {
         return fail(a, 2, e.what());
+    } catch (const std::exception& e) {
+        return fail(a, 1, e.what());
     }
 
     try {

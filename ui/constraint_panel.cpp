@@ -4,6 +4,7 @@
 
 #include <QCheckBox>
 #include <QLabel>
+#include <QToolTip>
 
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
@@ -57,6 +58,7 @@ ConstraintPanel::ConstraintPanel(QWidget* parent) : Panel(tr("Constraint activat
     m_fraction = addLine(p, top, tr("share held"), colours::held, 1);
 
     m_normRect = addAxisRectBelow(p);
+    showEventsOn(p->axisRect(0));
     m_normRect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
     m_normRect->axis(QCPAxis::atLeft)->setLabel(tr("norm"));
     m_radius = addLine(p, m_normRect, tr("trust radius rₜ"), colours::radius, 2);
@@ -64,6 +66,16 @@ ConstraintPanel::ConstraintPanel(QWidget* parent) : Panel(tr("Constraint activat
     m_norm->setAntialiased(false);
     m_marks->setAntialiasedScatters(false);
     styleAxisRect(m_normRect);
+    m_legendTexts = {
+        {m_rate, m_rate->name(), tr("%1-step rate").arg(kWindow),
+         tr("the share of the last %1 steps that the trust region shortened").arg(kWindow)},
+        {m_marks, m_marks->name(), tr("constrained"),
+         tr("one mark per step the trust region shortened")},
+        {m_fraction, m_fraction->name(), m_fraction->name(),
+         tr("the share of the matrices' parameters the region held back (trust.mode=tensor)")},
+        {m_radius, m_radius->name(), tr("radius rₜ"), tr("the trust region's radius at the step")},
+        {m_norm, m_norm->name(), tr("‖Δ‖₂"), tr("the 2-norm of the step applied")},
+    };
 
     // One legend row above both rects, so it never covers the marks or the curves.
     p->legend->setVisible(true);
@@ -75,8 +87,60 @@ ConstraintPanel::ConstraintPanel(QWidget* parent) : Panel(tr("Constraint activat
     p->legend->setMargins(QMargins(2, 0, 2, 0));
     p->legend->setWrap(2);
     p->legend->setFillOrder(QCPLegend::foColumnsFirst, true);
-    m_marks->setName(tr("constrained step"));
+    // A short panel (a laptop screen) squeezes both rects rather than the legend's rows; their
+    // top axes are hidden, so they need no 15-pixel margin above.
+    for (QCPAxisRect* r : {top, m_normRect}) {
+        r->setMinimumSize(40, 24);
+        r->setMinimumMargins(QMargins(15, 4, 15, 15));
+    }
+    connect(p, &QCustomPlot::beforeReplot, this, &ConstraintPanel::fitLegend);
+    connect(p, &QCustomPlot::mouseMove, this, &ConstraintPanel::onHover);
     setLogNorms(true);
+}
+
+ConstraintPanel::LegendText& ConstraintPanel::legendText(const QCPGraph* graph) {
+    for (LegendText& t : m_legendTexts)
+        if (t.graph == graph) return t;
+    Q_UNREACHABLE();
+}
+
+QString ConstraintPanel::legendTip(const QCPGraph* graph) const {
+    for (const LegendText& t : m_legendTexts)
+        if (t.graph == graph) return t.full + QStringLiteral(": ") + t.tip;
+    return {};
+}
+
+void ConstraintPanel::fitLegend() {
+    QCPLegend* legend = plot()->legend;
+    const int room = plot()->viewport().width();
+    for (const LegendText& t : m_legendTexts) t.graph->setName(t.full);
+    if (legend->minimumOuterSizeHint().width() <= room) return;
+    // Too wide: the columns share the row; in its share each entry shows its full text when it
+    // fits, else its brief one, else the brief one elided.
+    const int columns = std::max(1, legend->columnCount());
+    const QMargins lm = legend->margins();
+    const int column =
+        (room - lm.left() - lm.right() - (columns - 1) * legend->columnSpacing()) / columns;
+    for (const LegendText& t : m_legendTexts) {
+        QCPAbstractLegendItem* item = legend->itemWithPlottable(t.graph);
+        if (!item) continue;
+        const QMargins im = item->margins();
+        // boundingRect, which sizes the item, can be a pixel wider than the advance: 2 to spare
+        const int text = std::max(0, column - im.left() - im.right() - legend->iconSize().width() -
+                                         legend->iconTextPadding() - 2);
+        const QFontMetrics fm(item->font());
+        if (fm.horizontalAdvance(t.full) <= text) continue;
+        t.graph->setName(fm.horizontalAdvance(t.brief) <= text
+                             ? t.brief
+                             : fm.elidedText(t.brief, Qt::ElideRight, text));
+    }
+}
+
+void ConstraintPanel::onHover(QMouseEvent* e) {
+    auto* item = qobject_cast<QCPPlottableLegendItem*>(plot()->layoutElementAt(e->position()));
+    if (!item) return;
+    const QString tip = legendTip(qobject_cast<QCPGraph*>(item->plottable()));
+    if (!tip.isEmpty()) QToolTip::showText(e->globalPosition().toPoint(), tip, plot());
 }
 
 void ConstraintPanel::setLogNorms(bool on) {
@@ -97,7 +161,13 @@ void ConstraintPanel::beginRun(const Config& cfg, const QColor&) {
     m_fraction->setVisible(m_perTensor);
     m_fraction->removeFromLegend();
     if (m_perTensor) m_fraction->addToLegend();
-    m_norm->setName(m_perTensor ? tr("largest ‖Δᵢ‖/‖Θᵢ‖ proposed") : tr("applied ‖Δ‖₂"));
+    LegendText& norm = legendText(m_norm);
+    norm.full = m_perTensor ? tr("largest ‖Δᵢ‖/‖Θᵢ‖ proposed") : tr("applied ‖Δ‖₂");
+    norm.brief = m_perTensor ? tr("max ‖Δᵢ‖/‖Θᵢ‖") : tr("‖Δ‖₂");
+    norm.tip = m_perTensor ? tr("the largest relative step the optimizer proposed for a tensor; "
+                                "the region binds where it exceeds rₜ")
+                           : tr("the 2-norm of the step applied");
+    m_norm->setName(norm.full);
     m_normRect->axis(QCPAxis::atLeft)->setLabel(m_perTensor ? tr("relative step") : tr("norm"));
     markDirty();
 }

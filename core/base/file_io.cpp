@@ -1,6 +1,8 @@
 // Whole-file reads and atomic writes (file_io.h).
 #include "core/base/file_io.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -10,12 +12,39 @@
 
 namespace h158 {
 
-std::string readFile(const std::string& path) {
+namespace {
+
+// "KEY: PATH", or "PATH" without a key: how an error names the file.
+std::string named(const std::string& path, std::string_view key) {
+    return key.empty() ? path : std::string(key) + ": " + path;
+}
+
+}  // namespace
+
+void checkFileToRead(const std::string& path, std::string_view key, FileNeed need) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);  // follows links: a link to a directory too
+    if (fs::is_directory(st)) throw FileError(named(path, key) + ": is a directory, not a file");
+    if (need == FileNeed::Stream) return;
+    if (ec || !fs::exists(st)) throw FileError(named(path, key) + ": no such file");
+    if (!fs::is_regular_file(st)) throw FileError(named(path, key) + ": not a regular file");
+}
+
+std::string readFile(const std::string& path, std::string_view key) {
+    checkFileToRead(path, key);
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw FileError(path + ": cannot open the file");
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw FileError(path + ": read error");
-    return bytes;
+    if (!in)
+        throw FileError(named(path, key) + ": cannot open the file: " + std::strerror(errno));
+    try {
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (in.bad()) throw FileError(named(path, key) + ": read error");
+        return bytes;
+    } catch (const std::ios_base::failure&) {
+        // libstdc++'s filebuf throws on a failed read(2) (EIO; EISDIR when the path became a
+        // directory after the check) even with exceptions off
+        throw FileError(named(path, key) + ": read error: " + std::strerror(errno));
+    }
 }
 
 void writeFileAtomically(const std::string& path, std::string_view bytes) {

@@ -1,6 +1,7 @@
 // Numeric CSV reading (std::from_chars, line and column in every error) and writing.
 #include "core/data/csv.h"
 #include "core/base/errors.h"
+#include "core/base/file_io.h"
 
 #include <cerrno>
 #include <charconv>
@@ -172,11 +173,18 @@ CsvTable parseCsv(std::string_view text, const std::string& source) {
     return t;
 }
 
-CsvTable readCsv(const std::string& path) {
+CsvTable readCsv(const std::string& path, std::string_view key) {
+    checkFileToRead(path, key);
+    const std::string by = key.empty() ? std::string() : std::string(key) + ": ";
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw FileError("cannot open CSV file '" + path + "': " + std::strerror(errno));
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw FileError("cannot read CSV file '" + path + "'");
+    if (!in) throw FileError(by + "cannot open CSV file '" + path + "': " + std::strerror(errno));
+    std::string text;
+    try {
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::ios_base::failure&) {  // libstdc++ throws on a failed read(2)
+        throw FileError(by + "cannot read CSV file '" + path + "': " + std::strerror(errno));
+    }
+    if (in.bad()) throw FileError(by + "cannot read CSV file '" + path + "'");
     return parseCsv(text, path);
 }
 

@@ -23,8 +23,10 @@ struct CsvTable {
 // and a bad cell is an error). Cells may be
 // padded with spaces and wrapped in double quotes (quoted separators are not supported). Every
 // cell must be a finite float. Throws h158::FileError naming the file, the 1-based line and
-// column: a missing file, a bad cell, a row with the wrong number of cells, no data rows.
-CsvTable readCsv(const std::string& path);
+// column: a missing file, a directory (checkFileToRead), a bad cell, a row with the wrong number
+// of cells, no data rows. `key` (the config key or option the path came from, e.g.
+// "data.csv_file") leads the messages about the file itself.
+CsvTable readCsv(const std::string& path, std::string_view key = {});
 // The same on text in memory; `source` names it in messages.
 CsvTable parseCsv(std::string_view text, const std::string& source);
 

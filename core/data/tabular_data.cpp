@@ -167,7 +167,7 @@ constexpr int kMaxClasses = 1000;
 
 std::unique_ptr<Dataset> makeCsvData(const Config& cfg) {
     const auto& d = cfg.data;
-    const CsvTable t = readCsv(d.csv_file);
+    const CsvTable t = readCsv(d.csv_file, "data.csv_file");
     const int64_t cols = t.values.rows(), rows = t.values.cols();
     if (cols < 2)
         throw FileError(d.csv_file + ": needs at least two columns (features and a target)");

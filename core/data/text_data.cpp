@@ -2,10 +2,10 @@
 #include "core/data/text_data.h"
 
 #include <algorithm>
-#include <fstream>
 #include <iterator>
 
 #include "core/base/errors.h"
+#include "core/base/file_io.h"
 #include "core/config/config.h"
 #include "core/data/corpus.h"
 
@@ -154,10 +154,7 @@ std::unique_ptr<Dataset> makeTextDataset(const Config& cfg) {
     if (path.empty())
         return std::make_unique<TextDataset>(generateCorpus(), cfg.model.context,
                                              cfg.data.val_fraction, "generated corpus");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw FileError("data.text_file '" + path + "': cannot open the file");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw FileError("data.text_file '" + path + "': read error");
+    std::string text = readFile(path, "data.text_file");
     return std::make_unique<TextDataset>(std::move(text), cfg.model.context, cfg.data.val_fraction,
                                          "data.text_file '" + path + "'");
 }

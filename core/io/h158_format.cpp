@@ -557,10 +557,8 @@ H158Model parseH158(std::span<const uint8_t> b, const std::string& where) {
 
 H158Model readH158(const std::string& path) {
     namespace fs = std::filesystem;
+    checkFileToRead(path, {}, FileNeed::Regular);  // the size is read first
     std::error_code ec;
-    const fs::file_status st = fs::status(path, ec);
-    if (ec || !fs::exists(st)) refuse(path, "no such file");
-    if (!fs::is_regular_file(st)) refuse(path, "not a regular file");
     const uint64_t size = fs::file_size(path, ec);
     if (ec) refuse(path, "cannot read its size: " + ec.message());
     std::ifstream in(path, std::ios::binary);

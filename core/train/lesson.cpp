@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/base/errors.h"
+#include "core/base/file_io.h"
 
 namespace h158 {
 
@@ -415,6 +416,7 @@ Lesson parseLesson(const json& j, const std::string& source) {
 }
 
 Lesson loadLessonFile(const std::string& path) {
+    checkFileToRead(path);  // a directory is refused by name (file_io.h)
     std::ifstream in(path, std::ios::binary);
     if (!in) throw FileError(path + ": cannot open the lesson file");
     const std::string text((std::istreambuf_iterator<char>(in)), {});
