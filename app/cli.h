@@ -5,6 +5,7 @@
 namespace h158::cli {
 
 int runCommand(int argc, char** argv);      // run [--preset|--config] [--set k=v]... [--steps] ...
+int forkCommand(int argc, char** argv);     // fork DIR --step N: a new run from a checkpoint
 int resumeCommand(int argc, char** argv);   // resume DIR: continues a run from its checkpoint
 int presetsCommand(int argc, char** argv);  // presets
 int lessonsCommand(int argc, char** argv);  // lessons [--check FILE]

@@ -74,8 +74,18 @@ int configCommand(int argc, char** argv) {
     Args args("config",
               "Prints the resolved, validated configuration as JSON (the format --config reads).");
     addConfigOptions(args);
+    args.flag("live", "List the settings that can change during a run instead (run --at, fork\n"
+                      "--set, edits in the workbench): key, value here, and what it is");
     if (const auto rc = args.parse(argc, argv)) return *rc;
     try {
+        if (args.has("live")) {
+            const Config c = resolveConfig(args);
+            for (const FieldSpec& f : configSchema())
+                if (f.live)
+                    std::printf("%-26s %-12s %s\n", f.key.c_str(), f.toString(c).c_str(),
+                                f.doc.c_str());
+            return 0;
+        }
         const Config c = resolveConfig(args);
         validate(c);
         std::printf("%s\n", toJson(c).dump(2).c_str());

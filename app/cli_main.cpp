@@ -23,6 +23,8 @@ const Command kCommands[] = {
     {"run", h158::cli::runCommand, "Train one configuration headless into a run directory"},
     {"resume", h158::cli::resumeCommand,
      "Continue a stopped, killed or failed run from its checkpoint"},
+    {"fork", h158::cli::forkCommand,
+     "Start a new run from a run's checkpoint at a step, with changes"},
     {"sweep", h158::cli::sweepCommand,
      "A grid of configurations x seeds, runs in parallel processes"},
     {"presets", h158::cli::presetsCommand, "List the built-in presets"},

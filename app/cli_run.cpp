@@ -14,6 +14,8 @@
 #include "app/cli_args.h"
 #include "app/cli_session.h"
 #include "core/base/errors.h"
+#include "core/exp/events.h"
+#include "core/exp/fork.h"
 
 namespace h158::cli {
 
@@ -91,6 +93,7 @@ int driveSession(RunSession& session, const char* what, const std::string& out) 
 int runCommand(int argc, char** argv) {
     Config cfg;
     std::string out;
+    std::vector<RunEvent> events;
     Args args("run",
               "Trains one configuration headless and writes its run directory (config.json,\n"
               "metrics.csv, snapshots.jsonl, summary.json, weights, checkpoint); prints the\n"
@@ -99,6 +102,9 @@ int runCommand(int argc, char** argv) {
     addConfigOptions(args);
     args.option("steps", "N", "Training steps (sets run.steps)")
         .option("seed", "S", "Random seed (sets run.seed)")
+        .repeatable("at", "STEP:key=value",
+                    "Change a live setting after STEP steps, e.g. 300:optim.lr=0.001 (repeatable;\n"
+                    "recorded in events.jsonl; `config --live` lists the settings that can change)")
         .option(
             "out", "DIR",
             "The run directory to write; it must not hold a run (default: a new one under runs/)");
@@ -108,6 +114,8 @@ int runCommand(int argc, char** argv) {
         if (args.has("steps")) applySetting(cfg, "run.steps=" + args.get("steps"));
         if (args.has("seed")) applySetting(cfg, "run.seed=" + args.get("seed"));
         validate(cfg);
+        for (const std::string& at : args.all("at")) events.push_back(parseAtOption(at));
+        events = scheduleEvents(cfg, std::move(events));
         out = args.has("out") ? args.get("out") : newRunDirectory("runs", cfg.run.name);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hybrid158-cli run: %s\n", e.what());
@@ -115,12 +123,18 @@ int runCommand(int argc, char** argv) {
     }
 
     std::unique_ptr<RunSession> session;
+    const bool heldRun = std::filesystem::exists(std::filesystem::path(out) / "metrics.csv");
     try {
-        session = std::make_unique<RunSession>(cfg, out);
+        session = std::make_unique<RunSession>(cfg, out, std::move(events));
     } catch (const std::exception& e) {
-        const int code = exitCodeFor(e);
-        std::fprintf(stderr, "hybrid158-cli run: %s%s\n", code == 1 ? "failed to start: " : "",
-                     e.what());
+        // The session reads every input before it writes; once it has opened the run's files
+        // (metrics.csv is there, and was not), a failure is a write that failed (a full disk):
+        // the run ended as failed, summary.json says so, and that is exit 1, not bad input.
+        const bool started =
+            !heldRun && std::filesystem::exists(std::filesystem::path(out) / "metrics.csv");
+        const int code = started ? 1 : exitCodeFor(e);
+        std::fprintf(stderr, "hybrid158-cli run: %s%s\n",
+                     code == 1 && !started ? "failed to start: " : "", e.what());
         return code;
     }
 
@@ -145,6 +159,44 @@ int resumeCommand(int argc, char** argv) {
         return code;
     }
     return driveSession(*session, "resume", dir);
+}
+
+int forkCommand(int argc, char** argv) {
+    Args args("fork",
+              "Starts a new run from RUN_DIR's checkpoint at step N, with changes: the new\n"
+              "directory records its parent and fork step (fork.json), its rows start after N,\n"
+              "and the parent's later edits (events.jsonl) replay in it, so a fork with no change\n"
+              "continues exactly as its parent did. Only settings that can change during a run\n"
+              "can change at a fork (`config --live` lists them).\n"
+              "Exit as `run`: 0 completed, 1 not, 2 no such checkpoint, a refused change or a\n"
+              "usage error.");
+    args.positional("dir", "RUN_DIR", "The parent run directory")
+        .option("step", "N", "The parent's step to start from (a step with a checkpoint)", true)
+        .repeatable("set", "key=value", "A change applied at the fork step (repeatable)")
+        .option("out", "DIR", "The fork's run directory (default: a new one beside the parent)");
+    if (const auto rc = args.parse(argc, argv)) return *rc;
+    if (!args.has("dir")) return args.usageError("expected the parent run directory");
+    const std::string parent = args.get("dir");
+    std::unique_ptr<RunSession> session;
+    std::string out;
+    try {
+        const long long step = args.getInt("step", 0);
+        if (args.has("out")) {
+            out = args.get("out");
+        } else {
+            const std::filesystem::path p = std::filesystem::absolute(parent).lexically_normal();
+            const std::string name = (p.has_filename() ? p : p.parent_path()).filename().string();
+            out = newRunDirectory((p.has_filename() ? p : p.parent_path()).parent_path().string(),
+                                  name + "-fork" + std::to_string(step));
+        }
+        session = forkRun(parent, step, args.all("set"), out);
+    } catch (const std::exception& e) {
+        const int code = exitCodeFor(e);
+        std::fprintf(stderr, "hybrid158-cli fork: %s%s\n", code == 1 ? "cannot fork: " : "",
+                     e.what());
+        return code;
+    }
+    return driveSession(*session, "fork", out);
 }
 
 std::string selfExecutable() {

@@ -27,6 +27,7 @@
 #include "app/cli_session.h"
 #include "app/cli_slurm.h"
 #include "core/base/file_io.h"
+#include "core/exp/fork.h"
 #include "core/exp/sweep.h"
 
 extern char** environ;
@@ -46,6 +47,8 @@ Forms:
   hybrid158-cli sweep [--preset NAME | --config FILE | --file SWEEP.json] [--set key=value]...
                       [--grid key=v1,v2,...]... [--seeds N] [--steps N] [--jobs J]
                       [--threads T] [--dry-run] --out DIR
+  hybrid158-cli sweep --from RUN_DIR --step N [--set key=value]... [--grid key=v1,v2,...]...
+                      [--jobs J] --out DIR          every run a fork of RUN_DIR at step N
   hybrid158-cli sweep --out DIR [--jobs J]          continue the sweep in DIR
   hybrid158-cli sweep --out DIR --task I [--threads T]   run (or resume) run I of DIR alone
   hybrid158-cli sweep ... --backend slurm [--partition P] [--time T] [--jobs J] [--threads T]
@@ -55,7 +58,10 @@ Forms:
 Runs every combination of the --grid values (the first --grid varies slowest) and, innermost,
 --seeds seeds (run.seed = s, s+1, ..., s the configuration's own). Every key and value is checked
 as --set checks it, and every run's configuration is validated, before anything starts.
---file reads {"preset" | "config", "set": {...}, "grid": {"key": [values], ...}, "seeds": N};
+With --from, every run starts from RUN_DIR's checkpoint at step N (as `fork` does: rows after N,
+fork.json naming the parent); the grid and --set then hold settings that can change during a run.
+--file reads {"preset" | "config", "set": {...}, "grid": {"key": [values], ...}, "seeds": N,
+"from": {"run": DIR, "step": N}};
 options given beside it add to it (--grid of the same key replaces that axis).
 
 DIR/sweep.json    the base, the grid, the seeds and every run: index, dir, overrides
@@ -129,8 +135,13 @@ SweepSpec specFromArgs(const Args& a, bool* given) {
             s.grid.push_back(axis);
     }
     if (a.has("seeds")) s.seeds = a.getInt("seeds", 1);
+    if (a.has("from") != a.has("step")) throw UsageError("--from and --step go together");
+    if (a.has("from")) {
+        s.fromRun = a.get("from");
+        s.fromStep = a.getInt("step", 0);
+    }
     *given = false;
-    for (const char* o : {"file", "preset", "config", "steps", "seeds"})
+    for (const char* o : {"file", "preset", "config", "steps", "seeds", "from"})
         *given = *given || a.has(o);
     *given = *given || !a.all("set").empty() || !a.all("grid").empty();
     return s;
@@ -191,17 +202,28 @@ void checkSameConfig(const fs::path& dir, const Config& expected) {
                         "); move the folder away to run it again");
 }
 
+// Refuses to continue a fork sweep's run directory that is not the fork the sweep would start.
+void checkSameFork(const fs::path& dir, const Sweep& s, const SweepRun& run) {
+    const std::optional<ForkInfo> f = readForkInfo(dir.string());
+    if (!f || f->parent != s.spec.fromRun || f->step != s.spec.fromStep || f->set != forkChanges(s, run))
+        throw FileError((dir / kForkFile).string() + ": not this sweep's fork of " + s.spec.fromRun +
+                        " at step " + std::to_string(s.spec.fromStep) +
+                        "; move the folder away to run it again");
+}
+
 // sweep --out DIR --task I: starts, resumes or starts over run I of the sweep, in this process.
 int runTask(const std::string& out, int64_t index, int64_t threads) {
     Config cfg;
     fs::path dir;
+    Sweep s;
+    SweepRun run;
     try {
-        const Sweep s = readSweepFile((fs::path(out) / "sweep.json").string());
+        s = readSweepFile((fs::path(out) / "sweep.json").string());
         if (index < 1 || index > int64_t(s.runs.size()))
             throw UsageError("--task " + std::to_string(index) + ": the sweep has runs 1 to " +
                              std::to_string(s.runs.size()));
         if (threads < 0 || threads > 256) throw UsageError("--threads must be >= 0 and <= 256");
-        const SweepRun& run = s.runs[size_t(index - 1)];
+        run = s.runs[size_t(index - 1)];
         checkSweepRun(s, run);
         cfg = s.runConfig(run);
         if (cfg.run.threads == 0) cfg.run.threads = threads;
@@ -222,7 +244,15 @@ int runTask(const std::string& out, int64_t index, int64_t threads) {
                          o.status.c_str());
             return o.status == "completed" ? 0 : 1;
         }
-        if (action == SweepAction::Resume) {
+        if (action == SweepAction::Resume && !s.spec.fromRun.empty()) {
+            checkSameFork(dir, s, run);
+            try {
+                session = RunSession::resume(dir.string());
+            } catch (const FileError& e) {
+                std::fprintf(stderr, "hybrid158-cli sweep: cannot continue (%s); starting over\n",
+                             e.what());
+            }
+        } else if (action == SweepAction::Resume) {
             checkSameConfig(dir, cfg);
             try {
                 session = RunSession::resume(dir.string());
@@ -240,7 +270,10 @@ int runTask(const std::string& out, int64_t index, int64_t threads) {
         }
         if (!session) {
             clearRunDirectory(dir);
-            session = std::make_unique<RunSession>(cfg, dir.string());
+            if (s.spec.fromRun.empty())
+                session = std::make_unique<RunSession>(cfg, dir.string());
+            else
+                session = forkRun(s.spec.fromRun, s.spec.fromStep, forkChanges(s, run), dir.string());
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hybrid158-cli sweep: %s\n", e.what());
@@ -459,6 +492,10 @@ int sweepCommand(int argc, char** argv) {
         .repeatable("grid", "key=v1,v2,...",
                     "One axis of the grid: a setting and its values (the first varies slowest)")
         .option("seeds", "N", "Seeds per combination: run.seed = s, s+1, ... (default 1)")
+        .option("from", "RUN_DIR",
+                "Start every run from this run's checkpoint at --step (a sweep of forks; the grid\n"
+                "then holds settings that can change during a run)")
+        .option("step", "N", "The step of --from to start from")
         .option("steps", "N", "Training steps of every run (sets run.steps)")
         .option("jobs", "J", "Runs at once, 1 to 256 (default 1)")
         .option("threads", "T", "Threads per run when run.threads is 0 (default max(1, cores / J))")

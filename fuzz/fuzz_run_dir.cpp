@@ -1,6 +1,7 @@
 // Fuzz target of the run-directory readers (run_session.h): readRunDirectory and
 // overviewRunDirectory on a directory written from the input. The input holds the files in the
-// order config.json, metrics.csv, summary.json, snapshots.jsonl, separated by lines "%%"; a file
+// order config.json, metrics.csv, summary.json, snapshots.jsonl, events.jsonl, fork.json,
+// separated by lines "%%"; a file
 // whose text is "<absent>", and every file after the last separator, is not written.
 // readRunDirectory must return or throw an h158::Error naming a file of the directory; a record
 // it returns has a summary object whose status, if any, is a string. overviewRunDirectory never throws, and its status is one of
@@ -16,8 +17,9 @@ using namespace h158::fuzz;
 
 namespace {
 
-constexpr std::array<const char*, 4> kFiles = {"config.json", "metrics.csv", "summary.json",
-                                               "snapshots.jsonl"};
+constexpr std::array<const char*, 6> kFiles = {"config.json",     "metrics.csv",
+                                               "summary.json",    "snapshots.jsonl",
+                                               "events.jsonl",    "fork.json"};
 
 }  // namespace
 
@@ -52,5 +54,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require((o.status == "unreadable") == !o.problem.empty(),
             "overview: a problem exactly when unreadable");
     require(o.steps >= 0, "overview: negative steps");
+    require(o.events >= 0 && o.forkStep >= 0, "overview: negative events or fork step");
     return 0;
 }

@@ -103,20 +103,96 @@ class TestCli : public QObject {
         QVERIFY(r.metrics.size() > 10);
         for (size_t i = 0; i < r.metrics.size(); ++i) QCOMPARE(r.metrics[i].step, int64_t(i + 1));
     }
+    // A write that fails before the first step (here the first snapshot, written when the run's
+    // files are opened) fails the run too: exit 1 as README says of a failed run, not 2 (bad
+    // input), and summary.json says failed.
+    void aFailedWriteBeforeTheFirstStepFailsTheRun() {
+        QTemporaryDir dir;
+        const QString out = dir.path() + "/run";
+        QProcess p;
+        p.setChildProcessModifier([] {
+            ::signal(SIGXFSZ, SIG_IGN);
+            const rlimit lim{2000, 2000};  // config.json (~1.8 kB) fits, the first snapshot not
+            ::setrlimit(RLIMIT_FSIZE, &lim);
+        });
+        p.start(H158_CLI_PATH, {"run", "--preset", "spirals", "--steps", "50", "--out", out});
+        QVERIFY(p.waitForFinished(120000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains("write failed"), qPrintable(err));
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 1, qPrintable(err));
+        const auto summary = nlohmann::json::parse(readAll(out + "/summary.json").toStdString());
+        QCOMPARE(summary["status"].get<std::string>(), std::string("failed"));
+        QVERIFY(QString::fromStdString(summary["message"].get<std::string>()).contains("write failed"));
+    }
+
+    // A directory where a file belongs is refused by the one path check (checkFileToRead) with
+    // exit 2, naming the path and the key or option it came from; never an abort or a bare
+    // "basic_filebuf::underflow error".
+    void directoryForAFileIsRefused_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("key");
+        QTest::newRow("kmeans --input")
+            << QStringList{"kmeans", "--input", "@DIR@", "--k", "2", "--out", "@TMP@/l.csv"}
+            << "--input";
+        QTest::newRow("kmeans --init")
+            << QStringList{"kmeans", "--input", "@TMP@/p.csv", "--init", "@DIR@", "--k", "2",
+                           "--out", "@TMP@/l.csv"}
+            << "--init";
+        QTest::newRow("run --config") << QStringList{"run", "--config", "@DIR@"} << "";
+        QTest::newRow("config --config") << QStringList{"config", "--config", "@DIR@"} << "";
+        QTest::newRow("data.text_file")
+            << QStringList{"run", "--preset", "gpt-s", "--set", "data.text_file=@DIR@"}
+            << "data.text_file";
+        QTest::newRow("data.csv_file")
+            << QStringList{"run", "--preset", "spirals", "--set", "data.kind=csv", "--set",
+                           "data.csv_file=@DIR@"}
+            << "data.csv_file";
+        QTest::newRow("model.init_file")
+            << QStringList{"run", "--preset", "spirals", "--set", "model.init_file=@DIR@"}
+            << "model.init_file";
+        QTest::newRow("generate --model") << QStringList{"generate", "--model", "@DIR@"} << "";
+        QTest::newRow("memory --model") << QStringList{"memory", "--model", "@DIR@"} << "";
+        QTest::newRow("sweep --file")
+            << QStringList{"sweep", "--file", "@DIR@", "--dry-run", "--out", "@TMP@/sweep"} << "";
+        QTest::newRow("lessons --check") << QStringList{"lessons", "--check", "@DIR@"} << "";
+    }
+    void directoryForAFileIsRefused() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, key);
+        QTemporaryDir tmp;
+        const QString d = tmp.path() + "/a-directory";
+        QVERIFY(QDir().mkpath(d));
+        {
+            QFile csv(tmp.path() + "/p.csv");
+            QVERIFY(csv.open(QIODevice::WriteOnly));
+            csv.write("0,0\n1,1\n5,5\n6,6\n");
+        }
+        for (QString& a : args) a.replace("@DIR@", d).replace("@TMP@", tmp.path());
+        if (args.first() == "run") args << "--out" << tmp.path() + "/never";
+        const Result r = cli(args);
+        QVERIFY2(r.code == 2, qPrintable(QString("exit %1: %2").arg(r.code).arg(r.err)));
+        const QString named = (key.isEmpty() ? QString() : key + ": ") + d;
+        QVERIFY2(r.err.contains(named + ": is a directory, not a file"), qPrintable(r.err));
+        QVERIFY2(!r.err.contains("basic_filebuf"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(tmp.path() + "/never/metrics.csv"));
+    }
+
     // Every sub-command answers --help, -h and `help COMMAND` on stdout with exit 0, listing each
     // of its options with a description.
     void helpForEveryCommand_data() {
         QTest::addColumn<QString>("command");
         QTest::addColumn<QStringList>("options");
         QTest::newRow("run") << "run"
-                             << QStringList{"preset", "config", "set", "steps", "seed", "out"};
+                             << QStringList{"preset", "config", "set", "steps", "seed", "at", "out"};
         QTest::newRow("resume") << "resume" << QStringList{};
+        QTest::newRow("fork") << "fork" << QStringList{"step", "set", "out"};
         QTest::newRow("sweep") << "sweep" << QStringList{"preset",  "config",  "set",   "file",
                                                          "grid",    "seeds",   "steps", "jobs",
-                                                         "threads", "dry-run", "out",   "task"};
+                                                         "threads", "dry-run", "out",   "task",
+                                                         "from",    "step"};
         QTest::newRow("presets") << "presets" << QStringList{};
         QTest::newRow("lessons") << "lessons" << QStringList{"check"};
-        QTest::newRow("config") << "config" << QStringList{"preset", "config", "set"};
+        QTest::newRow("config") << "config" << QStringList{"preset", "config", "set", "live"};
         QTest::newRow("kmeans") << "kmeans"
                                 << QStringList{"input", "k",      "out",       "seed", "max-iter",
                                                "tol",   "n-init", "centroids", "init", "trace",

@@ -85,6 +85,7 @@ void addRunFields(Builder& b) {
     b.real(&RunConfig::diverge_ratio, &C::run, "diverge_ratio", 0, 1e30, false, true, "Stop as diverged when the loss exceeds this multiple of the first loss (0 = only non-finite values stop)");
     b.flag(&RunConfig::record_batches, &C::run, "record_batches", "Write batches.csv to the run directory: what every step trained on (sample index, or the first byte of each text window), to replay the run elsewhere");
     b.integer(&RunConfig::checkpoint_every, &C::run, "checkpoint_every", 0, 1e9, "Write checkpoint.safetensors (everything the next steps depend on) every N steps and when the run is stopped, so `hybrid158-cli resume` or Resume continues it bit for bit (0 = never)");
+    b.integer(&RunConfig::keep_checkpoints, &C::run, "keep_checkpoints", 0, 1e6, "Past checkpoints kept in checkpoints/ for `fork` and Fork here... (spread over the whole run: past this many, every other one goes); 0 = only the latest, to resume");
 }
 
 void addDataFields(Builder& b) {
@@ -202,6 +203,22 @@ std::vector<FieldSpec> buildSchema() {
     addTrustFields(b);
     addOptimFields(b);
     addSampleFields(b);
+    // The settings a run can change between steps (core/exp/events.h); Trainer::applyEdit
+    // carries each into the components built from it.
+    static const char* const kLive[] = {
+        "run.steps", "run.eval_every", "run.snapshot_every", "run.diverge_ratio",
+        "run.checkpoint_every", "run.keep_checkpoints", "quant.updates", "quant.adapt_every",
+        "cluster.refresh_every", "cluster.param_refresh_every", "aux.enabled", "aux.lr",
+        "aux.max_multiplier", "aux.radius_range", "aux.warmup", "aux.horizon", "trust.enabled",
+        "trust.mode", "trust.radius", "optim.lr", "optim.weight_decay", "optim.schedule",
+        "optim.warmup", "optim.min_lr_ratio", "optim.grad_clip", "sample.every", "sample.tokens",
+        "sample.temperature", "sample.top_k", "sample.prompt"};
+    for (const char* key : kLive) {
+        const auto it = std::find_if(b.fields.begin(), b.fields.end(),
+                                     [&](const FieldSpec& f) { return f.key == key; });
+        if (it == b.fields.end()) throw Error(std::string("schema: no field ") + key);
+        it->live = true;
+    }
     return b.fields;
 }
 
@@ -243,6 +260,26 @@ std::string unknownKeyMessage(const std::string& where, const std::string& key,
 }
 
 }  // namespace
+
+Config liveEdit(const Config& c, const std::string& key, const std::string& value,
+                int64_t stepsDone) {
+    const FieldSpec* f = findField(key);
+    if (!f) {
+        std::vector<std::string> keys;
+        for (const auto& g : configSchema()) keys.push_back(g.key);
+        throw ConfigError(unknownKeyMessage("edit", key, keys));
+    }
+    if (!f->live)
+        throw ConfigError(key + ": cannot change during a run (it shapes the model, the data or "
+                                "the random streams); fork the run or start a new one");
+    Config out = c;
+    f->setFromString(out, value);
+    if (key == "run.steps" && out.run.steps <= stepsDone)
+        throw ConfigError("run.steps: " + std::to_string(out.run.steps) + " steps, but " +
+                          std::to_string(stepsDone) + " are done already");
+    validate(out);
+    return out;
+}
 
 const std::vector<FieldSpec>& configSchema() {
     static const std::vector<FieldSpec> schema = buildSchema();
@@ -470,15 +507,13 @@ Config fromJson(const nlohmann::json& j, const Config& base, const std::string& 
 }
 
 Config loadConfigFile(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw FileError(path + ": cannot open the configuration file");
+    // read once (a FIFO such as `--config <(...)` cannot be read again for the line number)
+    const std::string text = readFile(path);
     json j;
     try {
-        j = json::parse(in);
+        j = json::parse(text);
     } catch (const json::parse_error& e) {
         // nlohmann reports the byte offset; turn it into a line number
-        std::ifstream again(path);
-        std::string text((std::istreambuf_iterator<char>(again)), {});
         const size_t at = std::min<size_t>(e.byte, text.size());
         const long line = 1 + std::count(text.begin(), text.begin() + long(at), '\n');
         throw FileError(path + ":" + std::to_string(line) + ": malformed JSON: " + e.what());

@@ -25,6 +25,7 @@ struct RunConfig {
     double diverge_ratio = 1e4;    // stop as diverged when loss > ratio x first loss (0 = off)
     bool record_batches = false;   // write DIR/batches.csv (run_session.h)
     int64_t checkpoint_every = 100;  // DIR/checkpoint.safetensors every N steps (0 = never)
+    int64_t keep_checkpoints = 16;   // past checkpoints kept for forks (core/exp/fork.h)
 };
 
 struct DataConfig {
@@ -144,6 +145,9 @@ struct FieldSpec {
     std::vector<std::string> choices;
     std::string doc;
     std::function<FieldRef(Config&)> ref;
+    // May change between the steps of a run (core/exp/events.h): it shapes neither the model, the
+    // data nor the random streams the trainer draws at its start.
+    bool live = false;
 
     FieldValue get(const Config& c) const;
     // Sets from a value of the field's type; throws ConfigError naming the key when it does
@@ -171,6 +175,13 @@ void validate(const AuxConfig& s);
 void validate(const TrustConfig& s);
 // Every problem found, one message per entry, each starting with the field's key.
 std::vector<std::string> validationErrors(const Config& c);
+
+// c with the live field `key` (FieldSpec::live) set from `value`, checked like a configuration:
+// throws ConfigError naming the key when it is unknown, cannot change during a run (it shapes the
+// model, the data or the random streams), the value does not fit, the result does not validate,
+// or run.steps would not exceed `stepsDone`.
+Config liveEdit(const Config& c, const std::string& key, const std::string& value,
+                int64_t stepsDone);
 
 nlohmann::json toJson(const Config& c);
 // Starts from `base` and applies the keys present; unknown keys are errors naming the key and

@@ -52,7 +52,8 @@ std::string csvLine(const std::vector<std::string>& cells) {
 
 bool isResultNeutralKey(const std::string& key) {
     return key == "run.name" || key == "run.threads" || key == "run.snapshot_every" ||
-           key == "run.record_batches" || key == "run.checkpoint_every";
+           key == "run.record_batches" || key == "run.checkpoint_every" ||
+           key == "run.keep_checkpoints";
 }
 
 std::vector<std::string> differingKeys(const std::vector<Config>& configs, bool includeSeed) {

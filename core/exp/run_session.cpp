@@ -1,6 +1,7 @@
 // Run directory writing and reading (the contract in DESIGN.md).
 #include "core/exp/run_session.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cerrno>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "core/base/file_io.h"
 #include "core/io/h158_export.h"
 #include "core/model/param_file.h"
+#include "core/exp/fork.h"
 #include "core/train/checkpoint.h"
 
 namespace h158 {
@@ -38,14 +40,17 @@ std::string header() {
 
 }  // namespace
 
-RunSession::RunSession(const Config& cfg, const std::string& dir)
+RunSession::RunSession(const Config& cfg, const std::string& dir, std::vector<RunEvent> scheduled)
     : m_trainer(std::make_unique<Trainer>(cfg)), m_dir(dir) {
+    m_events = scheduleEvents(cfg, std::move(scheduled));  // ConfigError before any file
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw FileError(dir + ": cannot create the run directory: " + ec.message());
     if (fs::exists(fs::path(dir) / "metrics.csv"))
         throw FileError(dir + ": already holds a run (metrics.csv exists); choose another --out");
     writeFileAtomically((fs::path(dir) / "config.json").string(), toJson(cfg).dump(2) + "\n");
+    fs::remove(fs::path(dir) / kEventsFile, ec);
+    for (const RunEvent& e : m_events) appendEvent(dir, e);
     openFiles(false);
     writeSnapshots(m_trainer->takeSnapshots());
 }
@@ -58,6 +63,8 @@ RunSession::RunSession(std::unique_ptr<Trainer> trainer, const std::string& dir,
 void RunSession::openFiles(bool append) {
     const auto mode = std::ios::binary | (append ? std::ios::app : std::ios::trunc);
     const fs::path d(m_dir);
+    for (std::ofstream* f : {&m_metrics, &m_snapshots, &m_batches})
+        if (f->is_open()) f->close();
     m_metrics.open(d / "metrics.csv", mode);
     m_snapshots.open(d / "snapshots.jsonl", mode);
     if (!m_metrics || !m_snapshots) throw FileError(m_dir + ": cannot open the run files");
@@ -123,14 +130,35 @@ std::unique_ptr<RunSession> RunSession::resume(const std::string& dir) {
         if (o.status == "completed" || o.status == "diverged")
             throw FileError(dir + ": the run " + o.status + "; there is nothing to continue");
     }
-    const Config cfg = loadConfigFile((d / "config.json").string());
+    // The configuration the checkpoint was taken under: config.json with the events it had
+    // applied (events.h), which must be the one its header holds.
+    Config cfg = loadConfigFile((d / "config.json").string());
+    const std::string ckpt = (d / kCheckpointFile).string();
+    std::vector<RunEvent> events = readEvents(dir);
+    int64_t applied = 0;
+    if (fs::exists(ckpt)) {
+        const CheckpointInfo info = readCheckpointInfo(ckpt);
+        applied = info.eventsApplied;
+        if (applied > int64_t(events.size()))
+            throw FileError((d / kEventsFile).string() + ": holds " + std::to_string(events.size()) +
+                            " events, the checkpoint had applied " + std::to_string(applied));
+        for (int64_t i = 0; i < applied; ++i) {
+            try {
+                applyEvent(cfg, events[size_t(i)]);
+            } catch (const std::exception& e) {
+                throw FileError((d / kEventsFile).string() + ": " + events[size_t(i)].describe() +
+                                ": " + e.what());
+            }
+        }
+    }
     auto trainer = std::make_unique<Trainer>(cfg);
-    const int64_t step = restoreCheckpoint((d / kCheckpointFile).string(), *trainer);
+    const int64_t step = restoreCheckpoint(ckpt, *trainer);
+    const std::optional<ForkInfo> fork = readForkInfo(dir);
 
     // Everything is read and checked before the first file changes.
     int64_t last = 0;
     const std::string metrics = linesUpTo(d / "metrics.csv", step, true, csvStep, &last);
-    if (last != step)
+    if (last != step && !(fork && last == 0 && step == fork->step))
         throw FileError((d / "metrics.csv").string() + ": ends at step " + std::to_string(last) +
                         ", before the checkpoint's step " + std::to_string(step));
     const std::string snaps = fs::exists(d / "snapshots.jsonl")
@@ -152,7 +180,11 @@ std::unique_ptr<RunSession> RunSession::resume(const std::string& dir) {
     writeFileAtomically((d / "metrics.csv").string(), metrics);
     writeFileAtomically((d / "snapshots.jsonl").string(), snaps);
     if (cfg.run.record_batches) writeFileAtomically((d / "batches.csv").string(), batches);
-    return std::unique_ptr<RunSession>(new RunSession(std::move(trainer), dir, step));
+    std::unique_ptr<RunSession> s(new RunSession(std::move(trainer), dir, step));
+    s->m_events = std::move(events);
+    s->m_eventsApplied = applied;
+    s->m_forkStep = fork ? fork->step : 0;
+    return s;
 }
 
 RunSession::~RunSession() {
@@ -184,6 +216,7 @@ void RunSession::checkWritten(const std::ofstream& out, const char* file) {
 StepMetrics RunSession::step() {
     StepMetrics row;
     try {
+        if (!m_trainer->midStep()) applyDueEvents();
         row = m_trainer->step();
     } catch (...) {
         writeSummaryAfterFailure();
@@ -197,6 +230,7 @@ StageReport RunSession::stepStage(StepMetrics* row) {
     StageReport r;
     StepMetrics done;
     try {
+        if (!m_trainer->midStep()) applyDueEvents();
         r = m_trainer->stepStage(&done);
     } catch (...) {
         writeSummaryAfterFailure();
@@ -226,11 +260,83 @@ void RunSession::recordStep(const StepMetrics& row) {
     if (m_trainer->finished()) writeSummary();
 }
 
+void RunSession::applyDueEvents() {
+    while (m_eventsApplied < int64_t(m_events.size()) &&
+           m_events[size_t(m_eventsApplied)].step <= m_trainer->stepsDone()) {
+        const RunEvent& e = m_events[size_t(m_eventsApplied)];
+        m_trainer->applyEdit(e.key, e.valueText());
+        ++m_eventsApplied;
+    }
+}
+
+RunEvent RunSession::edit(const std::string& key, const std::string& value, const std::string& by) {
+    if (m_trainer->finished()) throw Error("the run has ended; fork it to change " + key);
+    const bool now = !m_trainer->midStep();
+    if (now) applyDueEvents();
+    RunEvent e;
+    e.step = m_trainer->stepsDone() + (now ? 0 : 1);
+    e.key = key;
+    e.by = by;
+    const FieldSpec* f = findField(key);
+    Config after = liveEdit(m_trainer->config(), key, value, e.step);  // ConfigError by name
+    e.before = std::visit([](const auto& v) { return nlohmann::json(v); }, f->get(m_trainer->config()));
+    e.after = std::visit([](const auto& v) { return nlohmann::json(v); }, f->get(after));
+    appendEvent(m_dir, e);  // FileError before anything changes
+    if (now) {
+        m_trainer->applyEdit(key, e.valueText());
+        m_events.insert(m_events.begin() + m_eventsApplied, e);
+        ++m_eventsApplied;
+    } else {
+        const auto at = std::upper_bound(
+            m_events.begin() + m_eventsApplied, m_events.end(), e.step,
+            [](int64_t s, const RunEvent& x) { return s < x.step; });
+        m_events.insert(at, e);
+    }
+    return e;
+}
+
+// DIR/checkpoints/step-N: a hard link to the checkpoint just written (a copy where links are not
+// supported), thinned to run.keep_checkpoints (fork.h).
+void RunSession::keepCheckpoint() {
+    const int64_t keep = m_trainer->config().run.keep_checkpoints;
+    if (keep <= 0) return;
+    const fs::path kept = keptCheckpointPath(m_dir, m_checkpointStep);
+    std::error_code ec;
+    fs::create_directories(kept.parent_path(), ec);
+    fs::remove(kept, ec);
+    fs::create_hard_link(fs::path(m_dir) / kCheckpointFile, kept, ec);
+    if (ec) fs::copy_file(fs::path(m_dir) / kCheckpointFile, kept, ec);
+    if (ec) return;  // forks lose one point; the run goes on
+    std::vector<int64_t> steps;
+    for (const auto& entry : fs::directory_iterator(kept.parent_path(), ec)) {
+        int64_t s = 0;
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("step-", 0) == 0 &&
+            std::from_chars(name.data() + 5, name.data() + name.size(), s).ec == std::errc())
+            steps.push_back(s);
+    }
+    std::sort(steps.begin(), steps.end());
+    // Past keep, every other one goes from the oldest on (the first stays): the spacing doubles
+    // and those kept still span the run. The newest always stays.
+    while (int64_t(steps.size()) > keep) {
+        std::vector<int64_t> left;
+        for (size_t i = 0; i < steps.size(); ++i)
+            if (i % 2 == 0 || i + 1 == steps.size()) left.push_back(steps[i]);
+            else fs::remove(keptCheckpointPath(m_dir, steps[i]), ec);
+        if (left.size() == steps.size()) {  // two left and keep is 1: the newest stays
+            fs::remove(keptCheckpointPath(m_dir, steps.front()), ec);
+            left.erase(left.begin());
+        }
+        steps = std::move(left);
+    }
+}
+
 // A checkpoint that cannot be written (a full disk) ends the run as failed, like any write.
 void RunSession::writeCheckpointNow() {
     try {
-        writeCheckpoint((fs::path(m_dir) / kCheckpointFile).string(), *m_trainer);
+        writeCheckpoint((fs::path(m_dir) / kCheckpointFile).string(), *m_trainer, m_eventsApplied);
         m_checkpointStep = m_trainer->stepsDone();
+        keepCheckpoint();
     } catch (const std::exception& e) {
         m_trainer->fail(std::string("checkpoint: ") + e.what());
         writeSummaryAfterFailure();
@@ -264,14 +370,16 @@ void RunSession::writeSummary() {
     if (m_summaryWritten) return;
     nlohmann::json j = m_trainer->summary().toJson();
     j["config_name"] = m_trainer->config().run.name;
-    if (m_resumedAt > 0) j["resumed_at_step"] = m_resumedAt;
+    if (m_resumedAt > 0 && m_resumedAt != m_forkStep) j["resumed_at_step"] = m_resumedAt;
+    if (m_forkStep > 0) j["fork_step"] = m_forkStep;
     // A stopped run keeps a checkpoint at its last step, to be resumed; a completed or
     // diverged one has nothing to continue.
     const fs::path ckpt = fs::path(m_dir) / kCheckpointFile;
     if (m_trainer->status() == RunStatus::Stopped && m_trainer->config().run.checkpoint_every > 0) {
         try {
-            writeCheckpoint(ckpt.string(), *m_trainer);
+            writeCheckpoint(ckpt.string(), *m_trainer, m_eventsApplied);
             m_checkpointStep = m_trainer->stepsDone();
+            keepCheckpoint();
         } catch (const std::exception& e) {
             j["checkpoint_error"] = e.what();
         }
@@ -372,6 +480,11 @@ RunRecord readRunDirectory(const std::string& dir) {
             throw FileError(mpath + ":" + std::to_string(lineNo) + ": " + e.what());
         }
     }
+    r.events = readEvents(dir);
+    if (const std::optional<ForkInfo> fork = readForkInfo(dir)) {
+        r.parent = fork->parent;
+        r.forkStep = fork->step;
+    }
     r.summary = nlohmann::json::object();
     const fs::path spath = d / "summary.json";
     if (fs::exists(spath)) r.summary = readJsonObject(spath, spath.string());
@@ -410,6 +523,15 @@ RunOverview overviewRunDirectory(const std::string& dir) noexcept {
             o.total = (*run)["steps"].get<int64_t>();
         }
         o.checkpointStep = checkpointStep((d / kCheckpointFile).string());
+        if (const std::optional<ForkInfo> fork = readForkInfo(dir)) {
+            o.parent = fork->parent;
+            o.forkStep = fork->step;
+        }
+        if (std::ifstream ev(d / kEventsFile, std::ios::binary); ev) {
+            std::string line;
+            while (std::getline(ev, line))
+                if (!line.empty()) ++o.events;
+        }
         if (!fs::exists(d / "summary.json")) {
             o.status = "interrupted";
             o.steps = fs::exists(d / "metrics.csv") ? lastMetricsStep(d / "metrics.csv") : 0;

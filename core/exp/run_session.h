@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/exp/events.h"
 #include "core/train/trainer.h"
 
 namespace h158 {
@@ -25,8 +26,10 @@ inline constexpr const char* kLatentFile = "latent.safetensors";
 class RunSession {
 public:
     // Builds the trainer (throws ConfigError/FileError before anything is written), then
-    // creates `dir` (it must not hold a previous run) and writes config.json.
-    RunSession(const Config& cfg, const std::string& dir);
+    // creates `dir` (it must not hold a previous run) and writes config.json. `scheduled` are
+    // events to apply at their steps (run --at): checked first (scheduleEvents), written to
+    // events.jsonl when the run starts.
+    RunSession(const Config& cfg, const std::string& dir, std::vector<RunEvent> scheduled = {});
     // Continues the stopped, interrupted (killed) or failed run in `dir` from its checkpoint:
     // builds the trainer from DIR/config.json, restores it, keeps the rows of metrics.csv,
     // snapshots.jsonl and batches.csv up to the checkpoint's step (the later ones are written
@@ -55,8 +58,22 @@ public:
 
     int64_t resumedAt() const { return m_resumedAt; }  // the checkpoint's step (0: a new run)
 
+    // Changes a live setting (events.h) at the next step boundary: now when no step is under way
+    // (before step stepsDone() + 1), else when the step in stages completes. The event goes to
+    // events.jsonl at once. Throws ConfigError naming the key (not live, a value that does not
+    // fit) and changes nothing then.
+    RunEvent edit(const std::string& key, const std::string& value,
+                  const std::string& by = "workbench");
+    // Every event of the run: those applied, then those scheduled, sorted by step.
+    const std::vector<RunEvent>& events() const { return m_events; }
+    int64_t eventsApplied() const { return m_eventsApplied; }
+
 private:
     RunSession(std::unique_ptr<Trainer> trainer, const std::string& dir, int64_t resumedAt);
+    friend std::unique_ptr<RunSession> forkRun(const std::string&, int64_t,
+                                               const std::vector<std::string>&, const std::string&);
+    void applyDueEvents();  // the events due before the next step
+    void keepCheckpoint();  // DIR/checkpoints/ (fork.h)
     void openFiles(bool append);
     void recordStep(const StepMetrics& row);  // the files' part of a completed step
     void completeStagedStep();
@@ -73,6 +90,9 @@ private:
     bool m_summaryWritten = false;
     int64_t m_resumedAt = 0;
     int64_t m_checkpointStep = 0;  // of DIR/checkpoint.safetensors (0: none)
+    std::vector<RunEvent> m_events;  // sorted by step; the first m_eventsApplied are applied
+    int64_t m_eventsApplied = 0;
+    int64_t m_forkStep = 0;          // a fork's first step - 1 (0: not a fork)
 };
 
 // workspace/NAME-YYYYMMDD-HHMMSS (with -2, -3 ... when taken); not created.
@@ -81,7 +101,10 @@ std::string newRunDirectory(const std::string& workspace, const std::string& nam
 // A past run read back from its directory (for the GUI's runs list and comparisons).
 struct RunRecord {
     std::string dir;
-    Config config;
+    Config config;                  // config.json: the configuration at the run's first step
+    std::vector<RunEvent> events;   // events.jsonl, sorted by step
+    std::string parent;             // a fork's parent directory (fork.json; empty: not a fork)
+    int64_t forkStep = 0;           // the parent's step it starts from
     std::vector<StepMetrics> metrics;
     nlohmann::json summary;  // an object (a status, if any, is a string); empty when summary.json
                              // is missing (run killed)
@@ -98,6 +121,9 @@ struct RunOverview {
     double finalLoss = kNoValue;
     std::string problem;  // unreadable: what is wrong, naming the file
     int64_t checkpointStep = 0;  // the step of DIR/checkpoint.safetensors (0: none): resumable
+    std::string parent;          // a fork's parent directory, absolute (fork.json; empty: none)
+    int64_t forkStep = 0;        // the parent's step the fork starts from
+    int64_t events = 0;          // lines of events.jsonl (0 when it is missing or unreadable)
 };
 RunOverview overviewRunDirectory(const std::string& dir) noexcept;
 

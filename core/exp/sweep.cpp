@@ -2,6 +2,9 @@
 // each run directory, and DIR/summary.csv.
 #include "core/exp/sweep.h"
 
+#include "core/exp/fork.h"
+#include "core/train/checkpoint.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -193,9 +196,18 @@ SweepSpec sweepSpecFromJson(const ordered_json& j, const std::string& where) {
         } else if (k == "seeds") {
             if (!v.is_number_integer()) throw FileError(what + " must be an integer");
             s.seeds = v.get<int64_t>();
+        } else if (k == "from") {
+            if (!v.is_object() || !v.contains("run") || !v["run"].is_string() ||
+                !v.contains("step") || !v["step"].is_number_integer())
+                throw FileError(what + " must be {\"run\": DIR, \"step\": N}");
+            std::string text = v["run"].get<std::string>();
+            if (fs::path(text).is_relative())
+                text = (fs::path(where).parent_path() / text).lexically_normal().string();
+            s.fromRun = text;
+            s.fromStep = v["step"].get<int64_t>();
         } else {
             throw FileError(where + ": unknown member '" + k +
-                            "' (a sweep has preset or config, set, grid and seeds)");
+                            "' (a sweep has preset or config, from, set, grid and seeds)");
         }
     }
     if (!s.preset.empty() && !s.configFile.empty())
@@ -225,9 +237,32 @@ Sweep expandSweep(SweepSpec spec) {
                           std::to_string(spec.seeds));
     if (!spec.preset.empty() && !spec.configFile.empty())
         throw ConfigError("give either --preset or --config, not both");
-    if (spec.preset.empty() && spec.configFile.empty()) spec.preset = "seed-linear";
+    const bool fork = !spec.fromRun.empty();
+    if (fork && (!spec.preset.empty() || !spec.configFile.empty()))
+        throw ConfigError("--from starts every run from a checkpoint, whose configuration is the "
+                          "base: give neither --preset nor --config with it");
+    if (fork && spec.seeds != 1)
+        throw ConfigError("--seeds " + std::to_string(spec.seeds) + ": the runs of --from start "
+                          "from one state, random streams included; run.seed does not change them");
+    if (!fork && spec.preset.empty() && spec.configFile.empty()) spec.preset = "seed-linear";
     Sweep s;
-    s.base = spec.configFile.empty() ? presetConfig(spec.preset) : loadConfigFile(spec.configFile);
+    if (fork) {
+        spec.fromRun = fs::absolute(spec.fromRun).lexically_normal().string();
+        s.base = readCheckpointInfo(forkCheckpointPath(spec.fromRun, spec.fromStep)).config;
+        for (const auto& a : spec.set) {
+            const auto eq = a.find('=');
+            checkLiveEdit(s.base, a.substr(0, eq), eq == std::string::npos ? "" : a.substr(eq + 1),
+                          spec.fromStep);
+        }
+        for (const auto& axis : spec.grid) {
+            const FieldSpec* f = findField(axis.key);
+            if (f && !f->live)
+                throw ConfigError("--grid " + axis.key + ": cannot change during a run, so not at "
+                                  "a fork either (`config --live` lists what can)");
+        }
+    } else {
+        s.base = spec.configFile.empty() ? presetConfig(spec.preset) : loadConfigFile(spec.configFile);
+    }
     for (const auto& a : spec.set) applySetting(s.base, a);
 
     const int64_t points = checkGrid(spec.grid, s.base, spec.seeds);
@@ -307,6 +342,7 @@ ordered_json sweepToJson(const Sweep& s) {
     j["grid"] = ordered_json::array();
     for (const auto& a : s.spec.grid) j["grid"].push_back({{"key", a.key}, {"values", a.values}});
     j["seeds"] = s.spec.seeds;
+    if (!s.spec.fromRun.empty()) j["from"] = {{"run", s.spec.fromRun}, {"step", s.spec.fromStep}};
     j["runs"] = ordered_json::array();
     for (const auto& r : s.runs)
         j["runs"].push_back({{"index", r.index}, {"dir", r.dir}, {"overrides", r.overrides}});
@@ -348,6 +384,11 @@ Sweep readSweepFile(const std::string& path) {
         if (!seeds.is_number_integer() || seeds.get<int64_t>() < 1)
             throw FileError(path + ": seeds must be an integer >= 1");
         s.spec.seeds = seeds.get<int64_t>();
+        if (j.contains("from")) {
+            const ordered_json from = j["from"];
+            s.spec.fromRun = member(from, "run", "from").get<std::string>();
+            s.spec.fromStep = member(from, "step", "from").get<int64_t>();
+        }
         const ordered_json runs = member(j, "runs", "");
         if (!runs.is_array() || runs.empty())
             throw FileError(path + ": runs must be a non-empty list");
@@ -386,7 +427,22 @@ std::string configDifference(const Config& a, const Config& b, const std::string
     return "";
 }
 
+std::vector<std::string> forkChanges(const Sweep& s, const SweepRun& run) {
+    std::vector<std::string> out = s.spec.set;
+    for (const auto& o : run.overrides)
+        if (o.rfind("run.seed=", 0) != 0 && o.rfind("run.name=", 0) != 0) out.push_back(o);
+    return out;
+}
+
 std::string sweepDifference(const Sweep& stored, const Sweep& given) {
+    if (stored.spec.fromRun != given.spec.fromRun || stored.spec.fromStep != given.spec.fromStep)
+        return "the starting point differs: " +
+               (stored.spec.fromRun.empty() ? std::string("step 0")
+                                            : stored.spec.fromRun + " at step " + std::to_string(stored.spec.fromStep)) +
+               " in the sweep, " +
+               (given.spec.fromRun.empty() ? std::string("step 0")
+                                           : given.spec.fromRun + " at step " + std::to_string(given.spec.fromStep)) +
+               " in this one";
     if (const std::string d = configDifference(stored.base, given.base, "the sweep", "this one");
         !d.empty())
         return "the base configuration differs: " + d;

@@ -26,6 +26,12 @@ struct SweepSpec {
     std::vector<std::string> set;  // "key=value", applied to the base in order
     std::vector<SweepAxis> grid;   // the cartesian product, first axis slowest
     int64_t seeds = 1;             // run.seed = s, s+1, ..., s+seeds-1 (innermost), s the base's
+    // A sweep of forks (fork.h): every run starts from fromRun's checkpoint at fromStep, the base
+    // being the configuration it was taken under; the grid and set then hold only settings that
+    // can change during a run, applied at that step, and seeds is 1 (the state holds the random
+    // streams). Empty: runs start at step 0.
+    std::string fromRun;
+    int64_t fromStep = 0;
 };
 
 struct SweepRun {
@@ -43,6 +49,10 @@ struct Sweep {
 
     Config runConfig(const SweepRun& run) const;  // base + overrides
 };
+
+// A fork sweep's changes for one run: the set lines and the grid's values (not run.seed or
+// run.name), as fork --set takes them.
+std::vector<std::string> forkChanges(const Sweep& s, const SweepRun& run);
 
 // "key=v1,v2,..." as given to --grid. Throws ConfigError when it is not of that form.
 SweepAxis parseGridOption(const std::string& text);

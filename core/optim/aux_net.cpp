@@ -79,6 +79,20 @@ AuxNet::AuxNet(const AuxConfig& cfg, double r0, uint64_t seed)
     m_adamV.assign(m_params.size(), 0.0);
 }
 
+void AuxNet::reconfigure(const AuxConfig& cfg, double r0) {
+    validate(cfg);
+    TrustConfig trust;
+    trust.radius = r0;
+    validate(trust);
+    if (cfg.hidden != m_hidden)
+        throw ConfigError("aux.hidden: the network has " + std::to_string(m_hidden) +
+                          " hidden units; it cannot change during a run");
+    m_r0 = r0;
+    m_lr = cfg.lr;
+    m_logMaxMult = std::log(cfg.max_multiplier);
+    m_logRange = std::log(cfg.radius_range);
+}
+
 // a = W1 x + b1 (H);  h = tanh(a) (H);  o = W2 h + b2 (2);  then the output maps.
 AuxNet::Output AuxNet::forward(const AuxFeatures& x, Cache& cache) const {
     const int H = m_hidden;

@@ -96,6 +96,10 @@ class AuxNet {
     // trust.radius when out of range (hidden in [1, 4096], lr > 0, max_multiplier ≥ 1,
     // radius_range ≥ 1, r0 > 0).
     AuxNet(const AuxConfig& cfg, double r0, uint64_t seed);
+    // New bounds and learning rate between steps (a run's edit, core/exp/events.h): the weights,
+    // moments and statistics stay. Throws ConfigError as the constructor does; aux.hidden must
+    // be the one the network was built with.
+    void reconfigure(const AuxConfig& cfg, double r0);
 
     struct Output {
         double multiplier = 1;   // m_t

@@ -169,4 +169,10 @@ void Optimizer::checkStepArgs(const char* who, double lr, double wdScale) {
                     " optimizer: weight-decay factor must be finite and >= 0, got " + formatNumber(wdScale));
 }
 
+void Optimizer::setWeightDecay(double weightDecay) {
+    if (!(weightDecay >= 0) || !std::isfinite(weightDecay))
+        throw ConfigError("optim.weight_decay: must be a finite number >= 0");
+    m_weightDecay = weightDecay;
+}
+
 }  // namespace h158

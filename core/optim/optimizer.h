@@ -51,6 +51,9 @@ class Optimizer {
     // and export; setState() restores them with the step count (for resuming).
     virtual std::vector<float> state() const { return m_state; }
     void setState(std::span<const float> state, int64_t steps);
+    // optim.weight_decay changed between steps (core/exp/events.h). Throws ConfigError when < 0
+    // or not finite.
+    void setWeightDecay(double weightDecay);
     int64_t steps() const { return m_steps; }  // propose() calls so far
 
   protected:

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <filesystem>
+#include <optional>
 
 #include "core/base/errors.h"
 #include "core/base/file_io.h"
@@ -70,7 +71,7 @@ std::string firstDifference(const nlohmann::json& a, const nlohmann::json& b) {
 
 }  // namespace
 
-void writeCheckpoint(const std::string& path, const Trainer& trainer) {
+void writeCheckpoint(const std::string& path, const Trainer& trainer, int64_t eventsApplied) {
     const StateArchive a = trainer.saveState();
     std::vector<TypedTensorOut> tensors;
     tensors.reserve(a.entries().size());
@@ -93,31 +94,68 @@ void writeCheckpoint(const std::string& path, const Trainer& trainer) {
         {"step", std::to_string(trainer.stepsDone())},
         {"config", toJson(trainer.config()).dump()},
         {"data_checksum", dataChecksum(trainer.config())},
-        {"checksum", checksum(a)}};
+        {"checksum", checksum(a)},
+        {"events_applied", std::to_string(eventsApplied)}};
     writeSafeTensors(path, tensors, meta);
 }
 
-// Reads only the header (a few kB), not the tensors: run lists call it for every run.
+namespace {
+
+// The header's metadata (a few kB), not the tensors: run lists read it for every run. nullopt
+// when the file is missing or not a hybrid158 checkpoint.
+std::optional<nlohmann::json> checkpointMetadata(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    uint64_t n = 0;
+    if (!in.read(reinterpret_cast<char*>(&n), 8) || n == 0 || n > (uint64_t(1) << 24)) return std::nullopt;
+    std::string h(size_t(n), '\0');
+    if (!in.read(h.data(), std::streamsize(n))) return std::nullopt;
+    const nlohmann::json j = nlohmann::json::parse(h, nullptr, false);
+    if (!j.is_object() || !j.contains("__metadata__")) return std::nullopt;
+    const nlohmann::json& m = j["__metadata__"];
+    if (!m.is_object() || m.value("format", "") != kFormat) return std::nullopt;
+    return m;
+}
+
+int64_t metaInteger(const nlohmann::json& m, const char* key) {
+    if (!m.contains(key) || !m[key].is_string()) return -1;
+    const std::string s = m[key].get<std::string>();
+    int64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc() && p == s.data() + s.size() && v >= 0 ? v : -1;
+}
+
+}  // namespace
+
 int64_t checkpointStep(const std::string& path) noexcept {
     try {
-        std::ifstream in(path, std::ios::binary);
-        uint64_t n = 0;
-        if (!in.read(reinterpret_cast<char*>(&n), 8) || n == 0 || n > (uint64_t(1) << 24)) return 0;
-        std::string h(size_t(n), '\0');
-        if (!in.read(h.data(), std::streamsize(n))) return 0;
-        const nlohmann::json j = nlohmann::json::parse(h, nullptr, false);
-        if (!j.is_object() || !j.contains("__metadata__")) return 0;
-        const nlohmann::json& m = j["__metadata__"];
-        if (!m.is_object() || m.value("format", "") != kFormat || !m.contains("step") ||
-            !m["step"].is_string())
-            return 0;
-        const std::string s = m["step"].get<std::string>();
-        int64_t step = 0;
-        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), step);
-        return ec == std::errc() && p == s.data() + s.size() && step > 0 ? step : 0;
+        const std::optional<nlohmann::json> m = checkpointMetadata(path);
+        const int64_t step = m ? metaInteger(*m, "step") : 0;
+        return step > 0 ? step : 0;
     } catch (...) {
         return 0;
     }
+}
+
+CheckpointInfo readCheckpointInfo(const std::string& path) {
+    if (!std::filesystem::exists(path)) throw FileError(path + ": no checkpoint");
+    std::optional<nlohmann::json> m;
+    try {
+        m = checkpointMetadata(path);
+    } catch (const std::exception& e) {
+        throw FileError(path + ": " + e.what());
+    }
+    if (!m) throw FileError(path + ": not a hybrid158 checkpoint");
+    CheckpointInfo info;
+    info.step = metaInteger(*m, "step");
+    if (info.step <= 0) throw FileError(path + ": no step in the checkpoint's header");
+    info.eventsApplied = m->contains("events_applied") ? metaInteger(*m, "events_applied") : 0;
+    if (info.eventsApplied < 0) throw FileError(path + ": events_applied is not a count");
+    if (!m->contains("config") || !(*m)["config"].is_string())
+        throw FileError(path + ": no configuration in the checkpoint's header");
+    nlohmann::json cfg = nlohmann::json::parse((*m)["config"].get<std::string>(), nullptr, false);
+    if (cfg.is_discarded()) throw FileError(path + ": the checkpoint's configuration is not JSON");
+    info.config = fromJson(cfg, Config{}, path);
+    return info;
 }
 
 int64_t restoreCheckpoint(const std::string& path, Trainer& trainer) {
@@ -138,7 +176,14 @@ int64_t restoreCheckpoint(const std::string& path, Trainer& trainer) {
     } catch (const std::exception&) {
         throw FileError(path + ": the checkpoint's configuration is not JSON");
     }
-    const std::string diff = firstDifference(saved, toJson(trainer.config()));
+    // Through fromJson first: a setting added since the checkpoint was written takes its default.
+    Config savedConfig;
+    try {
+        savedConfig = fromJson(saved, Config{}, path);
+    } catch (const std::exception& e) {
+        throw FileError(path + ": the checkpoint's configuration: " + e.what());
+    }
+    const std::string diff = firstDifference(toJson(savedConfig), toJson(trainer.config()));
     if (!diff.empty())
         throw FileError(path + ": written for another configuration (" + diff + ")");
     if (field("data_checksum") != dataChecksum(trainer.config()))

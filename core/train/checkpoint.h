@@ -14,8 +14,18 @@ namespace h158 {
 inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
 
 // Throws FileError naming the file when it cannot be written, Error when the run cannot be
-// continued (completed, diverged, failed).
-void writeCheckpoint(const std::string& path, const Trainer& trainer);
+// continued (completed, diverged, failed). `eventsApplied`: how many of the run directory's
+// events (core/exp/events.h) the trainer's configuration holds, for resume and fork.
+void writeCheckpoint(const std::string& path, const Trainer& trainer, int64_t eventsApplied = 0);
+
+// What a checkpoint's header says, read without its tensors: its step, the configuration the
+// trainer had (edits included) and the events it had applied. Throws FileError naming the file.
+struct CheckpointInfo {
+    int64_t step = 0;
+    Config config;
+    int64_t eventsApplied = 0;
+};
+CheckpointInfo readCheckpointInfo(const std::string& path);
 
 // The step the checkpoint at `path` holds (0 when there is none or it is unreadable).
 int64_t checkpointStep(const std::string& path) noexcept;

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "core/base/errors.h"
 #include "core/model/param_file.h"
@@ -257,7 +258,7 @@ void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
         }
         const AuxNet::Output out = aux->predict(features);
         prev.features = features;
-        if (t >= cfg.aux.warmup) {
+        if (t >= auxStart + cfg.aux.warmup) {
             multiplier = out.multiplier;
             radius = out.radius;
         }
@@ -484,6 +485,31 @@ void Trainer::resumeClock() {
 
 int64_t Trainer::stepsDone() const { return m->step; }
 int64_t Trainer::totalSteps() const { return m->cfg.run.steps; }
+
+void Trainer::applyEdit(const std::string& key, const std::string& value) {
+    Config next = liveEdit(m->cfg, key, value, m->step);
+    if (midStep()) throw Error("Trainer::applyEdit: a step taken in stages is under way");
+    if (m->status != RunStatus::Running && m->status != RunStatus::Stopped)
+        throw Error("Trainer::applyEdit: the run has ended (" + toString(m->status) + ")");
+    // Everything that can throw runs before the trainer changes.
+    std::optional<AuxNet> freshAux;
+    if (next.aux.enabled && !m->aux) freshAux.emplace(next.aux, next.trust.radius, uint64_t(next.run.seed));
+    if (next.aux.enabled && m->aux) {
+        AuxNet probe = *m->aux;
+        probe.reconfigure(next.aux, next.trust.radius);
+    }
+
+    m->optimizer->setWeightDecay(next.optim.weight_decay);
+    if (!next.aux.enabled) {
+        m->aux.reset();
+    } else if (freshAux) {
+        m->aux = std::move(freshAux);
+        m->auxStart = m->step;
+    } else {
+        m->aux->reconfigure(next.aux, next.trust.radius);
+    }
+    m->cfg = std::move(next);
+}
 bool Trainer::finished() const { return m->status != RunStatus::Running; }
 RunStatus Trainer::status() const { return m->status; }
 

@@ -121,6 +121,13 @@ public:
     // Code flips of each layout tensor at the last step (zero for unquantized ones).
     const std::vector<FlipCounts>& lastFlips() const;
     int64_t stepsDone() const;
+    // Changes a live setting (FieldSpec::live, config.h liveEdit) between steps and carries it
+    // into what was built from it (the optimizer's weight decay, the auxiliary NN: switched on it
+    // starts afresh, as at a run's start, and counts its warm-up from this step). Throws
+    // ConfigError naming the key (not live, a value that does not fit, run.steps not above the
+    // steps done) and Error while a step is under way in stages or the run has ended; nothing
+    // changes then. The same edits at the same steps give the same rows, bit for bit.
+    void applyEdit(const std::string& key, const std::string& value);
     // elapsed_ms leaves out the time between pauseClock() and resumeClock() (a paused run in the
     // workbench); a step taken while paused counts its own time only.
     void pauseClock();

@@ -90,6 +90,7 @@ void Trainer::Impl::saveState(StateArchive& a) const {
     sampler->save(a, "sampler");
     state.save(a, "aux_inputs");
     if (aux) aux->save(a, "aux");
+    if (auxStart > 0) a.putInteger("trainer.aux_start", auxStart);  // switched on by an edit
     a.putInteger("prev.valid", prev.valid ? 1 : 0);
     a.put("prev.features", std::span<const double>(prev.features));
     a.put("prev.held", std::vector<int64_t>(prev.held.begin(), prev.held.end()));
@@ -160,6 +161,7 @@ void Trainer::Impl::loadState(const StateArchive& a) {
     sampler->load(a, "sampler");
     state.load(a, "aux_inputs");
     if (aux) aux->load(a, "aux");
+    auxStart = a.contains("trainer.aux_start") ? a.integer("trainer.aux_start") : 0;
     prev.valid = a.integer("prev.valid") != 0;
     const auto& pf = a.doubles("prev.features", kAuxInputs);
     std::copy(pf.begin(), pf.end(), prev.features.begin());

@@ -114,6 +114,7 @@ struct Trainer::Impl {
         double constrainedFraction = 0;  // TrainingState's input
     } prev;
     double multiplier = 1, radius = 0;
+    int64_t auxStart = 0;  // the step the auxiliary NN was switched on at (its warm-up counts from it)
 
     // Code flips (code_flips.h), counted at each step's re-quantization.
     std::vector<QuantizedTensor> prevQuant;  // per tensor: the quantization before the last one

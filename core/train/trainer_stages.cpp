@@ -90,12 +90,12 @@ void Trainer::Impl::describeStage(StepStage s, const StepMetrics& m, StageReport
     case StepStage::Aux:
         d = {{"enabled", aux.has_value()}, {"multiplier", multiplier},
              {"radius", cfg.trust.enabled ? nlohmann::json(radius) : nlohmann::json()},
-             {"warmup", cfg.aux.warmup}, {"in_warmup", aux.has_value() && step < cfg.aux.warmup}};
+             {"warmup", cfg.aux.warmup}, {"in_warmup", aux.has_value() && step < auxStart + cfg.aux.warmup}};
         r.title = "The auxiliary network";
         r.text = !aux ? "The auxiliary network is off: the multiplier stays 1 and the trust radius r0."
-                 : step < cfg.aux.warmup
+                 : step < auxStart + cfg.aux.warmup
                      ? "The auxiliary network learns from the last step but its outputs are not used "
-                       "until step " + std::to_string(cfg.aux.warmup) + " (warm-up)."
+                       "until step " + std::to_string(auxStart + cfg.aux.warmup) + " (warm-up)."
                      : "The auxiliary network learned from what the last step did and now sets the "
                        "learning-rate multiplier m = " + fmt(multiplier) +
                            (cfg.trust.enabled ? " and the trust radius r = " + fmt(radius) : "") + ".";
