@@ -1,22 +1,27 @@
 // The runs table (ui/runs_panel.h) over a real 2 x 2 x 3-seed sweep written by hybrid158-cli:
 // diff-only columns, seed groups with mean ± std, sorting, text and state filters, overlays with
 // legends naming the differences in distinct colours, the selected run drawn bold, a seed group
-// drawn as mean and band, the config diff and the CSV export. Then the live workspace: a CLI run
-// started beside an open window appears in its table and its curve grows while it runs.
+// drawn as mean and band, the config diff and the CSV export; forks listed under their parent with
+// their fork step and edits, their curve joined to the parent's. Then the live workspace: a CLI
+// run started beside an open window appears in its table and its curve grows while it runs.
 #include <QCheckBox>
 #include <QDialog>
 #include <QDir>
+#include <QFile>
 #include <QTableWidget>
+#include <QTreeView>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <qcustomplot.h>
+#include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "cli_test_util.h"
 #include "core/config/config.h"
+#include "core/exp/events.h"
 #include "core/exp/run_compare.h"
 #include "ui/loss_panel.h"
 #include "ui/main_window.h"
@@ -36,10 +41,49 @@ double lead(const QString& cell) {
 }
 
 int column(const RunsPanel& p, const QString& title) {
-    QStringList titles{"Run", "State", "Step"};
+    QStringList titles{"Run", "State", "Step", "Fork", "Edits"};
     for (const std::string& l : h158::keyLabels(p.keyColumns())) titles << QString::fromStdString(l);
     titles << p.columnTitles();
     return int(titles.indexOf(title));
+}
+
+void writeFile(const QString& path, const QString& text) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(text.toUtf8());
+}
+
+// A fork of the run in `parent` written by hand as forkRun writes one: the parent's config.json
+// and summary.json, its metrics.csv rows after `step`, fork.json naming `parentPath` and the
+// fork's change as an event at `step`.
+void writeFork(const QString& dir, const QString& parent, const QString& parentPath, int step) {
+    QVERIFY(QDir().mkpath(dir));
+    QVERIFY(QFile::copy(parent + "/config.json", dir + "/config.json"));
+    QVERIFY(QFile::copy(parent + "/summary.json", dir + "/summary.json"));
+    const QStringList lines =
+        h158::test::readAll(parent + "/metrics.csv").split('\n', Qt::SkipEmptyParts);
+    QString csv = lines.value(0) + '\n';
+    for (qsizetype i = 1; i < lines.size(); ++i)
+        if (lines[i].section(',', 0, 0).toInt() > step) csv += lines[i] + '\n';
+    writeFile(dir + "/metrics.csv", csv);
+    writeFile(dir + "/fork.json",
+              QString(R"({"parent": "%1", "step": %2, "set": ["optim.lr=0.001"]})")
+                  .arg(parentPath)
+                  .arg(step));
+    writeFile(dir + "/events.jsonl",
+              QString(R"({"step":%1,"key":"optim.lr","old":0.01,"new":0.001,"by":"fork"})")
+                      .arg(step) +
+                  '\n');
+}
+
+// The index (column 0) of run `id` in the table's model, at any depth.
+QModelIndex findRun(const QAbstractItemModel* m, int id, const QModelIndex& parent = {}) {
+    for (int r = 0; r < m->rowCount(parent); ++r) {
+        const QModelIndex i = m->index(r, 0, parent);
+        if (i.data(h158::ui::kRunIdRole).toInt() == id) return i;
+        if (const QModelIndex hit = findRun(m, id, i); hit.isValid()) return hit;
+    }
+    return {};
 }
 
 QCPGraph* graphNamed(QCustomPlot* plot, const QString& name) {
@@ -244,6 +288,85 @@ class TestGuiRunsTable : public QObject {
         for (int i = 1; i < lines.size(); ++i) QVERIFY(lines[i].contains(",completed,40,"));
         QVERIFY(!p.exportCsv(m_tmp.filePath("no/such/folder/runs.csv"), &error));
         QVERIFY2(error.contains("runs.csv"), qPrintable(error));
+    }
+
+    // Two seeds of a run, a fork of seed 0 at step 20 (its fork.json names the parent through
+    // "..") and a fork whose parent is gone: the fork sits under its parent's row, inside the seed
+    // group but not a member of it, with its fork step and its edit; its curve starts on the
+    // parent's point at the fork step. The orphan stays at the top with a note.
+    void forksSitUnderTheirParent() {
+        const QString ws = m_tmp.filePath("fork-ws");
+        for (const QString seed : {"0", "1"}) {
+            const auto r = h158::test::cli({"run", "--preset", "spirals", "--steps", "40",
+                                            "--seed", seed, "--out", ws + "/seed" + seed});
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+        }
+        constexpr int n = 20;
+        writeFork(ws + "/fork", ws + "/seed0", ws + "/../fork-ws/seed0", n);
+        writeFork(ws + "/orphan", ws + "/seed0", m_tmp.filePath("elsewhere/gone"), n);
+        if (QTest::currentTestFailed()) return;
+
+        RunsPanel p;
+        QCOMPARE(p.scanWorkspace(ws), 4);
+        QVERIFY(p.grouped());
+        std::map<QString, int> ids;
+        for (int id : p.shownRunIds()) ids[p.entry(id)->name] = id;
+        QCOMPARE(int(ids.size()), 4);
+        const int parent = ids["seed0"], fork = ids["fork"], orphan = ids["orphan"];
+        QCOMPARE(p.entry(fork)->parentId, parent);
+        QCOMPARE(p.entry(orphan)->parentId, 0);
+
+        const QAbstractItemModel* m = p.findChild<QTreeView*>()->model();
+        QModelIndex forkAt = findRun(m, fork);
+        QCOMPARE(forkAt.parent().data(h158::ui::kRunIdRole).toInt(), parent);
+        const QModelIndex group = forkAt.parent().parent();
+        QVERIFY(group.isValid());
+        QVERIFY2(group.data().toString().endsWith(" · 2 seeds"),
+                 qPrintable(group.data().toString()));
+        QCOMPARE(m->rowCount(group), 2);  // seed0 and seed1: a fork is no seed sibling
+        const QModelIndex orphanAt = findRun(m, orphan);
+        QVERIFY(!orphanAt.parent().isValid());
+        const QList<QStringList> rows = p.shownRows();
+        QVERIFY(std::any_of(rows.begin(), rows.end(),
+                            [](const QStringList& r) { return r[0] == "    fork"; }));
+
+        // the fork step, and the edit: counted, listed on hover
+        QCOMPARE(forkAt.siblingAtColumn(RunsPanel::ColFork).data().toString(), QString("fork @20"));
+        QCOMPARE(orphanAt.siblingAtColumn(RunsPanel::ColFork).data().toString(),
+                 QString("fork @20 (parent not listed)"));
+        QCOMPARE(forkAt.parent().siblingAtColumn(RunsPanel::ColFork).data().toString(), QString());
+        QCOMPARE(forkAt.siblingAtColumn(RunsPanel::ColEdits).data().toString(), QString("1"));
+        const h158::RunEvent edit{n, "optim.lr", 0.01, 0.001, "fork"};
+        QCOMPARE(forkAt.siblingAtColumn(RunsPanel::ColEdits).data(Qt::ToolTipRole).toString(),
+                 QString::fromStdString(edit.describe()));
+        QCOMPARE(forkAt.parent().siblingAtColumn(RunsPanel::ColEdits).data().toString(), QString());
+
+        // every run on its own: the fork under its parent, now at the top
+        p.setGrouped(false);
+        forkAt = findRun(m, fork);
+        QCOMPARE(forkAt.parent().data(h158::ui::kRunIdRole).toInt(), parent);
+        QVERIFY(!forkAt.parent().parent().isValid());
+        QCOMPARE(p.shownRows().size(), 4);
+
+        // the fork's curve starts at the parent's point at step 20, then goes on with its own rows
+        p.setChecked(fork, true);
+        std::vector<h158::ui::RunOverlay> o = p.overlays(0);
+        QCOMPARE(o.size(), size_t(1));
+        QVERIFY(o[0].rows && p.entry(parent)->rows && p.entry(fork)->rows);
+        const std::vector<h158::StepMetrics>& parentRows = *p.entry(parent)->rows;
+        const auto atN = std::find_if(parentRows.begin(), parentRows.end(),
+                                      [](const h158::StepMetrics& r) { return r.step == n; });
+        QVERIFY(atN != parentRows.end());
+        QCOMPARE(o[0].rows->front().step, int64_t(n));
+        QCOMPARE(o[0].rows->front().loss, atN->loss);
+        QCOMPARE(o[0].rows->size(), p.entry(fork)->rows->size() + 1);
+        QCOMPARE(o[0].rows->at(1).step, int64_t(n + 1));
+        // the orphan's curve starts on its own
+        p.setChecked(fork, false);
+        p.setChecked(orphan, true);
+        o = p.overlays(0);
+        QCOMPARE(o.size(), size_t(1));
+        QCOMPARE(o[0].rows->front().step, int64_t(n + 1));
     }
 
     // A CLI run started beside the open window: it appears in the table by itself (the folder

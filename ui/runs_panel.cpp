@@ -5,9 +5,7 @@
 #include <QDateTime>
 #include <QDesktopServices>
 #include <QDialog>
-#include <QDialogButtonBox>
 #include <QDir>
-#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
@@ -17,13 +15,10 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMessageBox>
-#include <QPainter>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QScrollBar>
-#include <QSortFilterProxyModel>
 #include <QStandardItemModel>
-#include <QTableWidget>
 #include <QTimer>
 #include <QTreeView>
 #include <QUrl>
@@ -32,163 +27,21 @@
 #include <cmath>
 #include <set>
 
-#include "core/exp/metrics_tail.h"
 #include "core/exp/run_compare.h"
 #include "core/exp/run_session.h"
-#include "ui/history_bounds.h"
+#include "ui/config_diff_dialog.h"
+#include "ui/run_overlays.h"
+#include "ui/run_workspace.h"
 #include "ui/theme.h"
 
 namespace h158::ui {
 
 namespace {
 
-// Item roles: the entry id (runs) or 0 (groups) on column 0; the group key on a group's column 0;
-// the value a column sorts by (a number, or the text; invalid for "no value").
-constexpr int kIdRole = Qt::UserRole + 1;
-constexpr int kGroupRole = Qt::UserRole + 2;
-constexpr int kSortRole = Qt::UserRole + 3;
-
 // A past run without a summary is "running" while its metrics.csv grew within this time.
 constexpr qint64 kLiveMs = 30000;
 
-struct Figure {
-    const char* title;
-    const char* tip;
-    double SweepRunResult::*field;
-    int precision;
-};
-const Figure kFigures[] = {
-    {"Final loss", "Training loss at the end (mean over the last 5% of steps)",
-     &SweepRunResult::finalLoss, 4},
-    {"Val loss", "Validation loss at the last evaluation", &SweepRunResult::finalValLoss, 4},
-    {"Val acc", "Validation accuracy at the last evaluation", &SweepRunResult::finalValAccuracy,
-     3},
-    {"Constraint", "Fraction of steps the trust region clipped (empty: trust region off)",
-     &SweepRunResult::constraintActivationRate, 3},
-    {"Quant err", "Mean relative weight quantization error", &SweepRunResult::meanQuantError, 3},
-    {"Wall s", "Wall time of the run in seconds", &SweepRunResult::wallSeconds, 3},
-    {"Tokens/s", "Training tokens per second (GPT runs)", &SweepRunResult::tokensPerSecond, 4},
-};
-constexpr int kFigureCount = int(std::size(kFigures));
-
-QIcon swatch(const QColor& c) {
-    QPixmap pm(12, 12);
-    pm.fill(Qt::transparent);
-    QPainter p(&pm);
-    p.setRenderHint(QPainter::Antialiasing);
-    if (c.isValid()) {
-        p.setBrush(c);
-        p.setPen(c.darker(130));
-    } else {  // not shown in the plots: an empty box keeps the names aligned
-        p.setBrush(Qt::NoBrush);
-        p.setPen(QColor(190, 190, 190));
-    }
-    p.drawRoundedRect(QRectF(0.5, 0.5, 11, 11), 2, 2);
-    return QIcon(pm);
-}
-
-RunState stateOf(const std::string& status) {
-    if (status == "completed") return RunState::Completed;
-    if (status == "stopped") return RunState::Stopped;
-    if (status == "diverged") return RunState::Diverged;
-    if (status == "failed") return RunState::Failed;
-    if (status == "interrupted") return RunState::Interrupted;
-    return RunState::Unreadable;
-}
-
-// The entry's state, steps, final loss, problem and checkpoint from its directory's overview.
-void applyOverview(RunEntry& e, const RunOverview& o) {
-    e.state = stateOf(o.status);
-    e.step = o.steps;
-    e.total = o.total;
-    e.finalLoss = o.finalLoss;
-    e.problem = QString::fromStdString(o.problem);
-    e.checkpointStep = o.checkpointStep;
-}
-
-QString number(double v, int precision) {
-    return std::isfinite(v) ? QString::number(v, 'g', precision) : QString();
-}
-
-QString resumeHint(const RunEntry& e) {
-    if (e.state != RunState::Stopped && e.state != RunState::Interrupted &&
-        e.state != RunState::Failed)
-        return {};
-    if (e.checkpointStep <= 0)
-        return QObject::tr("\nNo checkpoint: it cannot be resumed (run.checkpoint_every was 0, or it "
-                           "ended before its first checkpoint).");
-    return QObject::tr("\nResume (right click, or Run ▸ Resume) continues it from its checkpoint at "
-                       "step %1.").arg(e.checkpointStep);
-}
-
-QString stateText(const RunEntry& e) {
-    return e.state == RunState::Unreadable ? QObject::tr("unreadable: %1").arg(e.problem)
-                                           : stateName(e.state);
-}
-
-// The figure of a run: its result, or for a run still going its loss so far.
-double figureOf(const RunEntry& e, int f) {
-    const double v = e.result.*kFigures[f].field;
-    if (f == 0 && !std::isfinite(v)) return e.finalLoss;
-    return v;
-}
-
-// A setting's cell: the schema's text of the value, sorting as a number when it is one.
-void setKeyCell(QStandardItem* cell, const Config& c, const std::string& key) {
-    const FieldSpec* spec = findField(key);
-    const QString text = spec ? QString::fromStdString(spec->toString(c)) : QString();
-    cell->setText(text);
-    bool numeric = false;
-    const double d = text.toDouble(&numeric);
-    cell->setData(numeric ? QVariant(d) : QVariant(text), kSortRole);
-}
-
-QList<QStandardItem*> emptyRow(int columns) {
-    QList<QStandardItem*> cells;
-    for (int c = 0; c < columns; ++c) {
-        auto* it = new QStandardItem;
-        it->setEditable(false);
-        cells << it;
-    }
-    return cells;
-}
-
 }  // namespace
-
-// Filters rows by text (any column) and by state; sorts numbers as numbers, empty cells last.
-class RunsFilter : public QSortFilterProxyModel {
-  public:
-    using QSortFilterProxyModel::QSortFilterProxyModel;
-    void setState(const QString& s) {
-        m_state = s;
-        invalidateFilter();
-    }
-
-  protected:
-    bool filterAcceptsRow(int row, const QModelIndex& parent) const override {
-        const QModelIndex name = sourceModel()->index(row, 0, parent);
-        if (!m_state.isEmpty()) {
-            if (name.data(kIdRole).toInt() == 0) return false;  // a group: shown for its members
-            const QString state = sourceModel()->index(row, 1, parent).data().toString();
-            if (!state.startsWith(m_state)) return false;
-        }
-        return QSortFilterProxyModel::filterAcceptsRow(row, parent);
-    }
-    bool lessThan(const QModelIndex& l, const QModelIndex& r) const override {
-        const QVariant a = l.data(kSortRole), b = r.data(kSortRole);
-        if (!a.isValid() || !b.isValid()) return a.isValid() && !b.isValid();
-        if (a.typeId() == QMetaType::Double || a.typeId() == QMetaType::LongLong)
-            return a.toDouble() < b.toDouble();
-        return QString::compare(a.toString(), b.toString(), Qt::CaseInsensitive) < 0;
-    }
-
-  private:
-    QString m_state;
-};
-
-double readFinalLoss(const QString& dir) {
-    return overviewRunDirectory(dir.toStdString()).finalLoss;
-}
 
 RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     auto* v = new QVBoxLayout(this);
@@ -220,13 +73,13 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     tools->addWidget(m_all);
     v->addLayout(tools);
 
-    m_model = new QStandardItemModel(this);
+    m_model = new RunsModel(this);
     m_filter = new RunsFilter(this);
     m_filter->setSourceModel(m_model);
     m_filter->setFilterKeyColumn(-1);
     m_filter->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_filter->setRecursiveFilteringEnabled(true);
-    m_filter->setSortRole(kSortRole);
+    m_filter->setSortRole(kRunSortRole);
     m_view = new QTreeView;
     m_view->setModel(m_filter);
     m_view->setSortingEnabled(true);
@@ -315,75 +168,11 @@ RunsPanel::~RunsPanel() = default;
 // ---- building the table ---------------------------------------------------------------------
 
 QStringList RunsPanel::columnTitles() const {
-    QStringList t;
-    for (int f = 0; f < kFigureCount; ++f) t << tr(kFigures[f].title);
-    return t;
+    return RunsModel::figureTitles();
 }
 
-QString RunsPanel::groupKey(const Config& c) const {
-    // Every setting but the seed and those that change no result, as the schema writes them.
-    QString key;
-    for (const FieldSpec& f : configSchema()) {
-        if (f.key == "run.seed" || isResultNeutralKey(f.key)) continue;
-        key += QString::fromStdString(f.key + "=" + f.toString(c)) + QChar('\n');
-    }
-    return key;
-}
-
-void RunsPanel::fillRow(const QList<QStandardItem*>& cells, const RunEntry& e) {
-    QStandardItem* name = cells[ColName];
-    name->setData(e.id, kIdRole);
-    name->setText(e.name);
-    name->setData(e.name, kSortRole);
-    name->setToolTip(e.dir);
-    name->setIcon(swatch(e.checked || e.id == m_liveId ? e.colour : QColor()));
-    QFont f = name->font();
-    f.setBold(e.session);
-    name->setFont(f);
-    name->setCheckable(true);
-    name->setCheckState(e.checked ? Qt::Checked : Qt::Unchecked);
-
-    QStandardItem* state = cells[ColState];
-    state->setText(stateText(e));
-    state->setData(stateText(e), kSortRole);
-    state->setToolTip(e.state == RunState::Unreadable ? e.problem
-                      : e.state == RunState::Interrupted
-                          ? tr("interrupted at step %1: the run ended without a summary (killed)")
-                                    .arg(e.step) +
-                                resumeHint(e)
-                          : resumeHint(e).trimmed());
-    const bool bad = e.state == RunState::Diverged || e.state == RunState::Failed ||
-                     e.state == RunState::Unreadable;
-    state->setForeground(bad ? QBrush(QColor(198, 40, 40)) : QBrush());
-
-    QStandardItem* step = cells[ColStep];
-    step->setText(e.total > 0 ? QStringLiteral("%1/%2").arg(e.step).arg(e.total)
-                              : QString::number(e.step));
-    step->setData(qlonglong(e.step), kSortRole);
-
-    for (size_t k = 0; k < m_keys.size(); ++k) {
-        QStandardItem* c = cells[ColFirstKey + int(k)];
-        if (!e.config) {
-            c->setText({});
-            c->setData({}, kSortRole);
-            continue;
-        }
-        setKeyCell(c, *e.config, m_keys[k]);
-    }
-    const int first = ColFirstKey + int(m_keys.size());
-    for (int fi = 0; fi < kFigureCount; ++fi) {
-        const double v = figureOf(e, fi);
-        QStandardItem* c = cells[first + fi];
-        c->setText(number(v, kFigures[fi].precision));
-        c->setData(std::isfinite(v) ? QVariant(v) : QVariant(), kSortRole);
-        c->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    }
-}
-
-QList<QStandardItem*> RunsPanel::makeRow(const RunEntry& e) {
-    const QList<QStandardItem*> cells = emptyRow(ColFirstKey + int(m_keys.size()) + kFigureCount);
-    fillRow(cells, e);
-    return cells;
+const std::vector<std::string>& RunsPanel::keyColumns() const {
+    return m_model->keys();
 }
 
 void RunsPanel::rebuild() {
@@ -396,154 +185,76 @@ void RunsPanel::rebuild() {
     for (const auto& [id, e] : m_entries)
         if (e.config) configs.push_back(*e.config);
     m_diffKeys = differingKeys(configs, true);
-    m_keys.clear();
+    std::vector<std::string> keys;
     if (m_all->isChecked()) {
-        for (const FieldSpec& f : configSchema()) m_keys.push_back(f.key);
+        for (const FieldSpec& f : configSchema()) keys.push_back(f.key);
     } else {
-        m_keys = m_diffKeys;
+        keys = m_diffKeys;
     }
+    m_model->reset(keys);
 
-    m_model->clear();
-    QStringList headers{tr("Run"), tr("State"), tr("Step")};
-    const std::vector<std::string> labels = keyLabels(m_keys);
-    for (const std::string& l : labels) headers << QString::fromStdString(l);
-    headers << columnTitles();
-    m_model->setHorizontalHeaderLabels(headers);
-    for (size_t k = 0; k < m_keys.size(); ++k)
-        m_model->horizontalHeaderItem(ColFirstKey + int(k))
-            ->setToolTip(QString::fromStdString(m_keys[k]));
-    for (int f = 0; f < kFigureCount; ++f)
-        m_model->horizontalHeaderItem(ColFirstKey + int(m_keys.size()) + f)
-            ->setToolTip(tr(kFigures[f].tip));
-
-    // Entries in list order: this session's runs newest first, then the workspace's.
-    std::vector<const RunEntry*> order;
-    for (const auto& [id, e] : m_entries) order.push_back(&e);
-    std::stable_sort(order.begin(), order.end(), [](const RunEntry* a, const RunEntry* b) {
-        if (a->session != b->session) return a->session;
-        return a->session ? a->order > b->order : a->id < b->id;
-    });
-
-    // Seed groups (grouped mode): runs whose configurations are equal but for the seed.
-    std::map<QString, std::vector<const RunEntry*>> groups;
-    std::vector<QString> groupOrder;
-    if (m_group->isChecked()) {
-        for (const RunEntry* e : order) {
-            if (!e->config || e->state == RunState::Unreadable) continue;
-            const QString key = groupKey(*e->config);
-            if (!groups.count(key)) groupOrder.push_back(key);
-            groups[key].push_back(e);
-        }
-    }
+    // Top-level rows in list order: runs, seed groups (grouped mode) with their members; a fork
+    // goes under its parent's row when its parent is listed.
+    linkForks(m_entries);
+    const std::vector<const RunEntry*> order = listOrder(m_entries);
+    const ForkChildren forks = forkChildren(order);
+    const SeedGroups groups = m_group->isChecked() ? findSeedGroups(order) : SeedGroups{};
     std::set<QString> placed;
-    const int columns = ColFirstKey + int(m_keys.size()) + kFigureCount;
+    QStandardItem* root = m_model->invisibleRootItem();
     for (const RunEntry* e : order) {
-        const QString key = e->config && e->state != RunState::Unreadable && m_group->isChecked()
-                                ? groupKey(*e->config)
-                                : QString();
-        const auto g = key.isEmpty() ? groups.end() : groups.find(key);
-        if (g == groups.end() || g->second.size() < 2) {
-            m_model->appendRow(makeRow(*e));
+        if (e->parentId) continue;
+        const QString key = seedGroupOf(groups, *e);
+        if (key.isEmpty()) {
+            m_model->appendRunTree(root, *e, forks, m_liveId);
             continue;
         }
         if (placed.count(key)) continue;
         placed.insert(key);
-        // The group's row: what sets it apart, its members' states, figures as mean ± std.
-        const std::vector<const RunEntry*>& members = g->second;
-        auto& [ticked, colour] = m_groups[key];
-        const QList<QStandardItem*> cells = emptyRow(columns);
-        QStandardItem* name = cells[ColName];
-        std::vector<std::string> apart = m_diffKeys;
-        std::erase(apart, std::string("run.seed"));
-        QString label = QString::fromStdString(differenceLabel(*members[0]->config, apart));
-        if (label.isEmpty()) label = members[0]->name;
-        name->setText(tr("%1 · %2 seeds").arg(label).arg(members.size()));
-        name->setData(name->text(), kSortRole);
-        name->setData(0, kIdRole);
-        name->setData(key, kGroupRole);
-        name->setCheckable(true);
-        name->setCheckState(ticked ? Qt::Checked : Qt::Unchecked);
-        name->setIcon(swatch(ticked ? colour : QColor()));
-        name->setToolTip(tr("%1 runs equal but for run.seed: figures are mean ± sample std; tick "
-                            "to draw their mean with a min–max band")
-                             .arg(members.size()));
-        std::map<QString, int> states;
-        int64_t steps = 0;
-        for (const RunEntry* m : members) {
-            ++states[stateName(m->state)];
-            steps = std::max(steps, m->step);
-        }
-        QStringList st;
-        for (const auto& [s, n] : states) st << QStringLiteral("%1 %2").arg(n).arg(s);
-        cells[ColState]->setText(st.join(", "));
-        cells[ColState]->setData(cells[ColState]->text(), kSortRole);
-        cells[ColStep]->setText(QString::number(steps));
-        cells[ColStep]->setData(qlonglong(steps), kSortRole);
-        for (size_t k = 0; k < m_keys.size(); ++k) {
-            QStandardItem* c = cells[ColFirstKey + int(k)];
-            if (m_keys[k] == "run.seed") {
-                c->setText(tr("%1 seeds").arg(members.size()));
-                continue;
-            }
-            setKeyCell(c, *members[0]->config, m_keys[k]);
-        }
-        for (int fi = 0; fi < kFigureCount; ++fi) {
-            std::vector<double> values;
-            for (const RunEntry* m : members) values.push_back(figureOf(*m, fi));
-            const MeanStd s = meanStd(values);
-            QStandardItem* c = cells[ColFirstKey + int(m_keys.size()) + fi];
-            if (s.count > 0) {
-                c->setText(std::isfinite(s.std)
-                               ? QStringLiteral("%1 ± %2")
-                                     .arg(number(s.mean, kFigures[fi].precision),
-                                          number(s.std, 2))
-                               : number(s.mean, kFigures[fi].precision));
-                c->setData(s.mean, kSortRole);
-                c->setToolTip(tr("mean ± sample std over %1 of %2 runs").arg(s.count).arg(
-                    members.size()));
-            }
-            c->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        }
-        for (const RunEntry* m : members) name->appendRow(makeRow(*m));
-        m_model->appendRow(cells);
+        const std::vector<const RunEntry*>& members = groups.at(key);
+        const QList<QStandardItem*> cells = m_model->emptyRow();
+        fillSeedGroupRow(cells, key, members, keys, m_diffKeys, m_groups[key]);
+        for (const RunEntry* m : members)
+            m_model->appendRunTree(cells[ColName], *m, forks, m_liveId);
+        root->appendRow(cells);
     }
     // Groups start folded (one row each; the tree's arrow shows the runs), unfolded while a
     // filter is on so the runs that match are seen.
     if (!m_search->text().isEmpty() || m_status->currentIndex() > 0) m_view->expandAll();
-    QHeaderView* h = m_view->header();
-    h->setSectionResizeMode(QHeaderView::Interactive);
-    for (int c = 0; c < columns; ++c) m_view->resizeColumnToContents(c);
-    m_view->setColumnWidth(ColName, std::min(m_view->columnWidth(ColName), 360));
-    // a figure no listed run has (tokens/s of a non-GPT workspace, say) takes no room
-    for (int fi = 0; fi < kFigureCount; ++fi) {
-        const int c = ColFirstKey + int(m_keys.size()) + fi;
-        bool any = false;
-        for (const auto& [id, e] : m_entries) any = any || std::isfinite(figureOf(e, fi));
-        m_view->setColumnHidden(c, !any);
-    }
+    fitColumns();
     m_count->setText(tr("%n run(s)", nullptr, int(m_entries.size())));
     m_building = false;
     if (current) setCurrentRun(current);
     m_view->verticalScrollBar()->setValue(scroll);
 }
 
-QStandardItem* RunsPanel::itemOf(int id) const {
-    const QModelIndexList hits = m_model->match(m_model->index(0, 0), kIdRole, id, 1,
-                                                Qt::MatchExactly | Qt::MatchRecursive);
-    return hits.isEmpty() ? nullptr : m_model->itemFromIndex(hits.first());
+void RunsPanel::fitColumns() {
+    QHeaderView* h = m_view->header();
+    h->setSectionResizeMode(QHeaderView::Interactive);
+    for (int c = 0; c < m_model->columns(); ++c) m_view->resizeColumnToContents(c);
+    m_view->setColumnWidth(ColName, std::min(m_view->columnWidth(ColName), 360));
+    // a column no listed run has a value in (tokens/s of a non-GPT workspace, forks and edits
+    // where there are none) takes no room
+    const auto none = [this](const auto& has) {
+        return std::none_of(m_entries.begin(), m_entries.end(),
+                            [&has](const auto& idEntry) { return has(idEntry.second); });
+    };
+    m_view->setColumnHidden(ColFork, none([](const RunEntry& e) { return !e.parent.isEmpty(); }));
+    m_view->setColumnHidden(ColEdits, none([](const RunEntry& e) { return e.edits > 0; }));
+    for (int fi = 0; fi < kRunFigureCount; ++fi)
+        m_view->setColumnHidden(m_model->firstFigureColumn() + fi, none([fi](const RunEntry& e) {
+                                    return std::isfinite(runFigure(e, fi));
+                                }));
 }
 
 void RunsPanel::refreshRow(int id) {
-    QStandardItem* it = itemOf(id);
+    QStandardItem* it = m_model->itemOf(id);
     const auto e = m_entries.find(id);
     if (!it || e == m_entries.end()) return;
-    QStandardItem* parent = it->parent() ? it->parent() : m_model->invisibleRootItem();
-    QList<QStandardItem*> cells;
-    for (int c = 0; c < m_model->columnCount(); ++c) cells << parent->child(it->row(), c);
+    const QList<QStandardItem*> cells = m_model->rowCells(it);
     if (cells.contains(nullptr)) return;
     const bool was = m_building;
     m_building = true;
-    fillRow(cells, e->second);
+    m_model->fillRow(cells, e->second, m_liveId);
     m_building = was;
 }
 
@@ -556,7 +267,8 @@ QColor RunsPanel::freeColour(int exceptId, const QString& exceptGroup) const {
         if (id != exceptId && (e.checked || id == m_liveId) && e.colour.isValid())
             used.insert(e.colour.rgb()), ++shown;
     for (const auto& [key, g] : m_groups)
-        if (key != exceptGroup && g.first && g.second.isValid()) used.insert(g.second.rgb()), ++shown;
+        if (key != exceptGroup && g.ticked && g.colour.isValid())
+            used.insert(g.colour.rgb()), ++shown;
     for (int i = 0; i < kRunColours; ++i)
         if (!used.count(runColour(i).rgb())) return runColour(i);
     return runColour(shown);
@@ -581,6 +293,8 @@ int RunsPanel::addSessionRun(const QString& dir, const Config& cfg,
     e.rows = std::move(rows);
     e.colour = freeColour(0);
     e.order = ++m_order;
+    // a fork started here is listed under its parent; the events scheduled with it are counted
+    readForkAndEdits(e, overviewRunDirectory(dir.toStdString()));
     const int id = addEntry(std::move(e));
     rebuild();
     return id;
@@ -599,10 +313,11 @@ void RunsPanel::updateRun(int id, RunState state, int64_t step, double finalLoss
         const RunOverview o = overviewRunDirectory(e.dir.toStdString());
         e.checkpointStep = o.checkpointStep;
         if (o.status != "unreadable") {
-            e.state = stateOf(o.status);
+            e.state = runStateOf(o.status);
             e.step = o.steps;
         }
         e.result = readRunResult(e.dir.toStdString());
+        readForkAndEdits(e, o);  // the edits made while it ran
         rebuild();  // figures and group statistics change
     } else {
         refreshRow(id);
@@ -626,11 +341,11 @@ bool RunsPanel::resumable(int id) const {
 
 int RunsPanel::currentRun() const {
     const QModelIndex i = m_view->currentIndex();
-    return i.isValid() ? i.siblingAtColumn(0).data(kIdRole).toInt() : 0;
+    return i.isValid() ? i.siblingAtColumn(0).data(kRunIdRole).toInt() : 0;
 }
 
 void RunsPanel::setCurrentRun(int id) {
-    QStandardItem* it = itemOf(id);
+    QStandardItem* it = m_model->itemOf(id);
     if (!it) return;
     const QModelIndex i = m_filter->mapFromSource(it->index());
     if (i.isValid())
@@ -653,50 +368,21 @@ void RunsPanel::reuseForSession(int id, std::shared_ptr<std::vector<StepMetrics>
     emit overlaysChanged();
 }
 
-void RunsPanel::loadPastRun(RunEntry& e) {
-    const std::string dir = e.dir.toStdString();
-    const RunOverview o = overviewRunDirectory(dir);
-    applyOverview(e, o);
-    try {
-        e.config = loadConfigFile(dir + "/config.json");
-    } catch (const std::exception&) {
-        e.config.reset();  // the overview says what is wrong, if anything
-    }
-    e.result = sweepRunResultOf(dir, o, e.config ? *e.config : Config{});
-}
-
 int RunsPanel::scanWorkspace(const QString& workspace) {
     m_workspaceDir = workspace;
     m_workspace->setText(QDir::toNativeSeparators(workspace));
     m_workspace->setToolTip(workspace);
     std::map<QString, int> known;  // absolute directory -> entry id
     for (const auto& [id, e] : m_entries) known[QFileInfo(e.dir).absoluteFilePath()] = id;
-    // The run directories of the workspace, and of each sweep folder in it (DIR/sweep.json),
-    // listed as "sweep/run".
-    std::vector<std::pair<QString, QString>> runs;  // name, absolute directory
-    const auto subdirs =
-        QDir(workspace).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time);
-    for (const QFileInfo& d : subdirs) {
-        const QString path = d.absoluteFilePath();
-        if (QFileInfo::exists(path + "/config.json")) {
-            runs.emplace_back(d.fileName(), path);
-        } else if (QFileInfo::exists(path + "/sweep.json")) {
-            const auto members =
-                QDir(path).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
-            for (const QFileInfo& m : members)
-                if (QFileInfo::exists(m.absoluteFilePath() + "/config.json"))
-                    runs.emplace_back(d.fileName() + "/" + m.fileName(), m.absoluteFilePath());
-        }
-    }
     int added = 0;
     bool changed = false;
-    for (const auto& [name, path] : runs) {
+    for (const auto& [name, path] : workspaceRuns(workspace)) {
         const auto it = known.find(path);
         if (it != known.end()) {
             // An unreadable past run may have been repaired or finished writing: read it again.
             RunEntry& e = m_entries.at(it->second);
             if (!e.session && e.state == RunState::Unreadable) {
-                loadPastRun(e);
+                loadRunEntry(e);
                 changed = true;
             }
             continue;
@@ -704,7 +390,7 @@ int RunsPanel::scanWorkspace(const QString& workspace) {
         RunEntry e;
         e.name = name;
         e.dir = path;
-        loadPastRun(e);
+        loadRunEntry(e);
         addEntry(std::move(e));
         ++added;
     }
@@ -715,19 +401,7 @@ int RunsPanel::scanWorkspace(const QString& workspace) {
 }
 
 void RunsPanel::watch(const QString& workspace) {
-    // The workspace (new runs, new sweeps), each sweep folder (its runs appear one by one) and
-    // each folder that has no config.json yet (a run being created).
-    QStringList paths{workspace};
-    const auto subdirs = QDir(workspace).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QFileInfo& d : subdirs) {
-        const QString path = d.absoluteFilePath();
-        if (QFileInfo::exists(path + "/config.json")) continue;
-        paths << path;
-        if (QFileInfo::exists(path + "/sweep.json"))
-            for (const QFileInfo& m : QDir(path).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot))
-                if (!QFileInfo::exists(m.absoluteFilePath() + "/config.json"))
-                    paths << m.absoluteFilePath();
-    }
+    const QStringList paths = workspaceWatchPaths(workspace);
     const QStringList now = m_watcher->directories();
     QStringList drop;
     for (const QString& p : now)
@@ -755,7 +429,7 @@ bool RunsPanel::pollLiveRuns() {
         const bool grew = hadRows && e.tail && e.rows && e.rows->size() != before;
         if (grew) e.grewAtMs = now;
         if (ended) {
-            loadPastRun(e);
+            loadRunEntry(e);
             structural = true;
         } else if (e.rows && !e.rows->empty()) {
             const int64_t last = e.rows->back().step;
@@ -777,29 +451,16 @@ bool RunsPanel::pollLiveRuns() {
 }
 
 void RunsPanel::ensureRows(RunEntry& e) {
-    if (e.session) return;
-    if (!e.rows) {
-        e.rows = std::make_shared<std::vector<StepMetrics>>();
-        e.tail = std::make_shared<MetricsTail>((e.dir + "/metrics.csv").toStdString());
-    }
-    if (!e.tail) return;
-    try {
-        std::vector<StepMetrics> more = e.tail->poll();
-        if (e.tail->restarted()) e.rows->clear();
-        e.rows->insert(e.rows->end(), more.begin(), more.end());
-        while (thinRows(*e.rows)) {
-        }
-    } catch (const std::exception& ex) {
-        e.tail.reset();  // stop following a file that does not parse; say why
-        if (QStandardItem* it = itemOf(e.id)) it->setToolTip(QString::fromStdString(ex.what()));
-    }
+    const QString problem = followRunRows(e);
+    if (problem.isEmpty()) return;
+    if (QStandardItem* it = m_model->itemOf(e.id)) it->setToolTip(problem);  // say why it stopped
 }
 
 bool RunsPanel::shownInPlots(const RunEntry& e) const {
     if (e.checked) return true;
-    if (!m_group->isChecked() || !e.config) return false;
-    const auto g = m_groups.find(groupKey(*e.config));
-    return g != m_groups.end() && g->second.first;
+    if (!m_group->isChecked() || !joinsSeedGroups(e)) return false;
+    const auto g = m_groups.find(seedGroupKey(*e.config));
+    return g != m_groups.end() && g->second.ticked;
 }
 
 void RunsPanel::clearPastRuns() {
@@ -830,7 +491,8 @@ QList<int> RunsPanel::checkedRuns() const {
 }
 
 void RunsPanel::setChecked(int id, bool on) {
-    if (QStandardItem* it = itemOf(id)) it->setCheckState(on ? Qt::Checked : Qt::Unchecked);
+    if (QStandardItem* it = m_model->itemOf(id))
+        it->setCheckState(on ? Qt::Checked : Qt::Unchecked);
 }
 
 void RunsPanel::checkAllShown() {
@@ -842,14 +504,14 @@ void RunsPanel::checkAllShown() {
 void RunsPanel::setGroupChecked(int shownRow, bool on) {
     const QModelIndex i = m_filter->mapToSource(m_filter->index(shownRow, 0));
     QStandardItem* it = m_model->itemFromIndex(i);
-    if (it && it->data(kIdRole).toInt() == 0)
+    if (it && it->data(kRunIdRole).toInt() == 0)
         it->setCheckState(on ? Qt::Checked : Qt::Unchecked);
 }
 
 void RunsPanel::onItemChanged(QStandardItem* item) {
     if (m_building || item->column() != ColName) return;
     const bool on = item->checkState() == Qt::Checked;
-    const int id = item->data(kIdRole).toInt();
+    const int id = item->data(kRunIdRole).toInt();
     if (id) {
         RunEntry& e = m_entries.at(id);
         if (e.checked == on) return;
@@ -857,16 +519,16 @@ void RunsPanel::onItemChanged(QStandardItem* item) {
         if (on) e.colour = freeColour(id);
         const bool was = m_building;
         m_building = true;
-        item->setIcon(swatch(on || id == m_liveId ? e.colour : QColor()));
+        item->setIcon(runSwatch(on || id == m_liveId ? e.colour : QColor()));
         m_building = was;
     } else {
-        const QString key = item->data(kGroupRole).toString();
-        auto& g = m_groups[key];
-        if (g.first == on) return;
-        g.first = on;
-        if (on) g.second = freeColour(0, key);  // its old colour counts as free
+        const QString key = item->data(kRunGroupRole).toString();
+        SeedGroupMark& g = m_groups[key];
+        if (g.ticked == on) return;
+        g.ticked = on;
+        if (on) g.colour = freeColour(0, key);  // its old colour counts as free
         m_building = true;
-        item->setIcon(swatch(on ? g.second : QColor()));
+        item->setIcon(runSwatch(on ? g.colour : QColor()));
         m_building = false;
     }
     emit overlaysChanged();
@@ -881,39 +543,38 @@ QString RunsPanel::label(int id) const {
 }
 
 std::vector<RunOverlay> RunsPanel::overlays(int exceptId) {
-    std::vector<RunOverlay> out;
     const int current = currentRun();
     QString currentGroup;
     if (const QModelIndex i = m_view->currentIndex(); i.isValid() && current == 0)
-        currentGroup = i.siblingAtColumn(0).data(kGroupRole).toString();
-    // groups first (bands under lines), in the table's order
+        currentGroup = i.siblingAtColumn(0).data(kRunGroupRole).toString();
+    // the ticked groups, in the table's order
+    std::vector<RunOverlay> bands;
     if (m_group->isChecked()) {
         for (int r = 0; r < m_model->rowCount(); ++r) {
             QStandardItem* g = m_model->item(r, 0);
-            const QString key = g->data(kGroupRole).toString();
-            if (key.isEmpty() || !m_groups[key].first) continue;
-            RunOverlay o;
-            o.colour = m_groups[key].second;
-            o.name = g->text();
-            o.highlight = key == currentGroup;
+            const QString key = g->data(kRunGroupRole).toString();
+            if (key.isEmpty() || !m_groups[key].ticked) continue;
+            std::vector<const RunEntry*> members;
             for (int c = 0; c < g->rowCount(); ++c) {
-                RunEntry& e = m_entries.at(g->child(c, 0)->data(kIdRole).toInt());
+                RunEntry& e = m_entries.at(g->child(c, 0)->data(kRunIdRole).toInt());
                 ensureRows(e);
-                if (e.rows) o.members.push_back(e.rows);
+                members.push_back(&e);
             }
-            out.push_back(std::move(o));
+            bands.push_back(
+                seedGroupBand(g->text(), m_groups[key].colour, members, key == currentGroup));
         }
     }
+    // the ticked runs; a fork's line starts on its parent's curve
     std::vector<RunOverlay> lines;
     for (auto& [id, e] : m_entries) {
         if (!e.checked || id == exceptId) continue;
         ensureRows(e);
         if (!e.rows) continue;
-        RunOverlay o{label(id), e.colour, e.rows, {}, id == current};
-        (o.highlight ? lines : out).push_back(std::move(o));  // the bold one is drawn last
+        RunEntry* parent = e.parentId ? &m_entries.at(e.parentId) : nullptr;
+        if (parent) ensureRows(*parent);
+        lines.push_back(runLine(e, label(id), id == current, parent));
     }
-    out.insert(out.end(), lines.begin(), lines.end());
-    return out;
+    return drawingOrder(std::move(bands), std::move(lines));
 }
 
 // ---- table state ----------------------------------------------------------------------------
@@ -948,32 +609,32 @@ void RunsPanel::sortBy(int column, Qt::SortOrder order) {
 
 QList<QStringList> RunsPanel::shownRows() const {
     QList<QStringList> out;
-    const auto rowText = [this](const QModelIndex& parent, int r) {
-        QStringList cells;
-        for (int c = 0; c < m_filter->columnCount(); ++c)
-            cells << m_filter->index(r, c, parent).data().toString();
-        return cells;
-    };
-    for (int r = 0; r < m_filter->rowCount(); ++r) {
-        out << rowText({}, r);
-        const QModelIndex p = m_filter->index(r, 0);
-        for (int c = 0; c < m_filter->rowCount(p); ++c) {
-            QStringList child = rowText(p, c);
-            child[0] = QStringLiteral("  ") + child[0];  // a group's member
-            out << child;
+    // each row, then its children (a group's members, a run's forks) indented a level deeper
+    const auto add = [this, &out](const auto& self, const QModelIndex& parent,
+                                  const QString& indent) -> void {
+        for (int r = 0; r < m_filter->rowCount(parent); ++r) {
+            QStringList cells;
+            for (int c = 0; c < m_filter->columnCount(); ++c)
+                cells << m_filter->index(r, c, parent).data().toString();
+            cells[0] = indent + cells[0];
+            out << cells;
+            self(self, m_filter->index(r, 0, parent), indent + QStringLiteral("  "));
         }
-    }
+    };
+    add(add, QModelIndex(), QString());
     return out;
 }
 
 QList<int> RunsPanel::shownRunIds() const {
     QList<int> ids;
-    for (int r = 0; r < m_filter->rowCount(); ++r) {
-        const QModelIndex i = m_filter->index(r, 0);
-        if (const int id = i.data(kIdRole).toInt()) ids << id;
-        for (int c = 0; c < m_filter->rowCount(i); ++c)
-            if (const int id = m_filter->index(c, 0, i).data(kIdRole).toInt()) ids << id;
-    }
+    const auto add = [this, &ids](const auto& self, const QModelIndex& parent) -> void {
+        for (int r = 0; r < m_filter->rowCount(parent); ++r) {
+            const QModelIndex i = m_filter->index(r, 0, parent);
+            if (const int id = i.data(kRunIdRole).toInt()) ids << id;
+            self(self, i);
+        }
+    };
+    add(add, QModelIndex());
     return ids;
 }
 
@@ -1015,78 +676,22 @@ void RunsPanel::exportWithDialog() {
 
 std::vector<std::array<QString, 3>> RunsPanel::configDiff(const Config& a, const Config& b,
                                                           bool onlyDifferences) {
-    std::vector<std::array<QString, 3>> differ, same;
-    for (const FieldSpec& f : configSchema()) {
-        const QString va = QString::fromStdString(f.toString(a));
-        const QString vb = QString::fromStdString(f.toString(b));
-        (va == vb ? same : differ).push_back({QString::fromStdString(f.key), va, vb});
-    }
-    if (!onlyDifferences) differ.insert(differ.end(), same.begin(), same.end());
-    return differ;
+    return configDiffRows(a, b, onlyDifferences);
 }
 
 void RunsPanel::compareSelected() {
     QList<int> ids;
     for (const QModelIndex& i : m_view->selectionModel()->selectedRows(0))
-        if (const int id = i.data(kIdRole).toInt()) ids << id;
+        if (const int id = i.data(kRunIdRole).toInt()) ids << id;
     if (ids.size() == 2) compareRuns(ids[0], ids[1]);
 }
 
 QDialog* RunsPanel::compareRuns(int ia, int ib) {
-    const RunEntry* pa = entry(ia);
-    const RunEntry* pb = entry(ib);
-    if (!pa || !pb || !pa->config || !pb->config) return nullptr;
-    const RunEntry& a = *pa;
-    const RunEntry& b = *pb;
-    auto* dialog = new QDialog(this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    dialog->setWindowTitle(tr("Compare configurations"));
-    auto* v = new QVBoxLayout(dialog);
-    auto* only = new QCheckBox(tr("Only the settings that differ"));
-    only->setChecked(true);
-    v->addWidget(only);
-    auto* names = new QLabel(tr("<b>A</b> %1<br><b>B</b> %2").arg(a.name.toHtmlEscaped(),
-                                                                   b.name.toHtmlEscaped()));
-    names->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    v->insertWidget(0, names);
-    auto* table = new QTableWidget(0, 3);
-    table->setHorizontalHeaderLabels(
-        {tr("Setting"), tr("A: %1").arg(label(ia)), tr("B: %1").arg(label(ib))});
-    table->horizontalHeaderItem(1)->setToolTip(a.dir);
-    table->horizontalHeaderItem(2)->setToolTip(b.dir);
-    table->setWordWrap(false);
-    table->setTextElideMode(Qt::ElideMiddle);
-    table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    table->verticalHeader()->hide();
-    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    v->addWidget(table, 1);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
-    v->addWidget(buttons);
-    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
-    const Config ca = *a.config, cb = *b.config;
-    const auto fill = [table, ca, cb](bool onlyDiff) {
-        const auto rows = configDiff(ca, cb, onlyDiff);
-        table->setRowCount(int(rows.size()));
-        for (int r = 0; r < int(rows.size()); ++r) {
-            const bool differs = rows[size_t(r)][1] != rows[size_t(r)][2];
-            for (int c = 0; c < 3; ++c) {
-                auto* it = new QTableWidgetItem(rows[size_t(r)][size_t(c)]);
-                it->setToolTip(it->text());
-                if (differs) {
-                    QFont f = it->font();
-                    f.setBold(true);
-                    it->setFont(f);
-                    it->setBackground(QColor(255, 243, 205));
-                }
-                table->setItem(r, c, it);
-            }
-        }
-    };
-    fill(true);
-    connect(only, &QCheckBox::toggled, dialog, fill);
-    dialog->resize(640, 420);
-    dialog->show();
-    return dialog;
+    const RunEntry* a = entry(ia);
+    const RunEntry* b = entry(ib);
+    if (!a || !b || !a->config || !b->config) return nullptr;
+    return showConfigDiff(this, {a->name, a->dir, label(ia), *a->config},
+                          {b->name, b->dir, label(ib), *b->config});
 }
 
 void RunsPanel::showMenu(const QPoint& pos) {
@@ -1094,10 +699,10 @@ void RunsPanel::showMenu(const QPoint& pos) {
     QMenu menu(this);
     int selectedRuns = 0;
     for (const QModelIndex& i : m_view->selectionModel()->selectedRows(0))
-        if (i.data(kIdRole).toInt()) ++selectedRuns;
+        if (i.data(kRunIdRole).toInt()) ++selectedRuns;
     if (selectedRuns == 2)
         menu.addAction(tr("Compare configurations"), this, &RunsPanel::compareSelected);
-    const int id = at.isValid() ? at.siblingAtColumn(0).data(kIdRole).toInt() : 0;
+    const int id = at.isValid() ? at.siblingAtColumn(0).data(kRunIdRole).toInt() : 0;
     if (id) {
         const RunEntry& e = m_entries.at(id);
         if (resumable(id))

@@ -4,10 +4,14 @@
 // Ticking a row overlays the run in the scalar plots under a legend that names what differs
 // ("lr=0.003, enabled=off"), in one of twelve colours handed to the shown runs; the current row
 // is drawn bold. With "Group seeds", runs that differ only in run.seed are one row (figures as
-// mean ± std) drawn as the mean with a min–max band; the members are its child rows.
+// mean ± std) drawn as the mean with a min–max band; the members are its child rows. A fork
+// (fork.h) is listed under the run it forks from, with its fork step; the edits of a run's
+// settings (events.jsonl) are counted in a column that lists them on hover.
 // The workspace is watched: runs that another process (the CLI, a sweep, another machine writing
 // to the same folder) starts there appear, and the curves of unfinished runs grow as their
 // metrics.csv does, read incrementally (MetricsTail).
+// The rows are built by RunsModel (runs_model.h), the seed groups' rows by seed_groups.h and the
+// curves by run_overlays.h; the panel keeps the entries and the table's state.
 #pragma once
 
 #include <QColor>
@@ -15,14 +19,14 @@
 #include <array>
 #include <map>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "core/config/config.h"
 #include "core/train/metrics.h"
-#include "core/exp/sweep.h"
 #include "ui/panel.h"
 #include "ui/run_state.h"
+#include "ui/runs_model.h"
+#include "ui/seed_groups.h"
 
 class QCheckBox;
 class QComboBox;
@@ -32,48 +36,18 @@ class QLabel;
 class QLineEdit;
 class QModelIndex;
 class QStandardItem;
-class QStandardItemModel;
 class QTimer;
 class QTreeView;
 
-namespace h158 {
-class MetricsTail;
-}
-
 namespace h158::ui {
-
-class RunsFilter;
-
-struct RunEntry {
-    int id = 0;    // unique within the list
-    QString name;  // the run directory's name ("sweep/run" in a sweep folder)
-    QString dir;
-    RunState state = RunState::Idle;
-    int64_t step = 0;
-    int64_t total = 0;
-    double finalLoss = kNoValue;
-    QString problem;  // Unreadable: what is wrong, naming the file
-    int64_t checkpointStep = 0;  // of its checkpoint.safetensors (0: none, cannot be resumed)
-    QColor colour;               // while shown (ticked) or live
-    bool checked = false;        // overlaid in the plots
-    bool session = false;        // started in this window (else found in the workspace)
-    int order = 0;               // session runs: newest (highest) on top
-    qint64 grewAtMs = 0;         // past runs: when their metrics.csv last grew as watched
-    std::optional<Config> config;  // its config.json (none while unreadable)
-    SweepRunResult result;         // its figures, read when it ended
-    // The run's rows, once loaded or (for session runs) collected while it ran.
-    std::shared_ptr<std::vector<StepMetrics>> rows;
-    std::shared_ptr<MetricsTail> tail;  // past runs: reads metrics.csv as it grows
-};
-
-// The final loss a run's summary.json reports, NaN when there is none (run killed).
-double readFinalLoss(const QString& dir);
 
 class RunsPanel : public QWidget {
     Q_OBJECT
   public:
-    // The fixed columns; the setting columns follow ColStep, then the figure columns.
-    enum Column { ColName, ColState, ColStep, ColFirstKey };
+    // The fixed columns (RunsModel::Column); the setting columns follow ColEdits, then the
+    // figure columns.
+    using Column = RunsModel::Column;
+    using enum RunsModel::Column;
 
     explicit RunsPanel(QWidget* parent = nullptr);
     ~RunsPanel() override;
@@ -116,13 +90,13 @@ class RunsPanel : public QWidget {
     // "" (all), or a state name as the State column shows it ("completed", "running", ...).
     void setStatusFilter(const QString& state);
     // The setting keys shown as columns (the differing ones, or all).
-    const std::vector<std::string>& keyColumns() const { return m_keys; }
+    const std::vector<std::string>& keyColumns() const;
     // The figure columns' titles, in order after the keys.
     QStringList columnTitles() const;
-    // The rows as shown (filter and sort applied): top-level rows, each with its children (group
-    // members) when grouped; each row is its cells' text.
+    // The rows as shown (filter and sort applied): top-level rows, each followed by its children
+    // (group members, forks; two spaces before the name per level); each row is its cells' text.
     QList<QStringList> shownRows() const;
-    // The ids of the runs on the shown rows (children included), in view order.
+    // The ids of the runs on the shown rows (children at every level included), in view order.
     QList<int> shownRunIds() const;
     // Sorts by `column` (a fixed column, or ColFirstKey + i) as a click on its header does.
     void sortBy(int column, Qt::SortOrder order);
@@ -151,14 +125,10 @@ class RunsPanel : public QWidget {
     void currentRunChanged();
 
   private:
-    struct Group;
     void rebuild();
-    QList<QStandardItem*> makeRow(const RunEntry& e);
-    void fillRow(const QList<QStandardItem*>& cells, const RunEntry& e);
+    void fitColumns();
     void refreshRow(int id);
-    QStandardItem* itemOf(int id) const;
     int addEntry(RunEntry e);
-    void loadPastRun(RunEntry& e);
     void ensureRows(RunEntry& e);
     QColor freeColour(int exceptId, const QString& exceptGroup = {}) const;
     void onItemChanged(QStandardItem* item);
@@ -166,11 +136,10 @@ class RunsPanel : public QWidget {
     void compareSelected();
     void exportWithDialog();
     void watch(const QString& workspace);
-    QString groupKey(const Config& c) const;
     bool shownInPlots(const RunEntry& e) const;
 
     QTreeView* m_view;
-    QStandardItemModel* m_model;
+    RunsModel* m_model;
     RunsFilter* m_filter;
     QLineEdit* m_search;
     QComboBox* m_status;
@@ -183,9 +152,8 @@ class RunsPanel : public QWidget {
     QTimer* m_poll;
     QString m_workspaceDir;
     std::map<int, RunEntry> m_entries;
-    std::vector<std::string> m_keys;     // setting columns
     std::vector<std::string> m_diffKeys; // differing keys (labels name these)
-    std::map<QString, std::pair<bool, QColor>> m_groups;  // group key -> ticked, colour
+    std::map<QString, SeedGroupMark> m_groups;  // by group key
     int m_nextId = 1;
     int m_liveId = 0;
     int m_order = 0;  // the last session run's order
