@@ -120,6 +120,7 @@ QCPColorGradient boundaryGradient() {
 
 BoundaryPanel::BoundaryPanel(QWidget* parent) : Panel(tr("Decision boundary"), parent) {
     m_info = addInfoLabel();
+    addStepBadge(header(), m_info);  // the accuracy gives way to the step
     QCustomPlot* p = createPlot(QStringLiteral("decision_boundary"));
     p->xAxis->setLabel(QStringLiteral("x₁"));
     p->yAxis->setLabel(QStringLiteral("x₂"));
@@ -187,6 +188,7 @@ void BoundaryPanel::beginRun(const Config&, const QColor&) {
     clearNeuronMap();
     for (QCPGraph* g : m_classes) g->data()->clear();
     m_valAccuracy = kNoValue;
+    m_step = 0;
     m_info->clear();
     markDirty();
 }
@@ -199,10 +201,20 @@ void BoundaryPanel::appendRows(const std::vector<StepMetrics>& rows) {
 
 void BoundaryPanel::resizeEvent(QResizeEvent* e) {
     Panel::resizeEvent(e);
+    fitHeader();
+}
+
+void BoundaryPanel::setStepCaption(int64_t step, const QString& caption) {
+    StateView::setStepCaption(step, caption);
+    fitHeader();
+}
+
+void BoundaryPanel::fitHeader() {
     // The box's label gives way before the title does: "fp32 ghost", "ghost", then the box alone
     // (its tooltip says what it is).
     const QFontMetrics fm(font());
-    const int need = int(fm.horizontalAdvance(title()) * 1.15) + 90;
+    const int badge = stepBadgeWidth();
+    const int need = int(fm.horizontalAdvance(title()) * 1.15) + 90 + (badge > 0 ? badge + 6 : 0);
     const QString full = tr("fp32 ghost"), brief = tr("ghost");
     m_ghostBox->setText(width() >= need + fm.horizontalAdvance(full)    ? full
                         : width() >= need + fm.horizontalAdvance(brief) ? brief

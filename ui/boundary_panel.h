@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ui/panel.h"
+#include "ui/state_view.h"
 
 class QCheckBox;
 class QCPColorGradient;
@@ -26,7 +27,7 @@ struct PlaneMap {
     std::vector<double> values;
 };
 
-class BoundaryPanel : public Panel {
+class BoundaryPanel : public Panel, public StateView {
     Q_OBJECT
   public:
     explicit BoundaryPanel(QWidget* parent = nullptr);
@@ -36,6 +37,10 @@ class BoundaryPanel : public Panel {
     void appendRows(const std::vector<StepMetrics>& rows) override;
     void applySnapshot(const Snapshot& s) override;
     bool hasMap() const { return m_hasMap; }
+    // The step of the boundary snapshot shown, and its map (the model's output).
+    int64_t step() const { return m_step; }
+    QCPColorMap* outputMap() const { return m_map; }
+    void setStepCaption(int64_t step, const QString& caption) override;
 
     // Shows `map` (e.g. one unit of the network, while the pointer is over it) instead of the
     // model's output, named in the caption, until clearNeuronMap().
@@ -57,6 +62,7 @@ class BoundaryPanel : public Panel {
     QCPGraph* classGraph(int c);
     void updateGhost();
     void updateCaption();
+    void fitHeader();  // the ghost box's label gives way before the title does
 
     QLabel* m_info;
     QCPColorMap* m_map = nullptr;

@@ -33,6 +33,7 @@ void setBar(QCPBars* b, int i, double v) {
 
 ClusterPanel::ClusterPanel(QWidget* parent) : Panel(tr("Data clusters"), parent) {
     m_info = addInfoLabel();
+    addStepBadge(header());
 
     QCustomPlot* p = createPlot(QStringLiteral("clusters"));
     m_scatterRect = p->axisRect(0);
@@ -154,6 +155,7 @@ void ClusterPanel::beginRun(const Config& cfg, const QColor&) {
     m_lastStep = 0;
     m_fullRedraw = true;
     ensureClusters(int(cfg.cluster.data_k));
+    m_snapshotStep = -1;
     m_info->setText(m_enabled ? tr("k = %1 · %2")
                                     .arg(cfg.cluster.data_k)
                                     .arg(QString::fromStdString(cfg.cluster.policy))
@@ -217,9 +219,17 @@ void ClusterPanel::applySnapshot(const Snapshot& s) {
         if (hasLoss) m_clusterLoss->addData(double(c), losses[size_t(c)].get<double>());
     }
     const int refreshes = d.value("refreshes", 0);
+    m_snapshotStep = s.step;
     m_info->setText(tr("k = %1 · re-clustered %2× · step %3").arg(k).arg(refreshes).arg(s.step));
     m_fullRedraw = true;
     markDirty();
+}
+
+QVector<QPointF> ClusterPanel::centroids() const {
+    QVector<QPointF> out;
+    for (const QCPGraph* g : m_centroids)
+        for (const auto& d : *g->data()) out << QPointF(d.key, d.value);
+    return out;
 }
 
 void ClusterPanel::rescale() {

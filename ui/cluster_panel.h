@@ -7,6 +7,7 @@
 #include <deque>
 
 #include "ui/panel.h"
+#include "ui/state_view.h"
 
 class QCPAxisRect;
 class QCPBars;
@@ -16,7 +17,7 @@ class QLabel;
 
 namespace h158::ui {
 
-class ClusterPanel : public Panel {
+class ClusterPanel : public Panel, public StateView {
     Q_OBJECT
   public:
     static constexpr int kRecentSteps = 120;
@@ -27,6 +28,9 @@ class ClusterPanel : public Panel {
     void appendRows(const std::vector<StepMetrics>& rows) override;
     void applySnapshot(const Snapshot& s) override;
     int clusterCount() const { return m_k; }
+    // The step of the clusters snapshot shown (-1: none yet) and its centroids, by cluster.
+    int64_t snapshotStep() const { return m_snapshotStep; }
+    QVector<QPointF> centroids() const;
 
   protected:
     void rescale() override;
@@ -49,6 +53,7 @@ class ClusterPanel : public Panel {
     std::vector<QCPGraph*> m_recent;  // index 0 = mixed batches (cluster −1), then k + 1
     int m_k = 0;
     int64_t m_lastStep = 0;
+    int64_t m_snapshotStep = -1;
     std::deque<std::pair<int64_t, int>> m_recentBatches;  // (step, cluster), the last kRecentSteps
     QCPLayer* m_recentLayer = nullptr;
     bool m_fullRedraw = true;

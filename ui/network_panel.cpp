@@ -68,6 +68,7 @@ class NetworkView : public QWidget {
 NetworkPanel::NetworkPanel(QWidget* parent) : Panel(tr("Network"), parent) {
     setObjectName(QStringLiteral("network"));
     m_info = addInfoLabel();
+    addStepBadge(header());
     m_view = new NetworkView(this);
     m_view->setToolTip(
         tr("Each square is a unit's output over the input plane (blue: positive, orange: "
@@ -92,6 +93,7 @@ void NetworkPanel::beginRun(const Config&, const QColor&) {
     m_rects.clear();
     m_totalEdges = 0;
     if (m_hover.first >= 0) setHover(-1, -1);
+    m_step = 0;
     m_info->clear();
     setNote(tr("The network appears with the run's first snapshot (an MLP on 2-D inputs)."));
     markDirty();

@@ -11,12 +11,13 @@
 
 #include "ui/boundary_panel.h"
 #include "ui/panel.h"
+#include "ui/state_view.h"
 
 class QLabel;
 
 namespace h158::ui {
 
-class NetworkPanel : public Panel {
+class NetworkPanel : public Panel, public StateView {
     Q_OBJECT
   public:
     explicit NetworkPanel(QWidget* parent = nullptr);
@@ -54,6 +55,7 @@ class NetworkPanel : public Panel {
     PlaneMap unitMap(int column, int unit) const;
     // The node under the pointer (column -1 when none).
     std::pair<int, int> hovered() const { return m_hover; }
+    int64_t snapshotStep() const { return m_step; }
 
   signals:
     void neuronHovered(const QString& name, const h158::ui::PlaneMap& map);

@@ -144,6 +144,7 @@ class PrecisionRowTicker : public QCPAxisTicker {
 
 PrecisionPanel::PrecisionPanel(QWidget* parent) : Panel(tr("Precision"), parent) {
     m_info = addInfoLabel();
+    addStepBadge(header());
     setToolTip(
         tr("Left: the level set of each quantized tensor over the steps (a new segment "
            "at each allocation). Right: the validation-loss rise when that tensor alone "

@@ -12,6 +12,7 @@
 
 #include "core/quant/weight_quantizer.h"
 #include "ui/panel.h"
+#include "ui/state_view.h"
 
 class QCPAxisRect;
 class QCPBars;
@@ -28,7 +29,7 @@ namespace h158::ui {
 class PrecisionStrip;
 class PrecisionRowTicker;
 
-class PrecisionPanel : public Panel {
+class PrecisionPanel : public Panel, public StateView {
     Q_OBJECT
   public:
     explicit PrecisionPanel(QWidget* parent = nullptr);

@@ -5,6 +5,7 @@
 namespace h158::ui {
 
 SamplesPanel::SamplesPanel(QWidget* parent) : Panel(tr("Text samples"), parent) {
+    addStepBadge(header());
     m_text = new QTextBrowser;
     m_text->setFrameShape(QFrame::NoFrame);
     m_text->setOpenLinks(false);

@@ -3,12 +3,13 @@
 #pragma once
 
 #include "ui/panel.h"
+#include "ui/state_view.h"
 
 class QTextBrowser;
 
 namespace h158::ui {
 
-class SamplesPanel : public Panel {
+class SamplesPanel : public Panel, public StateView {
     Q_OBJECT
   public:
     static constexpr int kMaxSamples = 40;

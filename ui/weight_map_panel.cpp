@@ -84,6 +84,7 @@ WeightMapPanel::WeightMapPanel(QWidget* parent) : Panel(tr("Weight map"), parent
     m_tensor->setMinimumContentsLength(8);
     m_tensor->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_info = addInfoLabel();
+    addStepBadge(header());
     header()->insertWidget(1, m_tensor);
     m_modeBox = new QComboBox;
     m_modeBox->addItems({tr("Latent"), tr("Codes"), tr("Side by side")});
@@ -374,7 +375,19 @@ void WeightMapPanel::arrange() {
     for (QCPGraph* g : m_markLegend) g->addToLegend();
 }
 
+void WeightMapPanel::setStepCaption(int64_t step, const QString& caption) {
+    const bool changed = caption != stepCaption();
+    StateView::setStepCaption(step, caption);
+    if (changed) fillMaps();
+}
+
 void WeightMapPanel::fillMaps() {
+    if (!stepCaption().isEmpty()) {
+        m_info->clear();
+        setNote(tr("The weights cell by cell come from the live run only: a run's snapshots keep "
+                   "each tensor as a histogram, which the Weights panel shows for this step."));
+        return;
+    }
     if (!m_map) {
         m_latentMap->data()->clear();
         m_codeMap->data()->clear();

@@ -9,6 +9,7 @@
 
 #include "core/train/trainer.h"
 #include "ui/panel.h"
+#include "ui/state_view.h"
 
 class QCPAxisRect;
 class QCPColorMap;
@@ -21,7 +22,7 @@ class QSpinBox;
 
 namespace h158::ui {
 
-class WeightMapPanel : public Panel {
+class WeightMapPanel : public Panel, public StateView {
     Q_OBJECT
   public:
     enum class Mode { Latent, Codes, SideBySide };
@@ -72,6 +73,10 @@ class WeightMapPanel : public Panel {
     QString hoverText() const { return m_hoverText; }
     const WeightMap* currentMap() const { return m_map.get(); }
     QSize sizeHint() const override { return {520, 380}; }  // room for two maps side by side
+    // Another step than the live run's latest is shown (a caption): snapshots keep no cells, so
+    // the panel says so (and keeps taking the live maps, drawn again when the caption goes).
+    void setStepCaption(int64_t step, const QString& caption) override;
+    bool fromSnapshots() const override { return false; }
 
   signals:
     // The panel wants weight maps of this layout tensor (-1: none, e.g. while it is hidden).

@@ -20,6 +20,7 @@ WeightsPanel::WeightsPanel(QWidget* parent) : Panel(tr("Weights"), parent) {
     m_tensor->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_info = addInfoLabel();
     header()->insertWidget(1, m_tensor);
+    addStepBadge(header(), m_info);  // the layer's shape gives way to the step
     connect(m_tensor, &QComboBox::currentIndexChanged, this, [this] { showTensor(); });
 
     QCustomPlot* p = createPlot(QStringLiteral("weights"));
@@ -64,6 +65,7 @@ void WeightsPanel::beginRun(const Config&, const QColor&) {
     for (QCPBars* b : m_bars) b->data()->clear();
     for (QCPItemStraightLine* l : m_lines) l->setVisible(false);
     m_scaleText->setText(QString());
+    m_step = 0;
     m_info->clear();
     markDirty();
 }
@@ -165,6 +167,14 @@ void WeightsPanel::showTensor() {
     }
     m_info->setText(shape + (k > 1 ? tr(" · %1 clusters").arg(k) : QString()));
     markDirty();
+}
+
+// The layer's shape and part of the chooser's width give way to the step badge.
+void WeightsPanel::setStepCaption(int64_t step, const QString& caption) {
+    StateView::setStepCaption(step, caption);
+    const bool badge = !caption.isEmpty();
+    m_tensor->setMinimumWidth(badge ? 80 : 0);  // 0: its own minimum again
+    m_tensor->setMaximumWidth(badge ? 100 : QWIDGETSIZE_MAX);
 }
 
 void WeightsPanel::rescale() {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ui/panel.h"
+#include "ui/state_view.h"
 
 class QCPBars;
 class QCPItemStraightLine;
@@ -15,7 +16,7 @@ class QLabel;
 
 namespace h158::ui {
 
-class WeightsPanel : public Panel {
+class WeightsPanel : public Panel, public StateView {
     Q_OBJECT
   public:
     explicit WeightsPanel(QWidget* parent = nullptr);
@@ -24,6 +25,8 @@ class WeightsPanel : public Panel {
     void applySnapshot(const Snapshot& s) override;
     QStringList tensorNames() const;
     void selectTensor(const QString& name);
+    int64_t snapshotStep() const { return m_step; }
+    void setStepCaption(int64_t step, const QString& caption) override;
 
   protected:
     void rescale() override;
