@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of fuzz/ (clang-14, ASan + UBSan, core and fuzz targets only) in
 # build-fuzz and runs each on a copy of its seed corpus (fuzz/corpus/<target>), as many targets
 # at a time as there are cores (H158_JOBS=n overrides that), each with the whole limit below.
-#   scripts/fuzz.sh               the smoke run: 40 s per target (CI)
+#   scripts/fuzz.sh               the smoke run: 30 s per target (CI)
 #   scripts/fuzz.sh --long N      N seconds per target (the long run, e.g. --long 3600)
 #   scripts/fuzz.sh --runs N      N executions per target (README's figures: --runs 1000000)
 #   scripts/fuzz.sh [--long N | --runs N] TARGET...   only these (h158 csv config run_dir safetensors lesson)
@@ -15,7 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="$here/build-fuzz"
 
-limit=(-max_total_time=40)
+limit=(-max_total_time=30)
 if [ "${1:-}" = "--long" ] || [ "${1:-}" = "--runs" ]; then
   [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "usage: $0 [--long SECONDS | --runs N] [TARGET...]" >&2; exit 2; }
   if [ "$1" = "--long" ]; then limit=(-max_total_time="$2"); else limit=(-runs="$2"); fi

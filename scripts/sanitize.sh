@@ -24,7 +24,7 @@ jobs="${H158_JOBS:-$(nproc)}"
 TSAN_TESTS=(test_trainer test_kmeans test_gpt_model test_bit_kernels test_terngrad
             test_gui_controller test_gui_main_window test_gui_config_panel test_gui_random
             test_gui_history_bounds test_gui_sweep test_gui_runs_table test_gui_stages
-            test_gui_lessons)
+            test_gui_lessons test_gui_intervene)
 
 "$here/scripts/install-deps.sh"
 

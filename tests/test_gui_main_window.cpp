@@ -135,10 +135,12 @@ class TestGuiMainWindow : public QObject {
         QVERIFY(w);
         QVERIFY(w->configPanel()->selectPreset("seed-linear"));
         w->configPanel()->setFieldText("run.steps", "100000");
-        auto* name = qobject_cast<QLineEdit*>(w->configPanel()->editor("run.name"));
+        // A text field that stays editable while the run runs (a live setting).
+        auto* name = qobject_cast<QLineEdit*>(w->configPanel()->editor("sample.prompt"));
         QVERIFY(name);
         QVERIFY(clickAction(*w, w->stepAction()));  // a paused run, one step
         QTRY_COMPARE(w->state(), RunState::Paused);
+        QVERIFY(name->isEnabled());
         name->setFocus();
         QTRY_VERIFY(name->hasFocus());
         const QString before = name->text();

@@ -1,5 +1,7 @@
 #include "ui/config_panel.h"
 
+#include <QTimer>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -96,6 +98,9 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
     setStyleSheet(
         QStringLiteral("*[invalid=\"true\"] { border: 1px solid #d32f2f; "
                        "border-radius: 2px; background: #fff5f5; }"));
+    m_liveTimer = new QTimer(this);
+    m_liveTimer->setSingleShot(true);
+    connect(m_liveTimer, &QTimer::timeout, this, &ConfigPanel::commitLiveEdits);
     selectPreset(m_preset->currentText());
 }
 
@@ -124,6 +129,7 @@ QHBoxLayout* ConfigPanel::buildPresetRow() {
     save->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
     save->setToolTip(tr("Save this config as JSON"));
     presetRow->addWidget(save);
+    m_fileControls = {m_preset, reset, open};
     connect(m_preset, &QComboBox::activated, this, [this] { resetToPreset(); });
     connect(reset, &QToolButton::clicked, this, &ConfigPanel::resetToPreset);
     connect(open, &QToolButton::clicked, this, &ConfigPanel::openFile);
@@ -301,6 +307,44 @@ void ConfigPanel::onEdited(size_t index, const QString& text) {
     }
     revalidate();
     emit configChanged();
+    if (!m_liveMode || !f.spec->live || !f.parseError.isEmpty() || !f.error->text().isEmpty())
+        return;
+    const QString key = QString::fromStdString(f.spec->key);
+    m_livePending.removeIf([&](const QPair<QString, QString>& p) { return p.first == key; });
+    m_livePending.append({key, QString::fromStdString(f.spec->toString(m_config))});
+    const bool typed = qobject_cast<QAbstractSpinBox*>(f.editor) || qobject_cast<QLineEdit*>(f.editor);
+    m_liveTimer->start(typed ? 600 : 0);
+}
+
+void ConfigPanel::setLiveMode(bool on) {
+    if (on == m_liveMode) return;
+    if (!on) commitLiveEdits();
+    m_liveMode = on;
+    for (Field& f : m_fields) {
+        const bool editable = !on || f.spec->live;
+        QWidget* w = f.editor->parentWidget() && qobject_cast<QLineEdit*>(f.editor) &&
+                             f.spec->type == FieldType::Path
+                         ? f.editor->parentWidget()
+                         : f.editor;
+        w->setEnabled(editable);
+        const QString doc = QString::fromStdString(f.spec->doc);
+        w->setToolTip(editable ? doc
+                               : doc + tr("\n\nCannot change during a run: it shapes the model, "
+                                          "the data or the random streams. Fork the run (right-click "
+                                          "a curve) or start a new one."));
+    }
+    for (QWidget* w : m_fileControls) w->setEnabled(!on);
+    if (on) m_sourceBeforeLive = m_source->text();
+    m_source->setText(on ? tr("Running: the settings still editable change the run at its next "
+                              "step, recorded in events.jsonl and marked on the plots.")
+                         : m_sourceBeforeLive);
+}
+
+void ConfigPanel::commitLiveEdits() {
+    m_liveTimer->stop();
+    const auto pending = std::exchange(m_livePending, {});
+    if (!m_liveMode) return;
+    for (const auto& [key, text] : pending) emit liveEdited(key, text);
 }
 
 void ConfigPanel::setFieldText(const QString& key, const QString& text) {

@@ -10,6 +10,7 @@
 #include "core/config/config.h"
 
 class QComboBox;
+class QTimer;
 class QFormLayout;
 class QHBoxLayout;
 class QLabel;
@@ -43,6 +44,15 @@ class ConfigPanel : public QWidget {
     bool saveFile(const QString& path, QString* error = nullptr) const;
     QString currentFile() const { return m_file; }
 
+    // While a run runs (on): only the settings that can change during a run (FieldSpec::live)
+    // stay editable, the others are greyed with the reason in their tooltip, and so are the
+    // preset and file controls. An edit of a live setting keeps the form's value and is sent as
+    // liveEdited once typing pauses (a check box or choice at once); an invalid one is marked and
+    // not sent. Off: the form is the next run's configuration again.
+    void setLiveMode(bool on);
+    bool liveMode() const { return m_liveMode; }
+    void commitLiveEdits();  // sends the pending live edits now
+
   public slots:
     void openFile();    // asks for a file
     void saveFileAs();  // asks for a file
@@ -50,6 +60,8 @@ class ConfigPanel : public QWidget {
   signals:
     void configChanged();
     void validityChanged(bool valid);
+    // A live setting edited while in live mode (text as --set takes it).
+    void liveEdited(const QString& key, const QString& text);
 
   private:
     struct Field {
@@ -79,6 +91,11 @@ class ConfigPanel : public QWidget {
     QStringList m_otherErrors;
     bool m_valid = true;
     bool m_filling = false;
+    bool m_liveMode = false;
+    QList<QWidget*> m_fileControls;        // preset, reset, open: greyed in live mode
+    QList<QPair<QString, QString>> m_livePending;  // live edits waiting for typing to pause
+    QTimer* m_liveTimer = nullptr;
+    QString m_sourceBeforeLive;
 };
 
 }  // namespace h158::ui

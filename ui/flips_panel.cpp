@@ -46,6 +46,7 @@ FlipsPanel::FlipsPanel(QWidget* parent) : Panel(tr("Code flips"), parent) {
     connect(m_log, &QCheckBox::toggled, this, &FlipsPanel::setLogScale);
 
     QCustomPlot* p = createPlot(QStringLiteral("code_flips"));
+    showEventsOn(p->axisRect());
     QCPAxisRect* top = p->axisRect(0);
     top->axis(QCPAxis::atLeft)->setLabel(tr("flip rate"));
     m_total = addLine(p, top, tr("all"), colours::quantError, 1.8);

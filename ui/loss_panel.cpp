@@ -37,6 +37,7 @@ LossPanel::LossPanel(QWidget* parent) : Panel(tr("Loss"), parent) {
             [this](int i) { setWallTimeAxis(i == 1); });
 
     QCustomPlot* p = createPlot(QStringLiteral("loss"));
+    showEventsOn(p->axisRect());
     p->xAxis->setLabel(tr("step"));
     p->yAxis->setLabel(tr("loss"));
     m_raw = p->addGraph();
@@ -115,6 +116,7 @@ void LossPanel::setLogScale(bool on) {
 
 void LossPanel::setWallTimeAxis(bool on) {
     m_wallTime = on;
+    setStepAxis(!on);
     plot()->xAxis->setLabel(on ? tr("wall time (s)") : tr("step"));
     rebuildFromHistory();
     rebuildOverlays();

@@ -21,6 +21,8 @@ LrPanel::LrPanel(QWidget* parent) : Panel(tr("Learning rate"), parent) {
     top->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
 
     m_auxRect = addAxisRectBelow(p);
+    showEventsOn(p->axisRect(0));
+    showEventsOn(m_auxRect);
     m_auxRect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
     m_auxRect->axis(QCPAxis::atLeft)->setLabel(tr("multiplier mₜ"));
     m_auxRect->axis(QCPAxis::atRight)->setVisible(true);

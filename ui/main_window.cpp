@@ -42,10 +42,12 @@
 #include "ui/presenter.h"
 #include "ui/quant_panel.h"
 #include "ui/recorder.h"
+#include "ui/rewind_bar.h"
 #include "ui/run_controller.h"
 #include "ui/runs_panel.h"
 #include "ui/samples_panel.h"
 #include "ui/scenario.h"
+#include "ui/snapshot_store.h"
 #include "ui/stages_panel.h"
 #include "ui/status_view.h"
 #include "ui/weight_map_panel.h"
@@ -63,6 +65,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     buildDocks();
     m_presenter = new Presenter(this);
     buildActions();
+    setupIntervening();
     buildStatusBar();
     layoutPanels(m_config->config());  // size for the panels this config shows, not for all
     fitToScreen();
@@ -71,7 +74,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_controller, &RunController::stateChanged, this, &MainWindow::onState);
     connect(m_config, &ConfigPanel::validityChanged, this, &MainWindow::updateActions);
     connect(m_config, &ConfigPanel::configChanged, this, [this] {
-        if (!isActive(m_controller->state()) && m_liveRunId == 0) layoutPanels(m_config->config());
+        if (!isActive(m_controller->state()) && m_liveRunId == 0) layoutPanels(shownConfig());
     });
     // K-Means move by move clusters the data of the form, run or not.
     if (auto* kmeans = findChild<KMeansPanel*>(QStringLiteral("kmeans")))
@@ -81,6 +84,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(m_runs, &RunsPanel::changeWorkspaceRequested, this, &MainWindow::chooseWorkspace);
     connect(m_runs, &RunsPanel::resumeRequested, this, [this](int id) { resumeRun(id); });
     connect(m_runs, &RunsPanel::currentRunChanged, this, &MainWindow::updateActions);
+    connect(m_runs, &RunsPanel::currentRunChanged, this, &MainWindow::onCurrentRunChanged);
     m_redraw.setTimerType(Qt::PreciseTimer);
     m_redraw.setInterval(kRedrawMs);
     connect(&m_redraw, &QTimer::timeout, this, &MainWindow::onTick);
@@ -170,6 +174,7 @@ void MainWindow::buildCentre() {
     addMechanismPanel(network, 1);
     addMechanismPanel(new KMeansPanel, 1);  // K-Means move by move, on the data of the config
     v->addWidget(m_pages, 1);
+    v->addWidget(buildRewindBar());
     setCentralWidget(centre);
     for (Panel* p : m_panels)
         connect(p, &Panel::maximizeToggled, this, &MainWindow::toggleMaximized);
@@ -412,6 +417,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
 void MainWindow::setWorkspace(const QString& dir) {
     m_workspace = dir;
     QDir().mkpath(dir);
+    if (m_liveRunId == 0 && m_viewEntry != 0) viewPastRun(0);  // its entry goes with the list
     m_runs->clearPastRuns();
     m_runs->scanWorkspace(dir);
 }
@@ -423,7 +429,9 @@ void MainWindow::chooseWorkspace() {
 
 bool MainWindow::saveScreenshot(const QString& path) {
     drainPending();
+    if (m_viewDirty) applyView();
     updateStatus();
+    updateRewindBar();
     for (Panel* p : m_panels)
         if (p->isVisible()) p->forceRedraw();
     return grab().save(path, "PNG");
@@ -455,11 +463,11 @@ void MainWindow::layoutPanels(const Config& cfg) {
 
 void MainWindow::toggleMaximized(Panel* p) {
     m_maximized = m_maximized == p ? nullptr : p;
-    layoutPanels(m_liveRunId ? m_liveConfig : m_config->config());
+    layoutPanels(shownConfig());
 }
 
 void MainWindow::relayout() {
-    layoutPanels(m_liveRunId ? m_liveConfig : m_config->config());
+    layoutPanels(shownConfig());
 }
 
 void MainWindow::showBanner(const QString& text, bool error) {

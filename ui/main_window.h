@@ -39,6 +39,9 @@ class StatusView;
 class WeightsPanel;
 class LessonsDock;
 class Presenter;
+class PastRunLoader;
+class RewindBar;
+class RunSnapshots;
 
 struct MainWindowOptions {
     QString workspace;        // empty: QSettings, else the user's data location + "/runs"
@@ -114,6 +117,42 @@ class MainWindow : public QMainWindow {
     // Lays the panels out again for the current configuration (presenter mode changed).
     void relayout();
 
+    // ---- Rewind (main_window_rewind.cpp) ----
+    // The state panels (StateView: boundary, clusters, weights, weight map, precision, samples,
+    // network) show one run: the live run while one is attached, else the run last selected in
+    // the runs table. The rewind bar shows them at any step of it, from its snapshots: the live
+    // run's kept as they arrive (RunSnapshots, in memory), a past run's read from its
+    // snapshots.jsonl on a loader thread (PastRunLoader).
+    RewindBar* rewindBar() const { return m_rewind; }
+    // Shows the snapshots at or before `step` (-1: the newest; the live run is followed again).
+    void rewindTo(int64_t step);
+    void followLive();
+    // The state panels follow the live run's newest snapshots.
+    bool followsLive() const { return m_liveRunId != 0 && m_viewStep < 0; }
+    // The runs-list entry whose state the panels show (the live run's while one is attached).
+    int viewedRun() const { return m_liveRunId ? m_liveEntry : m_viewEntry; }
+    // The step of the snapshots the state panels show (-1: none).
+    int64_t shownStep() const { return m_shownStep; }
+    // The live run's snapshots as kept for rewinding (null when no run is live).
+    RunSnapshots* liveSnapshots() const { return m_liveSnapshots.get(); }
+    PastRunLoader* pastRuns() const { return m_pastRuns; }
+
+    // ---- Intervening (main_window_intervene.cpp) ----
+    // While a run is active the form edits it: a live setting's change goes to the run at its
+    // next step boundary (RunController::edit), comes back as an event (events.h) drawn on the
+    // step plots; a refusal is said in the banner and the form shows the run's value again.
+    const std::vector<RunEvent>& liveEvents() const { return m_liveEvents; }
+    // Fork here…: loads the configuration `dir`'s run (empty: the live run) had at its last
+    // checkpoint at or before `step` into the form, in fork mode (only live settings editable);
+    // Run then starts the fork with the settings changed in the form. False (and a banner) when
+    // the run has no checkpoint at or before it.
+    bool prepareFork(const QString& dir, double step);
+    bool forkPending() const { return !m_forkParent.isEmpty(); }
+    int64_t forkStep() const { return m_forkStep; }
+    void cancelFork();
+    // The changes a fork would start with: the live settings the form changed ("key=value").
+    QStringList forkChanges() const;
+
   public slots:
     void startRun();
     void togglePause();
@@ -167,6 +206,10 @@ class MainWindow : public QMainWindow {
     void restoreSettings();
     void saveSettings();
     bool beginRun(bool paused);
+    void setupIntervening();                   // main_window_intervene.cpp
+    void onRunEvents(const RunBatch& batch);   // events and refused edits of the live run
+    bool beginFork(bool paused);
+    void showEventsOfViewedRun();
     void attachLiveRun(int runId, int entryId, const Config& cfg,
                        std::shared_ptr<std::vector<StepMetrics>> rows);
     void onBatch(const RunBatchPtr& batch);
@@ -182,6 +225,21 @@ class MainWindow : public QMainWindow {
     void showBanner(const QString& text, bool error);
     void openSweepDialog();
     void onSweepOutput();
+    QWidget* buildRewindBar();
+    void onCurrentRunChanged();
+    // Shows past run `entryId` in the panels (laid out for its configuration); 0 or an entry
+    // without a configuration goes back to the form's.
+    void viewPastRun(int entryId);
+    void viewLiveRun();  // a run was attached: the panels follow it
+    void clearView();    // Reset: no run shown
+    // Draws the viewed run at the chosen step in the state panels (the window's tick calls it
+    // after the user moved the slider; at most once a tick).
+    void applyView();
+    void updateRewindBar();
+    void setStepCaptions(int64_t step, const QString& caption);
+    // The configuration the panels are laid out for: the live run's, the viewed past run's, or
+    // the form's.
+    Config shownConfig() const;
     void stopSweep();  // at exit: the runs stop with a checkpoint (the sweep continues them)
 
     RunController* m_controller;
@@ -237,14 +295,30 @@ class MainWindow : public QMainWindow {
     std::map<int, int> m_entryOfRun;  // controller run id -> runs-list entry id
     std::map<int, std::shared_ptr<std::vector<StepMetrics>>> m_rowsOfRun;
     std::vector<StepMetrics> m_pendingRows;
-    std::vector<Snapshot> m_pendingSnapshots;
+    std::vector<std::shared_ptr<const Snapshot>> m_pendingSnapshots;
     std::vector<StageReport> m_pendingStages;
     std::shared_ptr<const WeightMap> m_pendingMap;
     RunState m_liveState = RunState::Idle;
     int m_nextPanel = 0;  // where the next tick's round-robin starts
     double m_longestTickMs = 0;
     QList<Panel*> m_shown;  // the panels the current layout shows (to keep sizes when unchanged)
+
+    // Rewind (main_window_rewind.cpp).
+    RewindBar* m_rewind = nullptr;
+    PastRunLoader* m_pastRuns = nullptr;
+    std::shared_ptr<RunSnapshots> m_liveSnapshots;  // the live run's, as they arrive
+    int m_viewEntry = 0;        // the past run shown while no run is live (0: none)
+    int m_lastCurrentRun = 0;   // the runs table's selection when last seen
+    int64_t m_viewStep = -1;    // the step chosen on the bar (-1: the newest)
+    int64_t m_shownStep = -1;   // the snapshots' step the panels show
+    bool m_viewDirty = false;   // the next tick draws the view again
     Presenter* m_presenter = nullptr;
+
+    // Intervening (main_window_intervene.cpp).
+    std::vector<RunEvent> m_liveEvents;  // the live run's edits, scheduled ones too
+    QString m_forkParent;                // fork mode: the parent run's directory (empty: off)
+    int64_t m_forkStep = 0;
+    Config m_forkBase;                   // the configuration at the fork's checkpoint
 
     // Lessons (main_window_lessons.cpp): the dock, and the run_until under way.
     LessonsDock* m_lessons = nullptr;

@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QStyle>
+#include <algorithm>
 
 #include "core/exp/run_session.h"
 #include "ui/config_panel.h"
@@ -14,9 +15,34 @@
 #include "ui/memory_panel.h"
 #include "ui/run_controller.h"
 #include "ui/runs_panel.h"
+#include "ui/snapshot_store.h"
+#include "ui/state_view.h"
 #include "ui/status_view.h"
 
 namespace h158::ui {
+
+namespace {
+// addLatest (run_state.h) for snapshots shared with the rewind store: the live views need only
+// the latest of each kind (per tensor for weights); every text sample is kept.
+void keepLatestSnapshot(std::vector<std::shared_ptr<const Snapshot>>& list,
+                        std::shared_ptr<const Snapshot> s) {
+    auto obsolete = [&](const std::shared_ptr<const Snapshot>& old) {
+        if (old->kind != s->kind || s->kind == "samples") return false;
+        if (s->kind == "weights")
+            return old->data.value("tensor", std::string()) == s->data.value("tensor", std::string());
+        return true;
+    };
+    list.erase(std::remove_if(list.begin(), list.end(), obsolete), list.end());
+    list.push_back(std::move(s));
+}
+
+// A panel the window draws again from snapshots when another step is shown (rewind): it waits
+// for the live run's rows and snapshots while that step is shown.
+bool redrawnFromSnapshots(Panel* p) {
+    const auto* v = dynamic_cast<const StateView*>(p);
+    return v && v->fromSnapshots();
+}
+}  // namespace
 
 RunState MainWindow::state() const {
     return m_controller->state();
@@ -40,6 +66,10 @@ QString MainWindow::statusText() const {
 }
 
 void MainWindow::startRun() {
+    if (forkPending()) {
+        beginFork(false);
+        return;
+    }
     if (m_controller->state() == RunState::Paused) {
         m_controller->resume();
         return;
@@ -48,6 +78,7 @@ void MainWindow::startRun() {
 }
 
 bool MainWindow::beginRun(bool paused) {
+    if (forkPending()) return beginFork(paused);
     if (isActive(m_controller->state()) || !m_config->isValid()) return false;
     const Config cfg = m_config->config();
     QDir().mkpath(m_workspace);
@@ -96,12 +127,15 @@ void MainWindow::attachLiveRun(int runId, int entryId, const Config& cfg,
     m_liveRows = rows;
     m_liveConfig = cfg;
     m_liveState = RunState::Starting;
+    m_liveEvents.clear();
+    for (Panel* p : m_panels) p->setEvents({});
     m_pendingRows.clear();
     m_pendingSnapshots.clear();
     m_pendingStages.clear();
     m_pendingMap.reset();
     m_status->restartRate();
     m_banner->hide();
+    viewLiveRun();
     if (m_maximized && !m_maximized->appliesTo(cfg)) toggleMaximized(m_maximized);
     const QColor colour = m_runs->entry(m_liveEntry)->colour;
     for (Panel* p : m_panels) p->beginRun(cfg, colour);
@@ -156,7 +190,10 @@ void MainWindow::stopRun() {
 }
 
 void MainWindow::resetRun() {
+    cancelFork();
     m_controller->reset();
+    m_liveEvents.clear();
+    for (Panel* p : m_panels) p->setEvents({});
     m_liveRunId = 0;
     m_liveEntry = 0;
     m_runs->setLiveRun(0);
@@ -167,6 +204,7 @@ void MainWindow::resetRun() {
     m_pendingMap.reset();
     m_status->restartRate();
     m_banner->hide();
+    clearView();
     for (Panel* p : m_panels) p->beginRun(m_config->config(), QColor(120, 120, 120));
     layoutPanels(m_config->config());
     updateOverlays();
@@ -183,8 +221,13 @@ void MainWindow::onBatch(const RunBatchPtr& ptr) {
         thinRows(*rows->second);
     }
     if (batch.runId != m_liveRunId) return;
+    onRunEvents(batch);
     m_pendingRows.insert(m_pendingRows.end(), batch.rows.begin(), batch.rows.end());
-    for (const Snapshot& s : batch.snapshots) addLatest(m_pendingSnapshots, s);
+    for (const Snapshot& s : batch.snapshots) {
+        auto kept = std::make_shared<const Snapshot>(s);  // one copy, for the panels and rewind
+        if (m_liveSnapshots) m_liveSnapshots->add(kept);
+        keepLatestSnapshot(m_pendingSnapshots, std::move(kept));
+    }
     m_pendingStages.insert(m_pendingStages.end(), batch.stages.begin(), batch.stages.end());
     if (batch.weightMap) m_pendingMap = batch.weightMap;
 }
@@ -205,27 +248,34 @@ void MainWindow::onState(int runId, RunState s, const QString& message, qint64 s
     }
     const bool running = m_controller->state() == RunState::Running;
     for (Panel* p : m_panels) p->setLiveQuality(running);
+    if (runId == m_liveRunId && !forkPending()) m_config->setLiveMode(isActive(s));
     updateActions();
     updateStatus();
     if (runId == m_liveRunId && isFinal(s)) {
         drainPending();
+        updateRewindBar();
         emit runFinished(s);
     }
 }
 
 void MainWindow::drainPending() {
+    // While another step is shown the state panels keep it (applyView draws them again).
+    const bool follow = followsLive();
+    const auto feeds = [&](Panel* p) {
+        return p->appliesTo(m_liveConfig) && (follow || !redrawnFromSnapshots(p));
+    };
     if (!m_pendingRows.empty()) {
         for (Panel* p : m_panels)
-            if (p->appliesTo(m_liveConfig)) {
+            if (feeds(p)) {
                 p->appendRows(m_pendingRows);
                 p->boundCurves();
             }
         m_pendingRows.clear();
     }
     if (!m_pendingSnapshots.empty()) {
-        for (const Snapshot& s : m_pendingSnapshots)
+        for (const auto& s : m_pendingSnapshots)
             for (Panel* p : m_panels)
-                if (p->appliesTo(m_liveConfig)) p->applySnapshot(s);
+                if (feeds(p)) p->applySnapshot(*s);
         m_pendingSnapshots.clear();
     }
     for (const StageReport& r : m_pendingStages)
@@ -248,6 +298,7 @@ void MainWindow::onTick() {
     QElapsedTimer spent;
     spent.start();
     drainPending();
+    if (m_viewDirty) applyView();
     const int n = int(m_panels.size());
     const int minInterval = m_liveState == RunState::Running ? kLivePanelIntervalMs : 0;
     for (int i = 0; i < n && spent.elapsed() < kRedrawBudgetMs; ++i) {
@@ -255,6 +306,7 @@ void MainWindow::onTick() {
         if (p->refresh(minInterval)) m_nextPanel = (m_nextPanel + i + 1) % n;
     }
     updateStatus();
+    if (m_liveRunId) updateRewindBar();
     m_longestTickMs = std::max(m_longestTickMs, double(spent.nsecsElapsed()) * 1e-6);
 }
 
@@ -263,7 +315,7 @@ void MainWindow::updateActions() {
     const RunState s = m_controller->state();
     const bool active = isActive(s);
     const bool valid = m_config->isValid();
-    m_runAct->setEnabled(!active && valid);
+    m_runAct->setEnabled((!active || forkPending()) && valid);
     m_pauseAct->setEnabled(s == RunState::Running || s == RunState::Paused);
     const bool paused = s == RunState::Paused;
     m_pauseAct->setText(paused ? tr("Resume") : tr("&Pause"));

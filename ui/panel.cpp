@@ -7,6 +7,8 @@
 #include <QHBoxLayout>
 #include <algorithm>
 #include <QLabel>
+#include <QMenu>
+#include <cmath>
 #include <QPainter>
 #include <QStackedWidget>
 #include <QStyle>
@@ -183,6 +185,7 @@ void Panel::replaceOverlays(const std::vector<RunOverlay>& overlays, const Overl
     QCustomPlot* p = plot();
     for (QCPGraph* g : m_overlayGraphs) p->removeGraph(g);
     m_overlayGraphs.clear();
+    m_overlayDirs.clear();
     QCPAxisRect* rect = p->axisRect(0);
     for (const RunOverlay& o : overlays) {
         const double w = o.highlight ? width * 1.9 : width;
@@ -194,6 +197,7 @@ void Panel::replaceOverlays(const std::vector<RunOverlay>& overlays, const Overl
             series(*o.rows, x, y);
             g->setData(x, y, true);
             m_overlayGraphs.push_back(g);
+            if (!o.dir.isEmpty()) m_overlayDirs.emplace_back(g, o.dir);
             continue;
         }
         // A seed group: its members' curves as this panel derives them, aligned by x.
@@ -237,6 +241,85 @@ void Panel::replaceOverlays(const std::vector<RunOverlay>& overlays, const Overl
         for (QCPGraph* g : m_overlayGraphs) g->removeFromLegend();
     markDirty();
     refresh();
+}
+
+void Panel::showEventsOn(QCPAxisRect* rect) {
+    if (m_eventRects.empty() && m_interaction)
+        m_interaction->setMenuExtension([this](QMenu& menu, const QPoint& pos) {
+            if (!m_stepAxis) return;
+            for (QCPAxisRect* r : m_eventRects) {
+                if (!r->rect().contains(pos)) continue;
+                const double step = r->axis(QCPAxis::atBottom)->pixelToCoord(pos.x());
+                if (step < 1) return;
+                QString dir;  // the live run unless an overlay curve is under the cursor
+                if (auto* g = qobject_cast<QCPGraph*>(m_plot->plottableAt(pos, false)))
+                    for (const auto& [graph, d] : m_overlayDirs)
+                        if (graph == g) dir = d;
+                menu.addAction(tr("Fork here (step %1)…").arg(qint64(std::llround(step))), this,
+                               [this, dir, step] { emit forkRequested(dir, step); });
+                menu.addSeparator();
+                return;
+            }
+        });
+    m_eventRects.push_back(rect);
+}
+
+void Panel::setStepAxis(bool steps) {
+    if (steps == m_stepAxis) return;
+    m_stepAxis = steps;
+    drawEvents();
+}
+
+void Panel::setEvents(const std::vector<RunEvent>& events) {
+    m_events = events;
+    drawEvents();
+}
+
+// One dashed vertical line per step with edits, labelled at the top with what changed.
+void Panel::drawEvents() {
+    if (!m_plot) return;
+    for (QCPAbstractItem* item : m_eventItems) m_plot->removeItem(item);
+    m_eventItems.clear();
+    if (m_stepAxis) {
+        std::vector<std::pair<int64_t, QString>> marks;
+        for (const RunEvent& e : m_events) {
+            const QString key = QString::fromStdString(e.key).section('.', 1);
+            const QString what = key + QStringLiteral("=") + QString::fromStdString(e.valueText());
+            if (!marks.empty() && marks.back().first == e.step)
+                marks.back().second += QStringLiteral("\n") + what;
+            else
+                marks.emplace_back(e.step, what);
+        }
+        const QColor colour(150, 70, 160);
+        for (QCPAxisRect* rect : m_eventRects)
+            for (const auto& [step, label] : marks) {
+                auto* line = new QCPItemStraightLine(m_plot);
+                line->setClipAxisRect(rect);
+                for (QCPItemPosition* p : {line->point1, line->point2}) p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+                line->point1->setCoords(double(step), 0);
+                line->point2->setCoords(double(step), 1);
+                line->setPen(QPen(colour, 1.0, Qt::DashLine));
+                line->setSelectable(false);
+                auto* text = new QCPItemText(m_plot);
+                text->setClipAxisRect(rect);
+                text->position->setAxisRect(rect);
+                text->position->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+                text->position->setTypeX(QCPItemPosition::ptPlotCoords);
+                text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+                text->position->setCoords(double(step), 0.02);
+                text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+                text->setText(label);
+                text->setColor(colour);
+                QFont f = text->font();
+                f.setPointSizeF(f.pointSizeF() * 0.85);
+                text->setFont(f);
+                text->setPadding(QMargins(3, 0, 0, 0));
+                text->setSelectable(false);
+                m_eventItems.push_back(line);
+                m_eventItems.push_back(text);
+            }
+    }
+    markDirty();
 }
 
 }  // namespace h158::ui

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/config/config.h"
+#include "core/exp/events.h"
 #include "core/train/metrics.h"
 #include "core/train/trainer.h"
 
@@ -23,6 +24,8 @@ class QStackedWidget;
 class QToolButton;
 class QCustomPlot;
 class QCPGraph;
+class QCPAxisRect;
+class QCPAbstractItem;
 
 namespace h158::ui {
 
@@ -36,6 +39,7 @@ struct RunOverlay {
     std::shared_ptr<const std::vector<StepMetrics>> rows;
     std::vector<std::shared_ptr<const std::vector<StepMetrics>>> members;
     bool highlight = false;  // the run selected in the table: drawn bold, on top
+    QString dir;             // the run's directory (empty for a seed group): Fork here… forks it
 };
 
 class Panel : public QFrame {
@@ -55,6 +59,10 @@ class Panel : public QFrame {
     // stages of a step taken in stages (Step into), as they arrive.
     virtual void applyWeightMap(const WeightMap&) {}
     virtual void applyStage(const StageReport&) {}
+    // The edits of the run shown (events.h), drawn as labelled vertical lines at their steps on
+    // the axis rects the panel plots steps on (showEventsOn); the others ignore them.
+    void setEvents(const std::vector<RunEvent>& events);
+    int eventMarkerCount() const { return int(m_eventItems.size()); }
 
     // Redraws now if there is something new, the panel is on screen and its last redraw is at
     // least minIntervalMs old; true when it drew.
@@ -76,6 +84,9 @@ class Panel : public QFrame {
 
   signals:
     void maximizeToggled(h158::ui::Panel* panel);
+    // Fork here… in a step plot's menu: the run whose curve was clicked (its directory; empty:
+    // the live run) at the step under the cursor.
+    void forkRequested(const QString& dir, double step);
 
   protected:
     // The title bar's layout, for the panel's own controls (added after the title).
@@ -85,6 +96,10 @@ class Panel : public QFrame {
     // A grey caption after the title that gives way (elides) when the panel is narrow.
     QLabel* addInfoLabel();
     void setContent(QWidget* w);
+    // `rect` plots steps on x: it draws the run's events and its menu offers Fork here….
+    void showEventsOn(QCPAxisRect* rect);
+    // Off while x is not the step (the loss panel's wall-time view).
+    void setStepAxis(bool steps);
     // Creates the panel's plot (styled, zoom/pan, export menu) and makes it the content.
     QCustomPlot* createPlot(const QString& exportName);
     // Shows `text` instead of the view; an empty text shows the view again.
@@ -120,6 +135,12 @@ class Panel : public QFrame {
     PlotInteraction* m_interaction = nullptr;
     bool m_dirty = true;
     bool m_live = false;
+    std::vector<QCPAxisRect*> m_eventRects;
+    std::vector<QCPAbstractItem*> m_eventItems;
+    std::vector<RunEvent> m_events;
+    std::vector<std::pair<QCPGraph*, QString>> m_overlayDirs;  // overlay curve -> run directory
+    bool m_stepAxis = true;
+    void drawEvents();
 };
 
 }  // namespace h158::ui

@@ -46,6 +46,7 @@ void PlotInteraction::resetView() {
 
 void PlotInteraction::showMenu(const QPoint& pos) {
     QMenu menu(m_plot);
+    if (m_extend) m_extend(menu, pos);
     menu.addAction(tr("Reset view"), this, &PlotInteraction::resetView);
     menu.addSeparator();
     const QString base = m_baseName;

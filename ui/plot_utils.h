@@ -15,6 +15,8 @@ class QCPLegend;
 class QMouseEvent;
 class QWheelEvent;
 
+class QMenu;
+
 namespace h158::ui {
 
 class PlotInteraction : public QObject {
@@ -34,6 +36,10 @@ class PlotInteraction : public QObject {
     bool exportCsv(const QString& path) const;
     // Every graph, curve, bar set and colour map of the plot as "series,x,y[,z]" rows.
     static QString toCsv(QCustomPlot* plot);
+    // Adds the owner's own actions at the top of the right-click menu for a click at `pos`.
+    void setMenuExtension(std::function<void(QMenu& menu, const QPoint& pos)> extend) {
+        m_extend = std::move(extend);
+    }
 
   signals:
     void viewReset();
@@ -47,6 +53,7 @@ class PlotInteraction : public QObject {
     QCustomPlot* m_plot;
     QString m_baseName;
     std::function<void()> m_resetView;
+    std::function<void(QMenu&, const QPoint&)> m_extend;
     bool m_following = true;
 };
 

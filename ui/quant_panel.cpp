@@ -33,6 +33,7 @@ QuantPanel::QuantPanel(QWidget* parent) : Panel(tr("Quantization"), parent) {
     top->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
 
     m_levelRect = addAxisRectBelow(p);
+    showEventsOn(p->axisRect(0));
     styleAxisRect(m_levelRect);
     m_levelRect->axis(QCPAxis::atBottom)->setLabel(tr("step"));
     m_levelRect->axis(QCPAxis::atLeft)->setLabel(tr("code fraction"));

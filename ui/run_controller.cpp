@@ -74,8 +74,26 @@ int RunController::resumeRun(const h158::Config& cfg, const QString& dir, int64_
     return begin(cfg, dir, from, false, true);
 }
 
+int RunController::startFork(const h158::Config& cfg, const QString& parentDir, int64_t step,
+                             const QStringList& set, const QString& dir) {
+    RunCommand fork;
+    fork.forkParent = parentDir.toStdString();
+    fork.forkStep = step;
+    for (const QString& s : set) fork.forkSet.push_back(s.toStdString());
+    return begin(cfg, dir, step, false, false, std::move(fork));
+}
+
+void RunController::edit(const QString& key, const QString& value) {
+    if (!isActive(m_state)) return;
+    RunCommand c;
+    c.kind = RunCommand::Kind::Edit;
+    c.key = key.toStdString();
+    c.value = value.toStdString();
+    post(std::move(c));
+}
+
 int RunController::begin(const h158::Config& cfg, const QString& dir, int64_t from, bool paused,
-                         bool resume) {
+                         bool resume, RunCommand fork) {
     if (isActive(m_state) || m_startPending) return 0;
     m_startPending = true;
     m_runId = m_nextRunId++;
@@ -84,7 +102,7 @@ int RunController::begin(const h158::Config& cfg, const QString& dir, int64_t fr
     m_stepsDone.store(from);
     m_pauseFlag.store(paused);
     m_stopFlag.store(false);
-    RunCommand c;
+    RunCommand c = std::move(fork);
     c.kind = RunCommand::Kind::Start;
     c.runId = m_runId;
     c.cfg = cfg;

@@ -29,6 +29,14 @@ class RunController : public QObject {
     // Continues the run in `dir` (cfg: its config.json) from its checkpoint at step `from`;
     // returns its id, 0 while a run is active. A refusal ends it as failed with the reason.
     int resumeRun(const h158::Config& cfg, const QString& dir, int64_t from);
+    // Starts a fork of the run in `parentDir` at its checkpoint of step `step`, with `set`
+    // ("key=value" of live settings), writing to `dir` (fork.h); cfg is the fork's configuration
+    // for the caller's views. 0 while a run is active; a refusal ends it as failed with the reason.
+    int startFork(const h158::Config& cfg, const QString& parentDir, int64_t step,
+                  const QStringList& set, const QString& dir);
+    // Changes a live setting of the active run at its next step boundary (RunSession::edit): the
+    // batch carries the event, or the refusal with its reason.
+    void edit(const QString& key, const QString& value);
     void pause();
     void resume();
     void togglePause();
@@ -71,7 +79,8 @@ class RunController : public QObject {
 
   private:
     // start() and resumeRun(): a run `dir` from step `from` (0: a new run).
-    int begin(const h158::Config& cfg, const QString& dir, int64_t from, bool paused, bool resume);
+    int begin(const h158::Config& cfg, const QString& dir, int64_t from, bool paused, bool resume,
+              RunCommand fork = {});
     void post(RunCommand c);
     void takeReports();  // the worker's wake-up: relays every report in the mailbox
     void onState(int runId, RunState s, const QString& message, qint64 steps);

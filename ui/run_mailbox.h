@@ -21,7 +21,7 @@ namespace h158::ui {
 struct RunCommand {
     enum class Kind {
         Start, Pause, Resume, Step, StepStage, Stop, Reset, Ping, Shutdown, WeightMap, Speed,
-        RunUntil
+        RunUntil, Edit
     };
     Kind kind = Kind::Ping;
     int runId = 0;       // Start
@@ -29,6 +29,10 @@ struct RunCommand {
     std::string dir;     // Start
     bool paused = false; // Start
     bool resume = false; // Start: continue the run in dir from its checkpoint
+    std::string forkParent;          // Start: a fork of this run (fork.h) at forkStep, with forkSet
+    int64_t forkStep = 0;
+    std::vector<std::string> forkSet;
+    std::string key, value;          // Edit: a live setting's new value (events.h), as --set text
     int token = 0;       // Ping
     int tensor = -1;     // WeightMap: the layout tensor whose map batches carry (-1: none)
     double stepsPerSecond = 0;  // Speed: the most steps a running run takes per second (0: no limit)

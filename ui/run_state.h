@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/train/metrics.h"
+#include "core/exp/events.h"
 #include "core/train/trainer.h"
 
 namespace h158::ui {
@@ -39,6 +40,10 @@ struct RunBatch {
     std::vector<Snapshot> snapshots;
     std::vector<StageReport> stages;
     std::shared_ptr<const WeightMap> weightMap;  // null: none asked for, or nothing new
+    // Edits (events.h) that became known: at a start every event of the run (scheduled ones
+    // too), then each edit the workbench made; and the edits the session refused, with why.
+    std::vector<RunEvent> events;
+    std::vector<std::string> refusedEdits;
 };
 // Batches travel between the threads by pointer: a queued signal copies its arguments, and a
 // snapshot's JSON (thousands of points) is too costly to copy 30 times a second.

@@ -1,5 +1,7 @@
 #include "ui/run_worker.h"
 
+#include "core/exp/fork.h"
+
 #include <QMetaObject>
 #include <QThread>
 #include <QTimer>
@@ -70,7 +72,10 @@ void RunWorker::takeCommands() {
     for (RunCommand& c : m_mailbox.takeCommands()) {
         switch (c.kind) {
             case RunCommand::Kind::Start:
-                start(c.runId, c.cfg, c.dir, c.paused, c.resume);
+                start(c);
+                break;
+            case RunCommand::Kind::Edit:
+                edit(c.key, c.value);
                 break;
             case RunCommand::Kind::Pause:
                 pause();
@@ -117,8 +122,10 @@ void RunWorker::report(RunReport r) {
     if (m_mailbox.post(std::move(r))) emit reportsPosted();
 }
 
-void RunWorker::start(int runId, const h158::Config& cfg, const std::string& dir, bool paused,
-                      bool resume) {
+void RunWorker::start(const RunCommand& c) {
+    const int runId = c.runId;
+    const std::string& dir = c.dir;
+    const bool paused = c.paused;
     if (isActive(m_state)) return;
     m_session.reset();
     m_batch = RunBatch{};
@@ -127,7 +134,12 @@ void RunWorker::start(int runId, const h158::Config& cfg, const std::string& dir
     m_stepsDone.store(0);
     setState(RunState::Starting);
     try {
-        m_session = resume ? RunSession::resume(dir) : std::make_unique<RunSession>(cfg, dir);
+        if (!c.forkParent.empty())
+            m_session = forkRun(c.forkParent, c.forkStep, c.forkSet, dir);
+        else if (c.resume)
+            m_session = RunSession::resume(dir);
+        else
+            m_session = std::make_unique<RunSession>(c.cfg, dir);
         m_stepsDone.store(m_session->trainer().stepsDone());
     } catch (const std::exception& e) {
         setState(RunState::Failed, e.what());
@@ -140,6 +152,7 @@ void RunWorker::start(int runId, const h158::Config& cfg, const std::string& dir
     started.totalSteps = m_session->trainer().totalSteps();
     report(std::move(started));
     for (auto& s : m_session->takeSnapshots()) m_batch.snapshots.push_back(std::move(s));
+    m_batch.events = m_session->events();
     flush();
     if (paused) {
         m_session->trainer().pauseClock();
@@ -148,6 +161,20 @@ void RunWorker::start(int runId, const h158::Config& cfg, const std::string& dir
         setState(RunState::Running);
         scheduleChunk();
     }
+}
+
+void RunWorker::edit(const std::string& key, const std::string& value) {
+    if (!m_session || !isActive(m_state) || m_session->finished()) {
+        m_batch.refusedEdits.push_back(key + ": the run has ended");
+        flush();
+        return;
+    }
+    try {
+        m_batch.events.push_back(m_session->edit(key, value, "workbench"));
+    } catch (const std::exception& e) {
+        m_batch.refusedEdits.push_back(e.what());
+    }
+    flush();
 }
 
 void RunWorker::pause() {
@@ -302,7 +329,7 @@ void RunWorker::flush(bool freshMap) {
         m_sinceMap.start();
     }
     if (m_batch.rows.empty() && m_batch.snapshots.empty() && m_batch.stages.empty() &&
-        !m_batch.weightMap)
+        !m_batch.weightMap && m_batch.events.empty() && m_batch.refusedEdits.empty())
         return;
     auto out = std::make_shared<RunBatch>(std::move(m_batch));
     m_batch = RunBatch{};

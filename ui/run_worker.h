@@ -37,8 +37,10 @@ class RunWorker : public QObject {
     // Commands; each is ignored when it does not apply to the current state.
     // Starts a new run in `dir`, or (resume) continues the run in `dir` from its checkpoint
     // (RunSession::resume; cfg is then the run's own, for the caller's views only).
-    void start(int runId, const h158::Config& cfg, const std::string& dir, bool paused,
-               bool resume);
+    void start(const RunCommand& c);
+    // A live setting changed at the next step boundary (RunSession::edit); a refusal goes back
+    // in the batch with its reason.
+    void edit(const std::string& key, const std::string& value);
     void pause();
     void resume();
     void stepOnce();

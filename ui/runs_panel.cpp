@@ -220,6 +220,15 @@ void RunsPanel::rebuild() {
     // Groups start folded (one row each; the tree's arrow shows the runs), unfolded while a
     // filter is on so the runs that match are seen.
     if (!m_search->text().isEmpty() || m_status->currentIndex() > 0) m_view->expandAll();
+    // A run's forks are shown: the rows holding runs that have children start unfolded.
+    const auto unfoldForks = [this](const auto& self, const QModelIndex& parent) -> void {
+        for (int r = 0; r < m_filter->rowCount(parent); ++r) {
+            const QModelIndex i = m_filter->index(r, 0, parent);
+            if (m_filter->rowCount(i) > 0 && i.data(kRunIdRole).toInt() != 0) m_view->expand(i);
+            self(self, i);
+        }
+    };
+    unfoldForks(unfoldForks, QModelIndex());
     fitColumns();
     m_count->setText(tr("%n run(s)", nullptr, int(m_entries.size())));
     m_building = false;
@@ -496,9 +505,16 @@ void RunsPanel::setChecked(int id, bool on) {
 }
 
 void RunsPanel::checkAllShown() {
-    for (int r = 0; r < m_filter->rowCount(); ++r)
-        if (QStandardItem* it = m_model->itemFromIndex(m_filter->mapToSource(m_filter->index(r, 0))))
-            it->setCheckState(Qt::Checked);
+    // every row, forks under their parent included
+    const auto check = [this](const auto& self, const QModelIndex& parent) -> void {
+        for (int r = 0; r < m_filter->rowCount(parent); ++r) {
+            const QModelIndex i = m_filter->index(r, 0, parent);
+            if (QStandardItem* it = m_model->itemFromIndex(m_filter->mapToSource(i)))
+                if (it->isCheckable()) it->setCheckState(Qt::Checked);
+            if (i.data(kRunIdRole).toInt() != 0) self(self, i);  // not a seed group's members
+        }
+    };
+    check(check, QModelIndex());
 }
 
 void RunsPanel::setGroupChecked(int shownRow, bool on) {

@@ -25,7 +25,7 @@ struct RunConfig {
     double diverge_ratio = 1e4;    // stop as diverged when loss > ratio x first loss (0 = off)
     bool record_batches = false;   // write DIR/batches.csv (run_session.h)
     int64_t checkpoint_every = 100;  // DIR/checkpoint.safetensors every N steps (0 = never)
-    int64_t keep_checkpoints = 16;   // past checkpoints kept for forks (core/exp/fork.h)
+    int64_t keep_checkpoints = 10;   // past checkpoints kept for forks (core/exp/fork.h)
 };
 
 struct DataConfig {
