@@ -76,6 +76,7 @@ void MainWindow::onCurrentRunChanged() {
     const int id = m_runs->currentRun();
     if (id == m_lastCurrentRun) return;
     m_lastCurrentRun = id;
+    showEventsOfViewedRun();  // the selected run's edits on the step plots (no live run)
     // a live run keeps the panels (its curves would go with a new layout)
     if (id == 0 || id == m_viewEntry || m_liveRunId != 0 || isActive(m_controller->state()))
         return;

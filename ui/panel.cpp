@@ -283,7 +283,7 @@ void Panel::drawEvents() {
     if (m_stepAxis) {
         std::vector<std::pair<int64_t, QString>> marks;
         for (const RunEvent& e : m_events) {
-            const QString key = QString::fromStdString(e.key).section('.', 1);
+            const QString key = QString::fromStdString(e.key);
             const QString what = key + QStringLiteral("=") + QString::fromStdString(e.valueText());
             if (!marks.empty() && marks.back().first == e.step)
                 marks.back().second += QStringLiteral("\n") + what;

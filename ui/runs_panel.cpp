@@ -1,5 +1,7 @@
 #include "ui/runs_panel.h"
 
+#include "core/exp/fork.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
@@ -553,6 +555,17 @@ void RunsPanel::onItemChanged(QStandardItem* item) {
 QString RunsPanel::label(int id) const {
     const RunEntry* e = entry(id);
     if (!e) return {};
+    if (!e->parent.isEmpty()) {
+        // a fork: its step and its changes (its configuration is its parent's at the step)
+        QString changes;
+        try {
+            if (const auto f = readForkInfo(e->dir.toStdString()))
+                for (const std::string& c : f->set)
+                    changes += (changes.isEmpty() ? ": " : ", ") + QString::fromStdString(c).section('.', 1);
+        } catch (const std::exception&) {
+        }
+        return tr("fork @%1%2").arg(e->forkStep).arg(changes.isEmpty() ? tr(" (no change)") : changes);
+    }
     if (!e->config || m_diffKeys.empty()) return e->name;
     const QString l = QString::fromStdString(differenceLabel(*e->config, m_diffKeys));
     return l.isEmpty() ? e->name : l;
