@@ -8,6 +8,7 @@
 #include <QtTest>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/base/errors.h"
 #include "core/base/file_io.h"
@@ -242,6 +243,17 @@ class TestEvents : public QObject {
             runToEnd(*s);
         }
         QCOMPARE(rows(same), rows(parent, 20));
+        {  // its snapshots start with the state it started from, at step 20
+            std::ifstream in(fs::path(same) / "snapshots.jsonl");
+            std::set<std::string> kinds;
+            std::string line;
+            while (std::getline(in, line)) {
+                const nlohmann::json j = nlohmann::json::parse(line);
+                if (j["step"] != 20) break;
+                kinds.insert(j["kind"].get<std::string>());
+            }
+            QCOMPARE(kinds, (std::set<std::string>{"boundary", "clusters", "network", "weights"}));
+        }
         const std::optional<ForkInfo> info = readForkInfo(same);
         QVERIFY(info);
         QCOMPARE(info->parent, fs::absolute(parent).lexically_normal().string());

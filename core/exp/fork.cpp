@@ -134,6 +134,7 @@ std::unique_ptr<RunSession> forkRun(const std::string& parentDir, int64_t step,
     s->m_events = std::move(events);
     s->m_forkStep = step;
     s->applyDueEvents();  // the changes, before step + 1
+    s->writeSnapshots(s->trainer().stateSnapshots());  // the state it starts from, for Rewind
     s->writeCheckpointNow();
     return s;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 #include <optional>
+#include <utility>
 
 #include "core/base/errors.h"
 #include "core/model/param_file.h"
@@ -527,6 +528,17 @@ void Trainer::fail(const std::string& message) {
 }
 
 std::vector<Snapshot> Trainer::takeSnapshots() { return std::exchange(m->snapshots, {}); }
+
+std::vector<Snapshot> Trainer::stateSnapshots() {
+    const ThreadLimit threads(int(m->cfg.run.threads));
+    const std::vector<Snapshot> before = std::exchange(m->snapshots, {});
+    const std::vector<FlipCounts> flips = m->flipsSinceSnapshot;
+    const int64_t flipSteps = m->flipStepsSinceSnapshot;
+    m->emitSnapshots();
+    m->flipsSinceSnapshot = flips;  // the next weights snapshot still counts from the last one
+    m->flipStepsSinceSnapshot = flipSteps;
+    return std::exchange(m->snapshots, before);
+}
 
 Snapshot Trainer::snapshotNow(const std::string& kind) {
     const ThreadLimit threads(int(m->cfg.run.threads));

@@ -142,6 +142,10 @@ public:
     std::vector<Snapshot> takeSnapshots();
     // All snapshots of the current kind, right now (e.g. to redraw a view on demand).
     Snapshot snapshotNow(const std::string& kind);
+    // The state snapshots a run writes at its start and every run.snapshot_every (clusters,
+    // weights, boundary and network, those that apply), right now, changing nothing: a fork's
+    // first snapshots, at its fork step.
+    std::vector<Snapshot> stateSnapshots();
 
     // Everything the next steps depend on and cannot recompute (parameters, optimizer moments,
     // the auxiliary NN and its inputs, clusters, sampler and random streams, the summary's
