@@ -64,7 +64,8 @@ class TestGuiIntervene : public QObject {
         w->controller()->setSpeed(150);  // slow enough to edit while it runs
 
         QVERIFY(clickAction(*w, w->runAction()));
-        QTRY_VERIFY(w->controller()->stepsDone() >= 20);
+        // Sanitizer builds step several times slower: the waits allow for it.
+        QTRY_VERIFY_WITH_TIMEOUT(w->controller()->stepsDone() >= 20, 60000);
         QVERIFY(form->liveMode());
         QVERIFY(form->editor("optim.lr")->isEnabled());
         QVERIFY(!form->editor("model.hidden")->isEnabled());
@@ -72,11 +73,11 @@ class TestGuiIntervene : public QObject {
 
         // Paused: the edit applies before the next step.
         QVERIFY(clickAction(*w, w->pauseAction()));
-        QTRY_COMPARE(w->state(), RunState::Paused);
+        QTRY_COMPARE_WITH_TIMEOUT(w->state(), RunState::Paused, 30000);
         const int64_t pausedAt = w->controller()->stepsDone();
         form->setFieldText("optim.lr", "0.004");
         form->commitLiveEdits();
-        QTRY_COMPARE(w->liveEvents().size(), size_t(1));
+        QTRY_COMPARE_WITH_TIMEOUT(w->liveEvents().size(), size_t(1), 30000);
         QCOMPARE(w->liveEvents()[0].step, pausedAt);
         QCOMPARE(w->liveEvents()[0].by, std::string("workbench"));
         QVERIFY(w->bannerText().contains("optim.lr"));
@@ -84,17 +85,17 @@ class TestGuiIntervene : public QObject {
 
         // Running: the edit applies at whatever step boundary it reaches.
         QTest::keyClick(w.get(), Qt::Key_F8);
-        QTRY_VERIFY(w->controller()->stepsDone() >= pausedAt + 30);
+        QTRY_VERIFY_WITH_TIMEOUT(w->controller()->stepsDone() >= pausedAt + 30, 60000);
         auto* trust = qobject_cast<QCheckBox*>(form->editor("trust.enabled"));
         QVERIFY(trust && trust->isEnabled());
         trust->setChecked(false);
         form->commitLiveEdits();
-        QTRY_COMPARE(w->liveEvents().size(), size_t(2));
+        QTRY_COMPARE_WITH_TIMEOUT(w->liveEvents().size(), size_t(2), 30000);
         QVERIFY(w->liveEvents()[1].step > pausedAt);
 
         w->controller()->setSpeed(0);
         QSignalSpy finished(w.get(), &MainWindow::runFinished);
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 300000);
         QVERIFY(!form->liveMode());
         QVERIFY(form->editor("model.hidden")->isEnabled());
         const QString dir = w->liveRunDirectory();
@@ -119,7 +120,7 @@ class TestGuiIntervene : public QObject {
         form->setFieldText("trust.radius", "0.05");
         QCOMPARE(w->forkChanges(), QStringList{"trust.radius=0.05"});
         QVERIFY(clickAction(*w, w->runAction()));
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 300000);
         const QString fork = w->liveRunDirectory();
         QVERIFY(fork != dir);
         QVERIFY(readAll(fork + "/fork.json").contains("\"step\": 100"));
@@ -143,11 +144,11 @@ class TestGuiIntervene : public QObject {
         QVERIFY(form->selectPreset("seed-linear"));
         form->setFieldText("run.steps", "40");
         QVERIFY(clickAction(*w, w->stepAction()));  // a paused run, one step
-        QTRY_COMPARE(w->receivedSteps(), int64_t(1));
+        QTRY_COMPARE_WITH_TIMEOUT(w->receivedSteps(), int64_t(1), 30000);
         QVERIFY(form->liveMode());
         // run.steps below the steps done is refused by the run, and the form shows its value
         w->controller()->edit("run.steps", "1");
-        QTRY_VERIFY(w->bannerText().contains("run.steps"));
+        QTRY_VERIFY_WITH_TIMEOUT(w->bannerText().contains("run.steps"), 30000);
         QVERIFY(w->liveEvents().empty());
         QCOMPARE(form->config().run.steps, int64_t(40));
         QVERIFY(!QFile::exists(w->liveRunDirectory() + "/events.jsonl"));
