@@ -232,6 +232,7 @@ class MainWindow : public QMainWindow {
     void viewPastRun(int entryId);
     void viewLiveRun();  // a run was attached: the panels follow it
     void clearView();    // Reset: no run shown
+    void resetView(std::shared_ptr<RunSnapshots> live);  // the two above
     // Draws the viewed run at the chosen step in the state panels (the window's tick calls it
     // after the user moved the slider; at most once a tick).
     void applyView();

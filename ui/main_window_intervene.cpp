@@ -26,15 +26,9 @@ void MainWindow::setupIntervening() {
 
 void MainWindow::onRunEvents(const RunBatch& batch) {
     if (batch.events.empty() && batch.refusedEdits.empty()) return;
-    for (const RunEvent& e : batch.events) {
-        // A start sends the run's whole list; an edit, itself.
-        const bool known = std::any_of(m_liveEvents.begin(), m_liveEvents.end(), [&](const RunEvent& x) {
-            return x.step == e.step && x.key == e.key && x.after == e.after && x.by == e.by;
-        });
-        if (!known) m_liveEvents.push_back(e);
-    }
-    std::stable_sort(m_liveEvents.begin(), m_liveEvents.end(),
-                     [](const RunEvent& a, const RunEvent& b) { return a.step < b.step; });
+    // A start sends the run's whole list (attachLiveRun emptied ours), an edit itself.
+    m_liveEvents.insert(m_liveEvents.end(), batch.events.begin(), batch.events.end());
+    sortByStep(m_liveEvents);
     // The form shows the run's configuration with its edits (a refused one goes back).
     Config cfg = m_liveConfig;
     for (const RunEvent& e : m_liveEvents)

@@ -103,28 +103,25 @@ void MainWindow::viewPastRun(int entryId) {
 }
 
 void MainWindow::viewLiveRun() {
-    if (const RunEntry* old = m_runs->entry(m_viewEntry))
-        if (const auto r = m_pastRuns->get(old->dir)) r->snapshots->releaseParsed();
-    m_liveSnapshots = std::make_shared<RunSnapshots>();
-    m_viewEntry = 0;
-    m_viewStep = -1;
-    m_shownStep = -1;
-    m_viewDirty = false;
-    setStepCaptions(-1, {});
-    m_rewind->setFollowing(true);
-    updateRewindBar();
+    resetView(std::make_shared<RunSnapshots>());
 }
 
 void MainWindow::clearView() {
+    resetView(nullptr);
+}
+
+// No past run shown, no step chosen; the live run's store is `live` (null: no live run).
+void MainWindow::resetView(std::shared_ptr<RunSnapshots> live) {
     if (const RunEntry* old = m_runs->entry(m_viewEntry))
         if (const auto r = m_pastRuns->get(old->dir)) r->snapshots->releaseParsed();
-    m_liveSnapshots.reset();
+    const bool following = live != nullptr;
+    m_liveSnapshots = std::move(live);
     m_viewEntry = 0;
     m_viewStep = -1;
     m_shownStep = -1;
     m_viewDirty = false;
     setStepCaptions(-1, {});
-    m_rewind->setFollowing(false);
+    m_rewind->setFollowing(following);
     updateRewindBar();
 }
 

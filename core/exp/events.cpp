@@ -15,11 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The field's value in cfg as JSON of its type.
-nlohmann::json fieldJson(const FieldSpec& f, const Config& cfg) {
-    return std::visit([](const auto& v) { return nlohmann::json(v); }, f.get(cfg));
-}
-
 // JSON of a field's type as --set text: numbers as the schema prints them.
 std::string jsonText(const FieldSpec& f, const nlohmann::json& v) {
     Config c;
@@ -35,6 +30,15 @@ std::string jsonText(const FieldSpec& f, const nlohmann::json& v) {
 }
 
 }  // namespace
+
+nlohmann::json fieldJson(const FieldSpec& f, const Config& cfg) {
+    return std::visit([](const auto& v) { return nlohmann::json(v); }, f.get(cfg));
+}
+
+void sortByStep(std::vector<RunEvent>& events) {
+    std::stable_sort(events.begin(), events.end(),
+                     [](const RunEvent& a, const RunEvent& b) { return a.step < b.step; });
+}
 
 nlohmann::json RunEvent::toJson() const {
     nlohmann::json j = nlohmann::json::object();
@@ -106,8 +110,7 @@ RunEvent parseAtOption(const std::string& text, const std::string& where) {
 }
 
 std::vector<RunEvent> scheduleEvents(const Config& cfg, std::vector<RunEvent> events) {
-    std::stable_sort(events.begin(), events.end(),
-                     [](const RunEvent& a, const RunEvent& b) { return a.step < b.step; });
+    sortByStep(events);
     Config c = cfg;
     for (RunEvent& e : events) {
         const FieldSpec* f = findField(e.key);
@@ -161,8 +164,7 @@ std::vector<RunEvent> readEvents(const std::string& dir) {
         }
         out.push_back(std::move(e));
     }
-    std::stable_sort(out.begin(), out.end(),
-                     [](const RunEvent& a, const RunEvent& b) { return a.step < b.step; });
+    sortByStep(out);
     return out;
 }
 

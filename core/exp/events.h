@@ -57,6 +57,11 @@ void checkLiveEdit(const Config& c, const std::string& key, const std::string& v
 // (ConfigError naming the event's key and step).
 std::vector<RunEvent> scheduleEvents(const Config& cfg, std::vector<RunEvent> events);
 
+// The value of field `f` in cfg as JSON of its type (an event's old and new).
+nlohmann::json fieldJson(const FieldSpec& f, const Config& cfg);
+// Sorts events by step, keeping the order of those at one step (the order they apply in).
+void sortByStep(std::vector<RunEvent>& events);
+
 // Applies an event's value to cfg (the field's setFromString). Throws ConfigError.
 void applyEvent(Config& cfg, const RunEvent& e);
 

@@ -20,7 +20,7 @@ std::string keptCheckpointPath(const std::string& dir, int64_t step) {
     return (fs::path(dir) / kCheckpointsDir / name).string();
 }
 
-std::vector<int64_t> checkpointSteps(const std::string& dir) {
+std::vector<int64_t> keptCheckpointSteps(const std::string& dir) {
     std::vector<int64_t> steps;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(fs::path(dir) / kCheckpointsDir, ec)) {
@@ -32,6 +32,12 @@ std::vector<int64_t> checkpointSteps(const std::string& dir) {
             std::string_view(p, size_t(end - p)) == ".safetensors" && s > 0)
             steps.push_back(s);
     }
+    std::sort(steps.begin(), steps.end());
+    return steps;
+}
+
+std::vector<int64_t> checkpointSteps(const std::string& dir) {
+    std::vector<int64_t> steps = keptCheckpointSteps(dir);
     if (const int64_t latest = checkpointStep((fs::path(dir) / kCheckpointFile).string()); latest > 0)
         steps.push_back(latest);
     std::sort(steps.begin(), steps.end());

@@ -28,6 +28,8 @@ inline constexpr const char* kCheckpointsDir = "checkpoints";
 
 // DIR/checkpoints/step-NNNNNNNN.safetensors
 std::string keptCheckpointPath(const std::string& dir, int64_t step);
+// The steps of DIR/checkpoints/step-N.safetensors by their names, ascending.
+std::vector<int64_t> keptCheckpointSteps(const std::string& dir);
 // The steps DIR holds a checkpoint of (kept ones and checkpoint.safetensors), ascending.
 std::vector<int64_t> checkpointSteps(const std::string& dir);
 

@@ -279,8 +279,8 @@ RunEvent RunSession::edit(const std::string& key, const std::string& value, cons
     e.by = by;
     const FieldSpec* f = findField(key);
     Config after = liveEdit(m_trainer->config(), key, value, e.step);  // ConfigError by name
-    e.before = std::visit([](const auto& v) { return nlohmann::json(v); }, f->get(m_trainer->config()));
-    e.after = std::visit([](const auto& v) { return nlohmann::json(v); }, f->get(after));
+    e.before = fieldJson(*f, m_trainer->config());
+    e.after = fieldJson(*f, after);
     appendEvent(m_dir, e);  // FileError before anything changes
     if (now) {
         m_trainer->applyEdit(key, e.valueText());
@@ -307,15 +307,7 @@ void RunSession::keepCheckpoint() {
     fs::create_hard_link(fs::path(m_dir) / kCheckpointFile, kept, ec);
     if (ec) fs::copy_file(fs::path(m_dir) / kCheckpointFile, kept, ec);
     if (ec) return;  // forks lose one point; the run goes on
-    std::vector<int64_t> steps;
-    for (const auto& entry : fs::directory_iterator(kept.parent_path(), ec)) {
-        int64_t s = 0;
-        const std::string name = entry.path().filename().string();
-        if (name.rfind("step-", 0) == 0 &&
-            std::from_chars(name.data() + 5, name.data() + name.size(), s).ec == std::errc())
-            steps.push_back(s);
-    }
-    std::sort(steps.begin(), steps.end());
+    std::vector<int64_t> steps = keptCheckpointSteps(m_dir);
     // Past keep, every other one goes from the oldest on (the first stays): the spacing doubles
     // and those kept still span the run. The newest always stays.
     while (int64_t(steps.size()) > keep) {
