@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Sanitizer builds for CI. build-asan: AddressSanitizer + UndefinedBehaviorSanitizer (with
-# LeakSanitizer) over everything and the whole CTest suite. build-tsan: ThreadSanitizer over the
-# suites that run our own threads (TSAN_TESTS below).
+# LeakSanitizer) over the core, the CLI and every suite that is not a workbench one: the parsers
+# (configs, CSV, safetensors, .h158, checkpoints, run directories, events, lessons, sweeps, Slurm),
+# the kernels, the models and the trainer. The workbench suites run in the Release build and,
+# where they run our threads, under ThreadSanitizer; test_learning (a learning regression: minutes
+# of gpt-s training, no code path the trainer and model suites do not already run under ASan) runs
+# in Release only. Leaving the workbench out of the ASan build saves compiling it instrumented,
+# which kept .ci/run over its time budget. build-tsan: ThreadSanitizer over the suites that run
+# our own threads (TSAN_TESTS below).
 # Both are Release (-O3) builds. build-asan uses clang-14 (it compiles with these sanitizers about
 # 3x faster than GCC 12) and, as no build contracts a*b + c into an FMA (-ffp-contract=off),
 # test_golden_metrics sees the same bits as the GCC Release build. build-tsan uses GCC: clang-14's
@@ -62,9 +68,9 @@ run_ctest() {
 asan() {
     cmake -S "$here" -B "$here/build-asan" -DCMAKE_BUILD_TYPE=Release \
           -DCMAKE_CXX_COMPILER=clang++-14 -DH158_SANITIZE=address,undefined \
-          -DH158_BUILD_BENCH=OFF &&
+          -DH158_BUILD_BENCH=OFF -DH158_BUILD_GUI=OFF &&
         cmake --build "$here/build-asan" -j"$jobs" &&
-        run_ctest "$here/build-asan"
+        run_ctest "$here/build-asan" -E '^test_learning$'
 }
 
 tsan() {

@@ -212,6 +212,43 @@ class TestTrainer : public QObject {
         if (mode == "tensor") QVERIFY(heldTensors > 0);
     }
 
+    // aux.keep_decay: with a decaying schedule the multiplier applied is max(m_t, 1); the
+    // network goes on learning from every signal. spirals at 4× its rate asks for a shorter step
+    // on some steps and a longer one on others, so both sides of 1 are reached without the floor.
+    void keepDecayFloorsTheMultiplierOnADecayingSchedule() {
+        Config c = presetConfig("spirals");
+        c.run.steps = 300;
+        c.run.snapshot_every = 0;
+        c.optim.lr = 0.04;
+        auto multipliers = [](const Config& cfg) {
+            Trainer t(cfg);
+            std::vector<double> m;
+            while (!t.finished()) m.push_back(t.step().lr_multiplier);
+            return m;
+        };
+        c.optim.schedule = "cosine";
+        c.aux.keep_decay = false;
+        const std::vector<double> free = multipliers(c);
+        c.aux.keep_decay = true;
+        const std::vector<double> floored = multipliers(c);
+        QVERIFY(*std::min_element(free.begin(), free.end()) < 1.0);
+        QCOMPARE(*std::min_element(floored.begin(), floored.end()), 1.0);
+        QVERIFY(*std::max_element(floored.begin(), floored.end()) > 1.5);
+        // Up to the first step the floor lifts, the two runs are the same.
+        const auto first = std::find_if(free.begin(), free.end(), [](double m) { return m < 1; });
+        const auto n = size_t(first - free.begin());
+        QVERIFY(n > 5);
+        QVERIFY(std::equal(free.begin(), free.begin() + ptrdiff_t(n), floored.begin()));
+
+        // A constant schedule does not decay: keep_decay changes nothing, bit for bit.
+        c.optim.schedule = "constant";
+        c.aux.keep_decay = false;
+        Trainer a(c);
+        c.aux.keep_decay = true;
+        Trainer b(c);
+        QCOMPARE(rows(a), rows(b));
+    }
+
     void componentsCanBeSwitchedOff() {
         Config c = presetConfig("seed-linear");
         c.run.steps = 50;

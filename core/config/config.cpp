@@ -156,6 +156,7 @@ void addAuxFields(Builder& b) {
     b.real(&AuxConfig::radius_range, &C::aux, "radius_range", 1, 1e6, false, true, "Radius range: [r0/range, r0*range]");
     b.integer(&AuxConfig::warmup, &C::aux, "warmup", 0, 1e9, "Steps before the auxiliary NN's outputs are used");
     b.integer(&AuxConfig::horizon, &C::aux, "horizon", 1, 10000, "Steps the auxiliary NN's learning signals look back over (1 = the last step only, a greedy short horizon)");
+    b.flag(&AuxConfig::keep_decay, &C::aux, "keep_decay", "With a decaying schedule (cosine, two_stage), the multiplier never goes below 1: the schedule does the annealing and the auxiliary NN only raises the rate (its signal's short-horizon bias would anneal a second time)");
 }
 
 void addTrustFields(Builder& b) {
@@ -209,8 +210,8 @@ std::vector<FieldSpec> buildSchema() {
         "run.steps", "run.eval_every", "run.snapshot_every", "run.diverge_ratio",
         "run.checkpoint_every", "run.keep_checkpoints", "quant.updates", "quant.adapt_every",
         "cluster.refresh_every", "cluster.param_refresh_every", "aux.enabled", "aux.lr",
-        "aux.max_multiplier", "aux.radius_range", "aux.warmup", "aux.horizon", "trust.enabled",
-        "trust.mode", "trust.radius", "optim.lr", "optim.weight_decay", "optim.schedule",
+        "aux.max_multiplier", "aux.radius_range", "aux.warmup", "aux.horizon", "aux.keep_decay",
+        "trust.enabled", "trust.mode", "trust.radius", "optim.lr", "optim.weight_decay", "optim.schedule",
         "optim.warmup", "optim.min_lr_ratio", "optim.grad_clip", "sample.every", "sample.tokens",
         "sample.temperature", "sample.top_k", "sample.prompt"};
     for (const char* key : kLive) {

@@ -83,10 +83,13 @@ struct AuxConfig {
     bool enabled = true;
     int64_t hidden = 16;
     double lr = 0.001;            // the auxiliary network's own (Adam) learning rate
-    double max_multiplier = 2.0;  // m_t in [1/max, max]
+    double max_multiplier = 4.0;  // m_t in [1/max, max]
     double radius_range = 4.0;    // r_t in [r0/range, r0*range]
     int64_t warmup = 5;           // steps before its outputs are used (m=1, r=r0 before)
     int64_t horizon = 100;        // steps the learning signals look back over (aux_net.h)
+    // With a decaying schedule (cosine, two_stage) the multiplier applied is max(m_t, 1): the
+    // schedule anneals, and the network only raises the rate (trainer.h, consultAux).
+    bool keep_decay = true;
 };
 
 struct TrustConfig {

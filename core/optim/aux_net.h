@@ -46,6 +46,20 @@
 // would have helped. Both become one loss on the network, minimised by Adam at aux.lr
 // (β = 0.9, 0.999, ε = 1e-8):  J(θ) = γ_m · log m(x_t; θ) + γ_r · log r(x_t; θ),
 // with γ_m and γ_r held fixed (so ∂J/∂log m = γ_m, ∂J/∂log r = γ_r).
+//
+// What the signal does, measured (README, "The auxiliary NN"). On the GPT presets the cosines
+// are small (|γ| ≈ 0.001–0.03 over 1–6 M parameters) but of a steady sign, and the network's Adam
+// takes away their size, so a steady lean moves the outputs at full speed. The lean is towards
+// shorter steps, even over a long trace: in a stiff direction the parameters oscillate about the
+// valley floor, the position after a step is correlated with the steps that led there, and
+// Σ_k g_{t+1}·Δ_{t−k} ≈ h·Var(x) > 0 there whatever the horizon. So the network anneals. Where the
+// schedule is constant that is a learned decay, and it helps (gpt-s, spirals). Where the schedule
+// already decays, it anneals a second time, and on gpt-m it does so while a tuned run is leaving
+// its plateau. A request for longer steps (γ < 0) is made against that lean, so it is evidence;
+// a request for shorter ones may be the lean alone. Hence aux.keep_decay: on a decaying schedule
+// the trainer applies max(m_t, 1) (trainer.cpp, consultAux), and the network still learns from
+// every signal as if nothing were clamped. The multiplier's range [1/M, M] is M = 4 by default so
+// that a base rate 4× too small or too large can be undone (aux.max_multiplier).
 #pragma once
 
 #include <array>

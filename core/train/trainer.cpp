@@ -1,6 +1,7 @@
 // The hybrid training step (DESIGN.md, "The data path of one step") and the trainer's set-up.
 #include "core/train/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <optional>
@@ -229,7 +230,11 @@ void Trainer::Impl::recordClusterLoss(const Batch& batch, std::span<const int64_
 
 // 3. The auxiliary NN learns from what the previous steps did (its signals, aux_net.h, from
 // this step's gradient g_{t+1} against the trace D_t, split into the tensors the trust region
-// left alone and those it shortened), then predicts m_t and r_t.
+// left alone and those it shortened), then predicts m_t and r_t. With a decaying schedule and
+// aux.keep_decay, the multiplier applied is max(m_t, 1): the signal's bias is one-sided (towards
+// shorter steps, aux_net.h), so where the schedule already anneals, only its requests to go
+// faster are followed. The network still learns from every signal, as if nothing were clamped,
+// so it rises above 1 only where the signal asks for that beyond its bias.
 void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
     const int64_t t = step;
     const AuxFeatures features =
@@ -261,6 +266,8 @@ void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
         prev.features = features;
         if (t >= auxStart + cfg.aux.warmup) {
             multiplier = out.multiplier;
+            if (cfg.aux.keep_decay && cfg.optim.schedule != "constant")
+                multiplier = std::max(multiplier, 1.0);
             radius = out.radius;
         }
     }
