@@ -147,7 +147,7 @@ print(json.dumps(dict(preset=a.preset, text=a.text, seeds=seeds, factors=factors
                       set=a.set, results=result)))
 
 if a.svg:
-    W, H, L, R, T, B = 640, 400, 70, 20, 40, 50
+    W, H, L, R, T, B = 640, 450, 70, 20, 40, 100  # the legend goes under the axis title
     ys = [x for n, _ in variants for x in result[n]["min"] + result[n]["max"]]
     pad = 0.05 * (max(ys) - min(ys) or 1)
     y0, y1 = min(ys) - pad, max(ys) + pad
@@ -160,7 +160,7 @@ if a.svg:
            f'<text x="{W/2}" y="20" text-anchor="middle" font-size="14">{a.title or a.preset}</text>',
            f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>',
            f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="black"/>',
-           f'<text x="{(L+W-R)/2}" y="{H-12}" text-anchor="middle">base learning rate (× the tuned {base_lr:g}, log scale)</text>',
+           f'<text x="{(L+W-R)/2}" y="{H-B+38}" text-anchor="middle">base learning rate (× the tuned {base_lr:g}, log scale)</text>',
            f'<text x="16" y="{(T+H-B)/2}" text-anchor="middle" transform="rotate(-90 16 {(T+H-B)/2})">final validation loss</text>']
     for f in factors:
         out.append(f'<line x1="{px(f)}" y1="{H-B}" x2="{px(f)}" y2="{H-B+5}" stroke="black"/>')
@@ -180,9 +180,9 @@ if a.svg:
                    f'" fill="none" stroke="{c}" stroke-width="2"/>')
         for f, v in zip(factors, r["mean"]):
             out.append(f'<circle cx="{px(f):.1f}" cy="{py(v):.1f}" r="3.5" fill="{c}"/>')
-        out.append(f'<rect x="{W-R-250}" y="{T+6+18*i}" width="12" height="12" fill="{c}"/>')
-        out.append(f'<text x="{W-R-232}" y="{T+16+18*i}">{n} (spread {r["spread"]:.3f})</text>')
-    out.append(f'<text x="{W-R-250}" y="{T+16+18*len(variants)}" fill="#555" font-size="11">line: mean of {len(seeds)} seeds; band: best to worst seed</text>')
+        out.append(f'<rect x="{L+220*i}" y="{H-44}" width="12" height="12" fill="{c}"/>')
+        out.append(f'<text x="{L+220*i+18}" y="{H-34}">{n} (spread {r["spread"]:.3f})</text>')
+    out.append(f'<text x="{L}" y="{H-12}" fill="#555" font-size="11">line: mean of {len(seeds)} seeds; band: best to worst seed</text>')
     out.append("</svg>")
     os.makedirs(os.path.dirname(a.svg) or ".", exist_ok=True)
     with open(a.svg, "w") as fh:
