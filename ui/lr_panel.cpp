@@ -4,6 +4,7 @@
 
 #include <QLabel>
 
+#include "core/optim/schedule.h"
 #include "ui/plot_utils.h"
 #include "ui/theme.h"
 
@@ -40,12 +41,9 @@ LrPanel::LrPanel(QWidget* parent) : Panel(tr("Learning rate"), parent) {
 
 void LrPanel::beginRun(const Config& cfg, const QColor&) {
     for (QCPGraph* g : {m_lr, m_multiplier, m_radius}) g->data()->clear();
-    // aux.keep_decay on a decaying schedule: the multiplier applied is at least 1 (trainer.cpp)
-    const bool floored =
-        cfg.aux.enabled && cfg.aux.keep_decay && cfg.optim.schedule != "constant";
-    QString info = !cfg.aux.enabled ? tr("aux off")
-                   : floored        ? tr("aux on, mₜ ≥ 1")
-                                    : tr("aux on");
+    QString info = !cfg.aux.enabled           ? tr("aux off")
+                   : auxFloorsMultiplier(cfg) ? tr("aux on, mₜ ≥ 1")
+                                              : tr("aux on");
     info += QStringLiteral(" · %1, %2")
                 .arg(QString::fromStdString(cfg.optim.kind),
                      QString::fromStdString(cfg.optim.schedule));

@@ -211,8 +211,8 @@ std::vector<FieldSpec> buildSchema() {
         "run.checkpoint_every", "run.keep_checkpoints", "quant.updates", "quant.adapt_every",
         "cluster.refresh_every", "cluster.param_refresh_every", "aux.enabled", "aux.lr",
         "aux.max_multiplier", "aux.radius_range", "aux.warmup", "aux.horizon", "aux.keep_decay",
-        "trust.enabled", "trust.mode", "trust.radius", "optim.lr", "optim.weight_decay", "optim.schedule",
-        "optim.warmup", "optim.min_lr_ratio", "optim.grad_clip", "sample.every", "sample.tokens",
+        "trust.enabled", "trust.mode", "trust.radius", "optim.lr", "optim.weight_decay",
+        "optim.schedule", "optim.warmup", "optim.min_lr_ratio", "optim.grad_clip", "sample.every", "sample.tokens",
         "sample.temperature", "sample.top_k", "sample.prompt"};
     for (const char* key : kLive) {
         const auto it = std::find_if(b.fields.begin(), b.fields.end(),

@@ -88,7 +88,7 @@ struct AuxConfig {
     int64_t warmup = 5;           // steps before its outputs are used (m=1, r=r0 before)
     int64_t horizon = 100;        // steps the learning signals look back over (aux_net.h)
     // With a decaying schedule (cosine, two_stage) the multiplier applied is max(m_t, 1): the
-    // schedule anneals, and the network only raises the rate (trainer.h, consultAux).
+    // schedule anneals, and the network only raises the rate (auxFloorsMultiplier, schedule.h).
     bool keep_decay = true;
 };
 

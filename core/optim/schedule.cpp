@@ -38,6 +38,10 @@ ScheduleFactors twoStage(int64_t s, int64_t total, int64_t warmup, double rho) {
 
 }  // namespace
 
+bool auxFloorsMultiplier(const Config& cfg) {
+    return cfg.aux.enabled && cfg.aux.keep_decay && cfg.optim.schedule != "constant";
+}
+
 ScheduleFactors scheduleAt(const OptimConfig& cfg, int64_t step, int64_t totalSteps) {
     if (totalSteps < 1)
         throw Error("scheduleAt: total steps must be >= 1, got " + std::to_string(totalSteps));

@@ -39,4 +39,9 @@ struct ScheduleFactors {
 // an unknown schedule, Error when totalSteps < 1 or step is outside [0, totalSteps).
 ScheduleFactors scheduleAt(const OptimConfig& cfg, int64_t step, int64_t totalSteps);
 
+// Whether the multiplier the auxiliary NN sets is applied as max(m_t, 1): the network is on,
+// aux.keep_decay, and the schedule decays (every one but constant). The trainer applies it; the
+// learning-rate panel says so.
+bool auxFloorsMultiplier(const Config& cfg);
+
 }  // namespace h158

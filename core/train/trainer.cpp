@@ -266,8 +266,7 @@ void Trainer::Impl::consultAux(StepMetrics& m, int cluster) {
         prev.features = features;
         if (t >= auxStart + cfg.aux.warmup) {
             multiplier = out.multiplier;
-            if (cfg.aux.keep_decay && cfg.optim.schedule != "constant")
-                multiplier = std::max(multiplier, 1.0);
+            if (auxFloorsMultiplier(cfg)) multiplier = std::max(multiplier, 1.0);
             radius = out.radius;
         }
     }
