@@ -12,6 +12,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "core/config/config.h"
 #include "core/model/gpt/gpt_model.h"
 #include "core/base/parallel.h"
+#include "core/base/profile.h"
 #include "core/base/sgemm.h"
 #include "core/train/trainer.h"
 
@@ -43,6 +45,7 @@ double processCpuMs() {
 struct BenchSetup {
     std::string preset, mode, kernel, path, gemm;
     int64_t steps = 0, threads = 0, seed = 0;
+    bool profile = false;
 };
 
 // The preset's config for the trainer path: fp32 switches quantization off; nothing is
@@ -100,6 +103,7 @@ class GptBench {
         const ParamLayout& L = m_model.layout();
         const QuantState* q = nullptr;
         if (m_model.bitLinear()) {
+            const ProfileRegion region(StepPart::WeightQuant);
             for (int i = 0; i < L.count(); ++i) {
                 const ParamTensor& t = L[i];
                 const float* w = m_params.data() + t.offset;
@@ -114,6 +118,7 @@ class GptBench {
         }
         const float* w = q ? m_effective.data() : m_params.data();
         const LossInfo li = m_model.forwardBackward(w, q, m_batch, m_grad.data());
+        const ProfileRegion region(StepPart::Optimizer);
         adamw();
         return li.loss;
     }
@@ -171,10 +176,15 @@ nlohmann::json runBench(const BenchSetup& s) {
     double first = 0, last = 0;
     for (int i = 0; i < 3; ++i) first = step();
     std::vector<double> ms;
+    std::optional<StepProfiler> profiler;
+    if (s.profile) profiler.emplace();
     const double cpu0 = processCpuMs();
     for (int64_t i = 0; i < s.steps; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        last = step();
+        {
+            const ProfileRegion whole(StepPart::Bookkeeping);
+            last = step();
+        }
         ms.push_back(
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count());
@@ -199,6 +209,22 @@ nlohmann::json runBench(const BenchSetup& s) {
                   {"trust", c.trust.enabled ? c.trust.mode : "off"}};
     }
     const QuantState* q = trainer && m.bitLinear() ? &trainer->quantState() : nullptr;
+    nlohmann::json profile = nullptr;
+    if (profiler) {
+        // Per part: ms per step and its share of the profiled wall time (the parts add up to it).
+        const auto partMs = profiler->ms();
+        double total = 0;
+        for (double v : partMs) total += v;
+        profile = nlohmann::json::array();
+        for (int i = 0; i < kStepParts; ++i) {
+            const double perStep = partMs[size_t(i)] / double(s.steps);
+            profile.push_back({{"part", stepPartKey(StepPart(i))},
+                               {"name", stepPartName(StepPart(i))},
+                               {"ms_per_step", std::round(perStep * 1e3) / 1e3},
+                               {"share", total > 0 ? std::round(partMs[size_t(i)] / total * 1e4) / 1e4
+                                                   : 0.0}});
+        }
+    }
     return {{"bench", "gpt"},
             {"path", s.path},
             {"path_means", s.path == "kernel"
@@ -233,7 +259,8 @@ nlohmann::json runBench(const BenchSetup& s) {
                          std::to_string(EIGEN_MAJOR_VERSION) + "." +
                          std::to_string(EIGEN_MINOR_VERSION)},
             {"loss_after_warmup", std::round(first * 1e4) / 1e4},
-            {"loss_last", std::round(last * 1e4) / 1e4}};
+            {"loss_last", std::round(last * 1e4) / 1e4},
+            {"profile", profile}};
 }
 
 }  // namespace
@@ -254,7 +281,10 @@ int benchCommand(int argc, char** argv) {
                 "The ternary kernel: auto, avx512_vnni, avx2, reference or float (default auto)")
         .option("gemm", "PATH",
                 "The fp32 GEMM kernel: auto, avx512, avx2 or eigen (default auto: the fastest "
-                "this CPU runs)");
+                "this CPU runs)")
+        .flag("profile",
+              "Also time the parts of each step (quantization, GEMMs, norms, attention, "
+              "optimizer, ...): the JSON gains \"profile\", ms per step and share per part");
     if (const auto rc = a.parse(argc, argv)) return *rc;
     BenchSetup s;
     try {
@@ -280,6 +310,7 @@ int benchCommand(int argc, char** argv) {
         s.gemm = a.get("gemm", "auto");
         if (s.gemm != "auto" && !parseSgemmPath(s.gemm))
             throw UsageError("--gemm must be auto, avx512, avx2 or eigen, got '" + s.gemm + "'");
+        s.profile = a.has("profile");
         s.path = a.get("path", "trainer");
         if (s.path != "trainer" && s.path != "kernel")
             throw UsageError("--path must be trainer or kernel, got '" + s.path + "'");

@@ -7,6 +7,8 @@
 
 #include <QTemporaryDir>
 #include <QTest>
+#include <array>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include "core/model/gpt/gpt_model.h"
 #include "core/optim/optimizer.h"
 #include "core/base/parallel.h"
+#include "core/base/profile.h"
 #include "core/data/text_data.h"
 
 using namespace h158;
@@ -81,6 +84,7 @@ class TestGptModel : public QObject {
     void threadCountIndependence_data();
     void threadCountIndependence();
     void integerKernelMatchesFloat();
+    void profileSplitsTheStepWithoutChangingIt();
     void shortRunLowersLoss_data();
     void shortRunLowersLoss();
     void representationShape();
@@ -213,6 +217,58 @@ void TestGptModel::integerKernelMatchesFloat() {
     // Rounding-level differences in one layer can move an activation across a rounding boundary
     // in the next (a different int8 code): the gradients agree closely, not exactly.
     QVERIFY2(std::sqrt(diff / norm) < 1e-2, qPrintable(QString::number(std::sqrt(diff / norm))));
+}
+
+// bench gpt --profile: the parts add up to the step's wall time, each kind of model spends time
+// in its own parts (the integer GEMM only in the ternary one), and profiling changes no bit.
+void TestGptModel::profileSplitsTheStepWithoutChangingIt() {
+    for (bool ternary : {false, true}) {
+        GptModel m(GptShape{2, 64, 4, 64}, ternary);
+        const auto w = initWeights(m, 13);
+        std::vector<float> eff;
+        QuantState q = quantize(m, w, eff, true, "auto");
+        const QuantState* qp = ternary ? &q : nullptr;
+        const float* wp = ternary ? eff.data() : w.data();
+        const Batch b = randomBatch(4, 64, 14);
+        std::vector<float> plain(w.size()), profiled(w.size());
+        const double plainLoss = m.forwardBackward(wp, qp, b, plain.data()).loss;
+        std::array<double, kStepParts> ms{};
+        double wallMs = 0;
+        {
+            StepProfiler prof;
+            QVERIFY_THROWS_EXCEPTION(Error, StepProfiler{});  // one at a time
+            const auto t0 = std::chrono::steady_clock::now();
+            double loss = 0;
+            {
+                const ProfileRegion whole(StepPart::Bookkeeping);
+                loss = m.forwardBackward(wp, qp, b, profiled.data()).loss;
+            }
+            wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                               t0)
+                         .count();
+            ms = prof.ms();
+            QCOMPARE(loss, plainLoss);
+        }
+        QVERIFY(std::memcmp(plain.data(), profiled.data(), plain.size() * sizeof(float)) == 0);
+        double sum = 0;
+        for (double v : ms) {
+            QVERIFY(v >= 0);
+            sum += v;
+        }
+        QVERIFY2(sum <= wallMs && sum > 0.9 * wallMs,
+                 qPrintable(QString("parts %1 ms, wall %2 ms").arg(sum).arg(wallMs)));
+        auto at = [&](StepPart p) { return ms[size_t(p)]; };
+        for (StepPart p : {StepPart::GemmDx, StepPart::GemmDw, StepPart::Attention,
+                           StepPart::Norm, StepPart::Gelu, StepPart::Loss})
+            QVERIFY2(at(p) > 0, stepPartKey(p));
+        QCOMPARE(at(StepPart::GemmInt8) > 0, ternary);
+        QCOMPARE(at(StepPart::ActQuant) > 0, ternary);
+        QVERIFY(at(StepPart::GemmFwd) > 0);  // the head is fp32 in both
+        QCOMPARE(at(StepPart::Optimizer), 0.0);  // no optimizer ran
+    }
+    // No profiler: scopes record nothing, and a new profiler starts from zero.
+    StepProfiler prof;
+    for (double v : prof.ms()) QCOMPARE(v, 0.0);
 }
 
 void TestGptModel::shortRunLowersLoss_data() {

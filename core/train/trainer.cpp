@@ -10,6 +10,7 @@
 #include "core/base/errors.h"
 #include "core/model/param_file.h"
 #include "core/base/parallel.h"
+#include "core/base/profile.h"
 #include "core/optim/schedule.h"
 #include "core/quant/terngrad.h"
 #include "core/train/trainer_impl.h"
@@ -308,22 +309,31 @@ bool Trainer::Impl::runStage(StepStage s, StepMetrics& m, int& cluster) {
         return computeGradient(m, cluster);
     case StepStage::Backward:  // the gradient came with the forward pass
         return true;
-    case StepStage::Aux:  // 3: auxiliary NN (unclipped gradient)
+    case StepStage::Aux: {  // 3: auxiliary NN (unclipped gradient)
+        const ProfileRegion region(StepPart::Aux);
         consultAux(m, cluster);
         return true;
-    case StepStage::Propose:  // 4-5: clipping, optimizer, TernGrad
+    }
+    case StepStage::Propose: {  // 4-5: clipping, optimizer, TernGrad
+        const ProfileRegion region(StepPart::Optimizer);
         proposeStep(m);
         return true;
+    }
     case StepStage::Project:  // 6: trust region
-        projectStep(m);
+        {
+            const ProfileRegion region(StepPart::TrustRegion);
+            projectStep(m);
+        }
         if (std::isfinite(m.step_norm)) return true;
         endRun(RunStatus::Diverged,
                "diverged at step " + std::to_string(m.step) + ": the step is not finite");
         return false;
-    case StepStage::Apply:  // 7
+    case StepStage::Apply: {  // 7
+        const ProfileRegion region(StepPart::Optimizer);
         applyStep();
         ++step;
         return true;
+    }
     case StepStage::Requantize:  // 8: re-clustering, quantized weights for the next pass, flips
         prepareNextStep();
         m.code_flips = codeFlips;
@@ -374,15 +384,24 @@ bool Trainer::Impl::advance(StageReport* report) {
 bool Trainer::Impl::computeGradient(StepMetrics& m, int& cluster) {
     const QuantState* q = quantArg();
     std::vector<int64_t> idx;
-    const Batch batch = nextBatch(m, idx);
+    const Batch batch = [&] {
+        const ProfileRegion region(StepPart::Batch);
+        return nextBatch(m, idx);
+    }();
     cluster = batch.cluster;
     const bool perSample = cfg.cluster.data_k > 0 && batch.cluster < 0;
     const LossInfo li = model->forwardBackward(effective.data(), q, batch, grad.data(), perSample);
     m.loss = li.loss;
     if (li.accuracy >= 0) m.accuracy = li.accuracy;
-    m.grad_norm = l2Norm(grad);
+    {
+        const ProfileRegion region(StepPart::Optimizer);
+        m.grad_norm = l2Norm(grad);
+    }
     if (!checkFinite(m)) return false;
-    if (cfg.cluster.data_k > 0) recordClusterLoss(batch, idx, li);
+    if (cfg.cluster.data_k > 0) {
+        const ProfileRegion region(StepPart::Clustering);
+        recordClusterLoss(batch, idx, li);
+    }
     return true;
 }
 
@@ -420,17 +439,24 @@ void Trainer::Impl::applyStep() {
 // pass and the metrics, then data re-clustering when due.
 void Trainer::Impl::prepareNextStep() {
     if (quantizing() && granularity == QuantGranularity::Cluster &&
-        cfg.cluster.param_refresh_every > 0 && step % cfg.cluster.param_refresh_every == 0)
+        cfg.cluster.param_refresh_every > 0 && step % cfg.cluster.param_refresh_every == 0) {
+        const ProfileRegion region(StepPart::Clustering);
         refreshParamClusters();
+    }
     const bool reallocate =
         adaptive && cfg.quant.adapt_every > 0 && step % cfg.quant.adapt_every == 0 &&
         step < cfg.run.steps;  // the last step's weights are the trained model: no new levels
     if (reallocate) allocate();
-    quantizeAll(true);
+    {
+        const ProfileRegion region(StepPart::WeightQuant);
+        quantizeAll(true);
+    }
     if (reallocate) snapshots.push_back(precisionSnapshot());
     if (cfg.cluster.data_k > 0 && cfg.cluster.refresh_every > 0 &&
-        step % cfg.cluster.refresh_every == 0)
+        step % cfg.cluster.refresh_every == 0) {
+        const ProfileRegion region(StepPart::Clustering);
         refreshDataClusters();
+    }
 }
 
 // Validation loss, snapshots and text samples when due; the last step ends the run.

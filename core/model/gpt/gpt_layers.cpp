@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/base/parallel.h"
+#include "core/base/profile.h"
 #include "core/base/sgemm.h"
 #include "core/base/vector_clones.h"
 #include "core/quant/activation_quantizer.h"
@@ -180,9 +181,15 @@ void linearForward(T* out, const T* inp, const T* weight, int64_t N, int64_t C, 
     // out, residual, geluOut (OC, N); inp (C, N); weight (OC, C); chunks of kGemmChunk columns.
     parallelFor(N, kGemmChunk, [&](int64_t c0, int64_t c1) {
         T* Y = out + c0 * OC;
-        if (residual && residual != out) std::copy(residual + c0 * OC, residual + c1 * OC, Y);
-        gemm<T>(OC, c1 - c0, C, T(1), weight, OC, inp + c0 * C, C, false, Y, OC, residual);
-        if (geluOut) geluForward(geluOut + c0 * OC, Y, (c1 - c0) * OC);  // nested: serial
+        {
+            const ProfilePart part(StepPart::GemmFwd);
+            if (residual && residual != out) std::copy(residual + c0 * OC, residual + c1 * OC, Y);
+            gemm<T>(OC, c1 - c0, C, T(1), weight, OC, inp + c0 * C, C, false, Y, OC, residual);
+        }
+        if (geluOut) {
+            const ProfilePart part(StepPart::Gelu);
+            geluForward(geluOut + c0 * OC, Y, (c1 - c0) * OC);  // nested: serial
+        }
     });
 }
 
@@ -202,6 +209,7 @@ void linearBackwardFused(T* dinp, T* dweight, const T* dout, const T* inp, const
         MapMat<T> Wt(wtStore.data(), C, OC);
         CMapMat<T> W(weight, OC, C);
         parallelFor(C, kColChunk, [&](int64_t r0, int64_t r1) {
+            const ProfilePart part(StepPart::GemmDx);
             Wt.middleRows(r0, r1 - r0) = W.middleCols(r0, r1 - r0).transpose();
         });
     }
@@ -210,15 +218,25 @@ void linearBackwardFused(T* dinp, T* dweight, const T* dout, const T* inp, const
     const int64_t xTasks = dinp ? (N + kGemmChunk - 1) / kGemmChunk : 0;
     parallelFor(wTasks + xTasks, 1, [&](int64_t task, int64_t) {
         if (task < wTasks) {
+            const ProfilePart part(StepPart::GemmDw);
             const int64_t r0 = task * kGemmChunk, nr = std::min(OC, r0 + kGemmChunk) - r0;
             gemm<T>(nr, C, N, T(1), dout + r0, OC, inp, C, true, dweight + r0, OC, true);
             return;
         }
         const int64_t c0 = (task - wTasks) * kGemmChunk, nc = std::min(N, c0 + kGemmChunk) - c0;
         T* dx = dinp + c0 * C;
-        gemm<T>(C, nc, OC, T(1), wt, C, dout + c0 * OC, OC, false, dx, C, false);
-        if (rmsInp) rmsnormBackward(dx, dx, rmsInp + c0 * C, rmsRstd + c0, nc, C);  // serial
-        if (geluInp) geluBackward(dx, dx, geluInp + c0 * C, nc * C);
+        {
+            const ProfilePart part(StepPart::GemmDx);
+            gemm<T>(C, nc, OC, T(1), wt, C, dout + c0 * OC, OC, false, dx, C, false);
+        }
+        if (rmsInp) {
+            const ProfilePart part(StepPart::Norm);
+            rmsnormBackward(dx, dx, rmsInp + c0 * C, rmsRstd + c0, nc, C);  // serial
+        }
+        if (geluInp) {
+            const ProfilePart part(StepPart::Gelu);
+            geluBackward(dx, dx, geluInp + c0 * C, nc * C);
+        }
     });
 }
 }  // namespace
@@ -289,8 +307,11 @@ void bitLinearForward(T* out, T* xq, T* rstd, const T* inp, const T* weightQ, bo
     // weightQ (OC, C) = W~. Per chunk: quantize its activations, then its product (nested
     // calls run serially inside the chunk).
     parallelFor(N, kGemmChunk, [&](int64_t c0, int64_t c1) {
-        bitActQuantForward<T>(xq + c0 * C, rstd + c0, nullptr, nullptr, inp + c0 * C, int8Acts,
-                              c1 - c0, C);
+        {
+            const ProfilePart part(StepPart::ActQuant);
+            bitActQuantForward<T>(xq + c0 * C, rstd + c0, nullptr, nullptr, inp + c0 * C,
+                                  int8Acts, c1 - c0, C);
+        }
         linearForward(out + c0 * OC, xq + c0 * C, weightQ, c1 - c0, C, OC,
                       residual ? residual + c0 * OC : nullptr,
                       geluOut ? geluOut + c0 * OC : nullptr);

@@ -17,6 +17,7 @@
 #include "core/data/dataset.h"
 #include "core/model/gpt/gpt_layers.h"
 #include "core/base/parallel.h"
+#include "core/base/profile.h"
 
 namespace h158 {
 
@@ -221,6 +222,7 @@ void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp,
                                   const QuantState* q, int64_t N, int64_t C, int64_t OC,
                                   const T* residual, T* geluOut) {
     const T* W = w + m_layout[idx].offset;
+    const ProfileRegion region(StepPart::GemmFwd);
     if (!m_bit) return linearForward(out, inp, W, N, C, OC, residual, geluOut);
     const bool int8Acts = q && q->activationsInt8;
     if constexpr (std::is_same_v<T, float>) {
@@ -234,18 +236,33 @@ void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp,
             const bool same =
                 P.codes == qt.codes && P.out == qt.rows &&
                 std::equal(qt.rowScale.begin(), qt.rowScale.end(), P.rowScale.begin());
-            if (!same) prepareBitWeights(qt, P);
+            if (!same) {
+                const ProfilePart part(StepPart::WeightQuant);
+                prepareBitWeights(qt, P);
+            }
             const BitKernelPath path = bitPath(q);
             int8_t* codes = K.codes.data();
             float* inv = K.invScale.data();
             parallelFor(N, kGemmChunk, [&](int64_t c0, int64_t c1) {  // nested calls: serial
                 const int64_t n = c1 - c0;
-                bitActQuantForward<float>(xq + c0 * C, rstd + c0, codes + c0 * C, inv + c0,
-                                          inp + c0 * C, true, n, C);
                 float* y = out + c0 * OC;
-                bitGemm(P, codes + c0 * C, inv + c0, n, y, path);
-                if (residual) residualForward(y, y, residual + c0 * OC, n * OC);
-                if (geluOut) geluForward(geluOut + c0 * OC, y, n * OC);
+                {
+                    const ProfilePart part(StepPart::ActQuant);
+                    bitActQuantForward<float>(xq + c0 * C, rstd + c0, codes + c0 * C, inv + c0,
+                                              inp + c0 * C, true, n, C);
+                }
+                {
+                    const ProfilePart part(StepPart::GemmInt8);
+                    bitGemm(P, codes + c0 * C, inv + c0, n, y, path);
+                }
+                if (residual) {
+                    const ProfilePart part(StepPart::Elementwise);
+                    residualForward(y, y, residual + c0 * OC, n * OC);
+                }
+                if (geluOut) {
+                    const ProfilePart part(StepPart::Gelu);
+                    geluForward(geluOut + c0 * OC, y, n * OC);
+                }
             });
             return;
         }
@@ -257,6 +274,7 @@ template <typename T>
 void GptModel::blockLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq,
                                    const T* rstd, const T* weight, int64_t N, int64_t C, int64_t OC,
                                    const T* geluInp) {
+    const ProfileRegion region(StepPart::GemmDx);
     if (m_bit)
         bitLinearBackward(dinp, dweight, dout, inp, xq, rstd, weight, N, C, OC, geluInp);
     else
@@ -270,28 +288,44 @@ void GptModel::forwardPass(const T* w, const QuantState* q, int64_t B, int64_t T
     A.n = N;
     A.int8 = m_bit && q && q->activationsInt8;
     auto P = [&](int i) { return w + m_layout[i].offset; };
-    embeddingForward(A.res0.data(), A.inputs.data(), P(m_tok), P(m_pos), B, Tlen, C);
+    {
+        const ProfileRegion region(StepPart::Elementwise);
+        embeddingForward(A.res0.data(), A.inputs.data(), P(m_tok), P(m_pos), B, Tlen, C);
+    }
     const T* x = A.res0.data();  // (C, N) residual stream entering the block
     for (int64_t l = 0; l < m_shape.layers; ++l) {
         const BlockParams& bp = m_blocks[size_t(l)];
         auto& L = A.layers[size_t(l)];
-        layernormForward(L.ln1.data(), L.ln1Mean.data(), L.ln1Rstd.data(), x, P(bp.ln1w),
-                         P(bp.ln1b), N, C);
+        {
+            const ProfileRegion region(StepPart::Norm);
+            layernormForward(L.ln1.data(), L.ln1Mean.data(), L.ln1Rstd.data(), x, P(bp.ln1w),
+                             P(bp.ln1b), N, C);
+        }
         blockLinearForward<T>(bp.qkv, L.qkv.data(), L.xq1.data(), L.r1.data(), L.ln1.data(), w, q,
                               N, C, 3 * C, nullptr, nullptr);
-        attentionForward(L.atty.data(), L.att.data(), L.qkv.data(), B, Tlen, C, H);
+        {
+            const ProfileRegion region(StepPart::Attention);
+            attentionForward(L.atty.data(), L.att.data(), L.qkv.data(), B, Tlen, C, H);
+        }
         blockLinearForward<T>(bp.proj, L.res1.data(), L.xq2.data(), L.r2.data(), L.atty.data(), w,
                               q, N, C, C, x, nullptr);
-        layernormForward(L.ln2.data(), L.ln2Mean.data(), L.ln2Rstd.data(), L.res1.data(),
-                         P(bp.ln2w), P(bp.ln2b), N, C);
+        {
+            const ProfileRegion region(StepPart::Norm);
+            layernormForward(L.ln2.data(), L.ln2Mean.data(), L.ln2Rstd.data(), L.res1.data(),
+                             P(bp.ln2w), P(bp.ln2b), N, C);
+        }
         blockLinearForward<T>(bp.fc, L.fc.data(), L.xq3.data(), L.r3.data(), L.ln2.data(), w, q, N,
                               C, 4 * C, nullptr, L.gelu.data());
         blockLinearForward<T>(bp.out, L.res2.data(), L.xq4.data(), L.r4.data(), L.gelu.data(), w, q,
                               N, 4 * C, C, L.res1.data(), nullptr);
         x = L.res2.data();
     }
-    layernormForward(A.lnf.data(), A.lnfMean.data(), A.lnfRstd.data(), x, P(m_lnfW), P(m_lnfB), N,
-                     C);
+    {
+        const ProfileRegion region(StepPart::Norm);
+        layernormForward(A.lnf.data(), A.lnfMean.data(), A.lnfRstd.data(), x, P(m_lnfW),
+                         P(m_lnfB), N, C);
+    }
+    const ProfileRegion region(StepPart::GemmFwd);
     linearForward(A.probs.data(), A.lnf.data(), P(m_head), N, C, kVocab);  // logits (V, N)
 }
 
@@ -340,8 +374,11 @@ LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* g
     forwardPass<T>(w, q, B, Tlen);
     const T* x = A.layers.back().res2.data();  // (C, N) last block's output
     LossInfo info;
-    info.loss = crossEntropyForward(A.losses.data(), A.probs.data(), A.probs.data(),
-                                    A.targets.data(), N, V, A.argmax.data());
+    {
+        const ProfileRegion region(StepPart::Loss);
+        info.loss = crossEntropyForward(A.losses.data(), A.probs.data(), A.probs.data(),
+                                        A.targets.data(), N, V, A.argmax.data());
+    }
     int64_t correct = 0;
     for (int64_t j = 0; j < N; ++j) correct += A.argmax[size_t(j)] == A.targets[size_t(j)];
     info.accuracy = double(correct) / double(N);
@@ -357,13 +394,25 @@ LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* g
 
     // ---- backward: parameter gradients accumulate into the zeroed flat vector
     auto G = [&](int i) { return grad + m_layout[i].offset; };
-    parallelFor(m_layout.size(), int64_t(1) << 16,
-                [&](int64_t i0, int64_t i1) { std::fill(grad + i0, grad + i1, T(0)); });
-    std::fill(A.dres.begin(), A.dres.begin() + C * N, T(0));
-    crossEntropyBackward(A.probs.data(), A.probs.data(), A.targets.data(), T(1), N, V);
-    linearBackward(A.dln.data(), G(m_head), A.probs.data(), A.lnf.data(), P(m_head), N, C, V);
-    layernormBackward(A.dres.data(), G(m_lnfW), G(m_lnfB), A.dln.data(), x, P(m_lnfW),
-                      A.lnfMean.data(), A.lnfRstd.data(), N, C);
+    {
+        const ProfileRegion region(StepPart::Elementwise);
+        parallelFor(m_layout.size(), int64_t(1) << 16,
+                    [&](int64_t i0, int64_t i1) { std::fill(grad + i0, grad + i1, T(0)); });
+        std::fill(A.dres.begin(), A.dres.begin() + C * N, T(0));
+    }
+    {
+        const ProfileRegion region(StepPart::Loss);
+        crossEntropyBackward(A.probs.data(), A.probs.data(), A.targets.data(), T(1), N, V);
+    }
+    {
+        const ProfileRegion region(StepPart::GemmDx);
+        linearBackward(A.dln.data(), G(m_head), A.probs.data(), A.lnf.data(), P(m_head), N, C, V);
+    }
+    {
+        const ProfileRegion region(StepPart::Norm);
+        layernormBackward(A.dres.data(), G(m_lnfW), G(m_lnfB), A.dln.data(), x, P(m_lnfW),
+                          A.lnfMean.data(), A.lnfRstd.data(), N, C);
+    }
     // dres now holds dL/d(block output); each block adds its branches' input gradients into it.
     for (int64_t l = m_shape.layers - 1; l >= 0; --l) {
         const BlockParams& bp = m_blocks[size_t(l)];
@@ -374,17 +423,29 @@ LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* g
                             L.r4.data(), P(bp.out), N, 4 * C, C, L.fc.data());
         blockLinearBackward(A.dln.data(), G(bp.fc), A.dfc.data(), L.ln2.data(), L.xq3.data(),
                             L.r3.data(), P(bp.fc), N, C, 4 * C, (const T*)nullptr);
-        layernormBackward(A.dres.data(), G(bp.ln2w), G(bp.ln2b), A.dln.data(), L.res1.data(),
-                          P(bp.ln2w), L.ln2Mean.data(), L.ln2Rstd.data(), N, C);
+        {
+            const ProfileRegion region(StepPart::Norm);
+            layernormBackward(A.dres.data(), G(bp.ln2w), G(bp.ln2b), A.dln.data(),
+                              L.res1.data(), P(bp.ln2w), L.ln2Mean.data(), L.ln2Rstd.data(), N,
+                              C);
+        }
         // res1 = xin + proj(attn(qkv(ln1(xin))))
         blockLinearBackward(A.datty.data(), G(bp.proj), A.dres.data(), L.atty.data(), L.xq2.data(),
                             L.r2.data(), P(bp.proj), N, C, C, (const T*)nullptr);
-        attentionBackward(A.dqkv.data(), A.datty.data(), L.qkv.data(), L.att.data(), B, Tlen, C, H);
+        {
+            const ProfileRegion region(StepPart::Attention);
+            attentionBackward(A.dqkv.data(), A.datty.data(), L.qkv.data(), L.att.data(), B, Tlen,
+                              C, H);
+        }
         blockLinearBackward(A.dln.data(), G(bp.qkv), A.dqkv.data(), L.ln1.data(), L.xq1.data(),
                             L.r1.data(), P(bp.qkv), N, C, 3 * C, (const T*)nullptr);
-        layernormBackward(A.dres.data(), G(bp.ln1w), G(bp.ln1b), A.dln.data(), xin, P(bp.ln1w),
-                          L.ln1Mean.data(), L.ln1Rstd.data(), N, C);
+        {
+            const ProfileRegion region(StepPart::Norm);
+            layernormBackward(A.dres.data(), G(bp.ln1w), G(bp.ln1b), A.dln.data(), xin,
+                              P(bp.ln1w), L.ln1Mean.data(), L.ln1Rstd.data(), N, C);
+        }
     }
+    const ProfileRegion region(StepPart::Elementwise);
     embeddingBackward(G(m_tok), G(m_pos), A.dres.data(), A.inputs.data(), B, Tlen, C);
     return info;
 }
