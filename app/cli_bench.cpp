@@ -43,7 +43,7 @@ double processCpuMs() {
 }
 
 struct BenchSetup {
-    std::string preset, mode, kernel, path, gemm;
+    std::string preset, mode, kernel, path, gemm, backward;
     int64_t steps = 0, threads = 0, seed = 0;
     bool profile = false;
 };
@@ -59,6 +59,7 @@ Config trainerConfig(const BenchSetup& s) {
         c.quant.granularity = "tensor";
     }
     c.quant.kernel = s.kernel;
+    c.quant.backward = s.backward;
     c.run.seed = s.seed;
     c.run.threads = s.threads;
     c.run.steps = 3 + s.steps + 1;
@@ -92,6 +93,7 @@ class GptBench {
         m_quant.tensors.resize(size_t(L.count()));
         m_quant.activationsInt8 = true;  // BitNet b1.58, as the reference's ternary mode
         m_quant.kernel = s.kernel;
+        m_quant.int8Backward = s.backward == "int8";
         m_batch.size = cfg.run.batch_size;
         m_batch.seqLen = cfg.model.context;
         m_batch.tokens.resize(size_t(m_batch.size * (m_batch.seqLen + 1)));
@@ -236,6 +238,7 @@ nlohmann::json runBench(const BenchSetup& s) {
             {"hybrid", hybrid},
             {"preset", s.preset},
             {"mode", s.mode},
+            {"backward", s.mode == "ternary" ? s.backward : "fp32"},
             {"layers", m.shape().layers},
             {"d_model", m.shape().dModel},
             {"heads", m.shape().heads},
@@ -282,6 +285,9 @@ int benchCommand(int argc, char** argv) {
         .option("gemm", "PATH",
                 "The fp32 GEMM kernel: auto, avx512, avx2 or eigen (default auto: the fastest "
                 "this CPU runs)")
+        .option("backward", "fp32|int8",
+                "Ternary mode: the BitLinear input-gradient product in fp32 (default) or int8 "
+                "(quant.backward)")
         .flag("profile",
               "Also time the parts of each step (quantization, GEMMs, norms, attention, "
               "optimizer, ...): the JSON gains \"profile\", ms per step and share per part");
@@ -311,6 +317,9 @@ int benchCommand(int argc, char** argv) {
         if (s.gemm != "auto" && !parseSgemmPath(s.gemm))
             throw UsageError("--gemm must be auto, avx512, avx2 or eigen, got '" + s.gemm + "'");
         s.profile = a.has("profile");
+        s.backward = a.get("backward", "fp32");
+        if (s.backward != "fp32" && s.backward != "int8")
+            throw UsageError("--backward must be fp32 or int8, got '" + s.backward + "'");
         s.path = a.get("path", "trainer");
         if (s.path != "trainer" && s.path != "kernel")
             throw UsageError("--path must be trainer or kernel, got '" + s.path + "'");

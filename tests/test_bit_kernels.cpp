@@ -1,6 +1,7 @@
 // Tests of the integer BitLinear kernels: every CPU path equals the naive reference bit for bit
 // on odd shapes, equals the simulated float product up to rounding, does not depend on the
-// thread count; the packed GEMV equals its reference.
+// thread count; the packed GEMV equals its reference and the packed GEMM equals the GEMV column
+// by column.
 #include <QTest>
 #include <cmath>
 #include <vector>
@@ -74,6 +75,10 @@ class TestBitKernels : public QObject {
     void gemvMatchesReference_data();
     void gemvMatchesReference();
     void gemvEqualsSimulated();
+    void packedGemmMatchesGemv_data();
+    void packedGemmMatchesGemv();
+    void packedGemmIndependentOfThreadCount();
+    void packedGemmSeesEveryTrit();
     void refusals();
 };
 
@@ -231,6 +236,102 @@ void TestBitKernels::gemvEqualsSimulated() {
     }
 }
 
+void TestBitKernels::packedGemmMatchesGemv_data() {
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<int>("n");
+    // rows around the 16-row groups and 64-row panels, cols not a multiple of 4 or 5 and around
+    // the 160-input decoder block (32 packed bytes), n = 1, 7 and past the 96-token pass.
+    const int shapes[][3] = {{1, 1, 1},      {5, 7, 7},      {17, 13, 130}, {63, 159, 7},
+                             {64, 160, 1},   {65, 161, 130}, {100, 321, 7}, {129, 999, 130},
+                             {33, 4, 97},    {200, 2048, 7}, {9, 0, 3},     {70, 803, 1},
+                             {130, 642, 200}};
+    for (const auto& s : shapes)
+        QTest::newRow(qPrintable(QString("%1x%2 n=%3").arg(s[0]).arg(s[1]).arg(s[2])))
+            << s[0] << s[1] << s[2];
+}
+
+// Every path's packed GEMM equals packedGemv (auto path) column by column and the GEMV reference,
+// bit for bit, with the weights quantized per row (different scales per row).
+void TestBitKernels::packedGemmMatchesGemv() {
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    QFETCH(int, n);
+    const auto w = gaussian(int64_t(rows) * cols, uint64_t(rows * 31 + cols));
+    QuantizedTensor q;
+    quantizeWeights(w.data(), rows, cols, QuantLevels::Ternary, QuantGranularity::Row, {}, q,
+                    nullptr);
+    const PackedTernaryMatrix m = packTernaryMatrix(q);
+    const auto x = gaussian(int64_t(cols) * n, uint64_t(n + 7), 1.5);  // (cols, n)
+    std::vector<float> gemv(static_cast<size_t>(rows) * n), ref(gemv.size());
+    for (int t = 0; t < n; ++t) {
+        packedGemv(m, x.data() + int64_t(t) * cols, gemv.data() + int64_t(t) * rows);
+        packedGemvReference(m, x.data() + int64_t(t) * cols, ref.data() + int64_t(t) * rows);
+    }
+    compareExact(gemv, ref, "GEMV vs reference");
+    for (auto path : supportedPaths()) {
+        std::vector<float> y(gemv.size(), -1.0f);
+        packedGemm(m, x.data(), n, y.data(), path);
+        compareExact(y, gemv, bitKernelPathName(path));
+    }
+}
+
+// 2 threads split the 64-row panels differently from 1; the result does not change.
+void TestBitKernels::packedGemmIndependentOfThreadCount() {
+    const int64_t rows = 300, cols = 517, n = 101;
+    const auto w = gaussian(rows * cols, 41);
+    QuantizedTensor q;
+    quantizeWeights(w.data(), rows, cols, QuantLevels::Ternary, QuantGranularity::Row, {}, q,
+                    nullptr);
+    const PackedTernaryMatrix m = packTernaryMatrix(q);
+    const auto x = gaussian(cols * n, 42);
+    const int before = threadCount();
+    for (auto path : supportedPaths()) {
+        std::vector<float> y1(static_cast<size_t>(rows * n)), y2(y1.size());
+        setThreadCount(1);
+        packedGemm(m, x.data(), n, y1.data(), path);
+        setThreadCount(2);
+        packedGemm(m, x.data(), n, y2.data(), path);
+        compareExact(y2, y1, bitKernelPathName(path));
+    }
+    setThreadCount(before);
+}
+
+// Known answers: W with a single +1 at (r, c) and x = e_c (quantized to code 127, inverse scale
+// 1/127) gives y(r) = 127 * rowScale(r) / 127 and zero elsewhere, for every (r, c) of a panel
+// edge and decoder block edge, so a misplaced digit or row would show as a wrong position.
+void TestBitKernels::packedGemmSeesEveryTrit() {
+    const int64_t rows = 67, cols = 163;
+    std::vector<float> scale(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) scale[size_t(r)] = 1.0f + 0.25f * float(r);
+    for (auto path : supportedPaths())
+        for (int64_t r : {0, 1, 15, 16, 63, 64, 66})
+            for (int64_t c : {0, 1, 4, 5, 159, 160, 162}) {
+                std::vector<int8_t> codes(static_cast<size_t>(rows * cols), 0);
+                codes[size_t(c * rows + r)] = 1;
+                const PackedTernaryMatrix m =
+                    packTernaryMatrix(codes.data(), scale.data(), rows, cols);
+                std::vector<float> x(static_cast<size_t>(cols * 2), 0.0f);
+                x[size_t(c)] = 1.0f;          // token 0: e_c
+                x[size_t(cols + c)] = -3.0f;  // token 1: -3 e_c, code -127
+                std::vector<float> y(static_cast<size_t>(rows * 2), -1.0f);
+                packedGemm(m, x.data(), 2, y.data(), path);
+                const float inv0 = 1.0f / (127.0f / 1.0f), inv1 = 1.0f / (127.0f / 3.0f);
+                for (int64_t o = 0; o < rows; ++o) {
+                    const float want0 = o == r ? (127.0f * scale[size_t(o)]) * inv0 : 0.0f;
+                    const float want1 = o == r ? (-127.0f * scale[size_t(o)]) * inv1 : 0.0f;
+                    QVERIFY2(y[size_t(o)] == want0 && y[size_t(rows + o)] == want1,
+                             qPrintable(QString("%1: W(%2, %3) = 1, y(%4) = %5, %6")
+                                            .arg(bitKernelPathName(path))
+                                            .arg(r)
+                                            .arg(c)
+                                            .arg(o)
+                                            .arg(y[size_t(o)])
+                                            .arg(y[size_t(rows + o)])));
+                }
+            }
+}
+
 void TestBitKernels::refusals() {
     PreparedBitWeights p;
     const std::vector<int8_t> bad = {0, 3, 1, -1};
@@ -250,6 +351,9 @@ void TestBitKernels::refusals() {
     m.bytes.resize(3);  // should be 4
     m.rowScale = VecF::Ones(2);
     QVERIFY_THROWS_EXCEPTION(Error, packedGemv(m, y.data(), y.data()));
+    QVERIFY_THROWS_EXCEPTION(Error, packedGemm(m, y.data(), 1, y.data()));
+    m.bytes.resize(4);
+    QVERIFY_THROWS_EXCEPTION(Error, packedGemm(m, y.data(), -1, y.data()));
     QCOMPARE(parseBitKernelPath("avx512_vnni"), BitKernelPath::Avx512Vnni);
     QVERIFY_THROWS_EXCEPTION(Error, parseBitKernelPath("neon"));
     QVERIFY(bitKernelPathSupported(BitKernelPath::Plain));

@@ -85,6 +85,7 @@ class TestGptModel : public QObject {
     void threadCountIndependence();
     void integerKernelMatchesFloat();
     void profileSplitsTheStepWithoutChangingIt();
+    void int8BackwardIsCloseToFp32();
     void shortRunLowersLoss_data();
     void shortRunLowersLoss();
     void representationShape();
@@ -269,6 +270,48 @@ void TestGptModel::profileSplitsTheStepWithoutChangingIt() {
     // No profiler: scopes record nothing, and a new profiler starts from zero.
     StepProfiler prof;
     for (double v : prof.ms()) QCOMPARE(v, 0.0);
+}
+
+// quant.backward=int8: the forward is the same (the loss bit for bit), the gradient differs by
+// the int8 rounding of dY only (a few percent, not zero), every integer path and thread count
+// gives the same bits, and without int8 activations (no integer forward) it is the fp32 backward.
+void TestGptModel::int8BackwardIsCloseToFp32() {
+    GptModel m(GptShape{2, 64, 4, 64}, true);
+    const auto w = initWeights(m, 15);
+    const Batch b = randomBatch(5, 64, 16);  // 320 tokens: two chunks of 256, one partial
+    std::vector<float> eff;
+    auto gradient = [&](bool int8Backward, const std::string& kernel, bool int8Acts,
+                        double* loss) {
+        QuantState q = quantize(m, w, eff, int8Acts, kernel);
+        q.int8Backward = int8Backward;
+        std::vector<float> g(w.size());
+        *loss = m.forwardBackward(eff.data(), &q, b, g.data()).loss;
+        return g;
+    };
+    double lf = 0, li = 0, lr = 0, l1 = 0;
+    const auto fp32 = gradient(false, "auto", true, &lf);
+    const auto int8 = gradient(true, "auto", true, &li);
+    QCOMPARE(li, lf);
+    double diff = 0, norm = 0;
+    for (size_t k = 0; k < w.size(); ++k) {
+        diff += double(int8[k] - fp32[k]) * double(int8[k] - fp32[k]);
+        norm += double(fp32[k]) * double(fp32[k]);
+    }
+    const double rel = std::sqrt(diff / norm);
+    qInfo("int8 backward: gradient rel. difference from fp32 backward %.2e", rel);
+    QVERIFY2(rel > 1e-4 && rel < 1.5e-2, qPrintable(QString::number(rel)));
+    // The plain reference kernel and one thread: the same bits.
+    const auto plain = gradient(true, "reference", true, &lr);
+    QVERIFY(std::memcmp(plain.data(), int8.data(), int8.size() * sizeof(float)) == 0);
+    setThreadCount(1);
+    const auto serial = gradient(true, "auto", true, &l1);
+    setThreadCount(0);
+    QVERIFY(std::memcmp(serial.data(), int8.data(), int8.size() * sizeof(float)) == 0);
+    // Float activations: no integer forward, so the option does not apply.
+    double a = 0, c = 0;
+    const auto floatActs = gradient(false, "auto", false, &a);
+    const auto floatActsInt8 = gradient(true, "auto", false, &c);
+    QVERIFY(std::memcmp(floatActs.data(), floatActsInt8.data(), w.size() * sizeof(float)) == 0);
 }
 
 void TestGptModel::shortRunLowersLoss_data() {

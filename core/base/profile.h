@@ -28,8 +28,10 @@ enum class StepPart : int {
     ActQuant,     // BitLinear's RMSNorm + int8 absmax activation quantization
     GemmInt8,     // forward products on the integer kernel (int8 x ternary)
     GemmFwd,      // forward products in fp32 (fp32 block linears, the head)
-    GemmDx,       // backward input-gradient products dX = Wᵀ dY (with Wᵀ's transpose)
+    GemmDx,       // backward input-gradient products dX = Wᵀ dY (with Wᵀ's transpose; on the
+                  // integer kernel with quant.backward=int8)
     GemmDw,       // backward weight-gradient products dW += dY Xᵀ
+    GradQuant,    // quant.backward=int8: dY scaled and quantized to int8 per token
     Norm,         // LayerNorm forward and backward, RMSNorm backward
     Attention,    // causal self-attention forward and backward
     Gelu,         // GELU forward and backward

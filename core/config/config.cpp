@@ -131,6 +131,7 @@ void addQuantFields(Builder& b) {
     b.integer(&QuantConfig::adapt_every, &C::quant, "adapt_every", 0, 1e9, "quant.weights=adaptive: measure the sensitivity and re-allocate levels every N steps (0 = once, at the start)");
     b.integer(&QuantConfig::adapt_batches, &C::quant, "adapt_batches", 1, 64, "quant.weights=adaptive: validation batches each sensitivity figure is measured on");
     b.choice(&QuantConfig::kernel, &C::quant, "kernel", {"auto", "avx512_vnni", "avx2", "reference", "float"}, "GPT BitLinear arithmetic: the fastest integer kernel this CPU runs, a given one (AVX-512 VNNI, AVX2), the plain integer reference, or float simulation; all give the same results within float rounding");
+    b.choice(&QuantConfig::backward, &C::quant, "backward", {"fp32", "int8"}, "GPT BitLinear backward: fp32, or int8 for the input-gradient product (each token's gradient quantized to 8 bits absmax, times the ternary codes on the integer kernel; the weight gradient stays fp32). Faster, not bit-equal to fp32; applies where the integer kernel runs the forward");
 }
 
 void addClusterFields(Builder& b) {

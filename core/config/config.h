@@ -62,6 +62,7 @@ struct QuantConfig {
     bool updates = false;                // ternary update quantization (TernGrad)
     bool io_layers = true;               // mlp: quantize the first and last layer too
     std::string kernel = "auto";         // auto | reference | float
+    std::string backward = "fp32";       // fp32 | int8 (GPT BitLinear dX product, model.h)
     // quant.weights=adaptive: levels per tensor (core/train/sensitivity.h)
     double bits_budget = 2.0;            // mean bits per quantizable weight, >= log2 3
     int64_t adapt_every = 100;           // re-allocate every N steps (0 = once, at the start)

@@ -23,6 +23,10 @@ struct QuantState {
     std::vector<QuantizedTensor> tensors;
     bool activationsInt8 = false;  // BitLinear inputs quantized to 8 bits (per sample absmax)
     std::string kernel = "auto";   // auto | reference | float (how BitLinear multiplies)
+    // GPT BitLinear backward (quant.backward=int8): the input gradient W~ᵀ dY on the integer
+    // kernel, with dY quantized per token to int8 absmax, for the tensors whose forward runs on
+    // the integer kernel; the weight gradient stays fp32 (SwitchBack, Wortsman et al. 2023).
+    bool int8Backward = false;
 };
 
 struct LossInfo {

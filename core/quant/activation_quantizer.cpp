@@ -20,7 +20,27 @@ void quantizeColumn(const float* x, int64_t rows, float* work, int8_t* codes, fl
     for (int64_t r = 0; r < rows; ++r) codes[r] = int8_t(work[r]);
 }
 
+// One column of quantizeScaledColumns: max |x r| on the bit patterns (as absMax), then the codes
+// of (x r) s, clipped and converted in the same loop.
+H158_VECTOR_CLONES
+void quantizeScaledColumn(const float* x, const float* r, int64_t rows, int8_t* codes,
+                          float* invScale) {
+    uint32_t m = 0;
+    for (int64_t i = 0; i < rows; ++i)
+        m = std::max(m, std::bit_cast<uint32_t>(x[i] * r[i]) & 0x7fffffffu);
+    const float s = 127.0f / std::max(std::bit_cast<float>(m), 1e-5f);
+    for (int64_t i = 0; i < rows; ++i)
+        codes[i] = int8_t(std::min(127.0f, std::max(-128.0f, roundTieStable((x[i] * r[i]) * s))));
+    *invScale = 1.0f / s;
+}
+
 }  // namespace
+
+void quantizeScaledColumns(const float* x, const float* rowScale, int64_t rows, int64_t cols,
+                           int8_t* codes, float* invScale) {
+    for (int64_t c = 0; c < cols; ++c)
+        quantizeScaledColumn(x + c * rows, rowScale, rows, codes + c * rows, invScale + c);
+}
 
 void quantizeActivations(const float* x, int64_t rows, int64_t cols, int8_t* codes,
                          float* invScale) {

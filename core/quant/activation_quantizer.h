@@ -57,4 +57,10 @@ inline T int8AbsmaxCodes(const T* x, int64_t n, T* codes) {
 void quantizeActivations(const float* x, int64_t rows, int64_t cols, int8_t* codes,
                          float* invScale);
 
+// The same rule on x ⊙ rowScale (each row r times rowScale(r)), in two passes per column without
+// storing the product: the codes and invScale of quantizeActivations(x ⊙ rowScale), bit for bit.
+// Serial (callers run it inside their own parallel tasks). For the int8 backward's dY (gpt_model).
+void quantizeScaledColumns(const float* x, const float* rowScale, int64_t rows, int64_t cols,
+                           int8_t* codes, float* invScale);
+
 }  // namespace h158

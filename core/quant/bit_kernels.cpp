@@ -115,10 +115,17 @@ void runGemm(const PreparedBitWeights& w, const GemmInput& in, int64_t n, float*
         thread_local std::vector<uint8_t, AlignedAllocator<uint8_t>> u;  // this thread's buffer
         u.resize(size_t(cnt * w.inPad));
         toUnsigned(x, w.in, w.inPad, cnt, u.data());
+        detail::Int8Panel panel;
+        panel.codes = w.packed.data();
+        panel.rowSum128 = w.rowSum128.data();
+        panel.rowScale = w.rowScale.data();
+        panel.out = w.out;
+        panel.inPad = w.inPad;
+        panel.groups = w.groups;
         if (path == BitKernelPath::Avx512Vnni)
-            detail::bitGemmChunkAvx512(w, u.data(), inv, cnt, yc);
+            detail::bitGemmChunkAvx512(panel, u.data(), inv, cnt, yc, w.out);
         else
-            detail::bitGemmChunkAvx2(w, u.data(), inv, cnt, yc);
+            detail::bitGemmChunkAvx2(panel, u.data(), inv, cnt, yc, w.out);
     });
 }
 
@@ -257,12 +264,12 @@ void quantizeAndBitGemm(const PreparedBitWeights& w, const float* x, int64_t n, 
 
 namespace {
 
-void checkPacked(const PackedTernaryMatrix& w) {
+void checkPacked(const char* fn, const PackedTernaryMatrix& w, int64_t n) {
     if (w.rows < 0 || w.cols < 0 || w.rowStride != packedSize(w.cols) ||
         int64_t(w.bytes.size()) != w.rows * w.rowStride || w.rowScale.size() != w.rows)
-        throw Error("packedGemv: packed matrix (" + std::to_string(w.rows) + ", " +
+        throw Error(std::string(fn) + ": packed matrix (" + std::to_string(w.rows) + ", " +
                     std::to_string(w.cols) + ") has inconsistent sizes");
-    checkShape("packedGemv", w.rows, w.cols, 1);
+    checkShape(fn, w.rows, w.cols, n);
 }
 
 // x quantized as one activation column; returns its inverse scale.
@@ -304,7 +311,7 @@ void packedGemvRowsPlain(const PackedTernaryMatrix& w, const int8_t* xPad, int64
 }  // namespace
 
 void packedGemvReference(const PackedTernaryMatrix& w, const float* x, float* y) {
-    checkPacked(w);
+    checkPacked("packedGemv", w, 1);
     std::vector<int8_t> xc;
     const float inv = quantizeVector(x, w.cols, xc);
     for (int64_t r = 0; r < w.rows; ++r) {
@@ -319,7 +326,7 @@ void packedGemvReference(const PackedTernaryMatrix& w, const float* x, float* y)
 }
 
 void packedGemv(const PackedTernaryMatrix& w, const float* x, float* y, BitKernelPath path) {
-    checkPacked(w);
+    checkPacked("packedGemv", w, 1);
     path = resolveBitKernelPath(path);
     std::vector<int8_t> xc;
     const float inv = quantizeVector(x, w.cols, xc);
@@ -347,6 +354,90 @@ void packedGemv(const PackedTernaryMatrix& w, const float* x, float* y, BitKerne
             packedGemvRowsPlain(w, xperm.data(), r0, r1, acc.data());
     });
     for (int64_t r = 0; r < w.rows; ++r) y[r] = scaleOut(acc[size_t(r)] - xSum, w.rowScale(r), inv);
+}
+
+// ---- packed GEMM ----------------------------------------------------------------------------
+
+namespace {
+
+// Tokens per pass over one decoded panel: their u8 activations (96 x inPad bytes, 200 KB at
+// in 2048) and the panel (64 x inPad) stay in L2 while the panel's 4 groups pass over them.
+constexpr int64_t kPackedGemmTokens = 96;
+
+// x (cols, n) float -> u (inPad, n): each token's codes (quantizeActivations) as u = x + 128 in
+// the panel's digit order (element k = 5 j + i at 160 (j / 32) + 32 i + j % 32), 128 past cols.
+void quantizeToDigitOrder(const float* x, int64_t cols, int64_t n, int64_t inPad, uint8_t* u,
+                          float* inv) {
+    thread_local std::vector<int8_t> codes;  // (cols, n)
+    codes.resize(size_t(cols * n));
+    quantizeActivations(x, cols, n, codes.data(), inv);
+    const int64_t fullBytes = cols / kTritsPerByte;
+    for (int64_t t = 0; t < n; ++t) {
+        const int8_t* xt = codes.data() + t * cols;
+        uint8_t* ut = u + t * inPad;
+        std::fill(ut, ut + inPad, uint8_t(0x80));
+        for (int64_t j = 0; j < fullBytes; ++j) {
+            uint8_t* dst = ut + (j / 32) * 160 + j % 32;
+            for (int64_t i = 0; i < kTritsPerByte; ++i)
+                dst[32 * i] = uint8_t(xt[kTritsPerByte * j + i]) ^ 0x80u;
+        }
+        for (int64_t k = fullBytes * kTritsPerByte; k < cols; ++k) {
+            const int64_t j = k / kTritsPerByte, i = k % kTritsPerByte;
+            ut[(j / 32) * 160 + 32 * i + j % 32] = uint8_t(xt[k]) ^ 0x80u;
+        }
+    }
+}
+
+// One thread's decoded panel (detail::kPanelRows outputs).
+struct PanelBuffers {
+    std::vector<int8_t, AlignedAllocator<int8_t>> codes;        // (4, inPad/4, 16, 4)
+    std::vector<int32_t, AlignedAllocator<int32_t>> rowSum128;  // (kPanelRows)
+    std::vector<float, AlignedAllocator<float>> rowScale;       // (kPanelRows), zero-padded
+};
+
+}  // namespace
+
+void packedGemm(const PackedTernaryMatrix& w, const float* x, int64_t n, float* y,
+                BitKernelPath path) {
+    checkPacked("packedGemm", w, n);
+    path = resolveBitKernelPath(path);
+    if (n == 0 || w.rows == 0) return;
+    if (path == BitKernelPath::Plain || n == 1) {  // one token: no panel is worth building
+        for (int64_t t = 0; t < n; ++t) packedGemv(w, x + t * w.cols, y + t * w.rows, path);
+        return;
+    }
+    constexpr int64_t kBlock = detail::kGemvChunkAvx2;  // packed bytes per decoder step
+    const int64_t inPad = kTritsPerByte * kBlock * ((w.rowStride + kBlock - 1) / kBlock);
+    std::vector<uint8_t, AlignedAllocator<uint8_t>> u(size_t(inPad * n));  // (inPad, n)
+    std::vector<float> inv(static_cast<size_t>(n));
+    parallelFor(n, kGemmChunkTokens, [&](int64_t t0, int64_t t1) {
+        quantizeToDigitOrder(x + t0 * w.cols, w.cols, t1 - t0, inPad, u.data() + t0 * inPad,
+                             inv.data() + t0);
+    });
+    parallelFor(w.rows, detail::kPanelRows, [&](int64_t r0, int64_t r1) {
+        thread_local PanelBuffers b;
+        b.codes.resize(size_t(detail::kPanelRows * inPad));
+        b.rowSum128.resize(size_t(detail::kPanelRows));
+        b.rowScale.assign(size_t(detail::kPanelRows), 0.0f);
+        std::copy(w.rowScale.data() + r0, w.rowScale.data() + r1, b.rowScale.begin());
+        detail::decodePackedPanelAvx2(w, r0, r1 - r0, inPad, b.codes.data(), b.rowSum128.data());
+        detail::Int8Panel panel;
+        panel.codes = b.codes.data();
+        panel.rowSum128 = b.rowSum128.data();
+        panel.rowScale = b.rowScale.data();
+        panel.out = r1 - r0;
+        panel.inPad = inPad;
+        panel.groups = (panel.out + 15) / 16;
+        for (int64_t t0 = 0; t0 < n; t0 += kPackedGemmTokens) {
+            const int64_t cnt = std::min(kPackedGemmTokens, n - t0);
+            const uint8_t* ut = u.data() + t0 * inPad;
+            float* yt = y + t0 * w.rows + r0;
+            if (path == BitKernelPath::Avx512Vnni)
+                detail::bitGemmChunkAvx512(panel, ut, inv.data() + t0, cnt, yt, w.rows);
+            else
+                detail::bitGemmChunkAvx2(panel, ut, inv.data() + t0, cnt, yt, w.rows);
+        }
+    });
 }
 
 }  // namespace h158

@@ -1,5 +1,6 @@
 // Integer BitLinear kernels: int8 activations x ternary / five-level weight codes with exact
-// int32 accumulation (training forward), and a GEMV on packed 5-trits-per-byte weights (inference).
+// int32 accumulation (training forward), and a GEMV and a GEMM on packed 5-trits-per-byte
+// weights (inference).
 //
 // GEMM.  Y(out, N) = rowScale(out) ⊙ (W(out, in) · X(in, N)) ⊙ invScale(N), where W are int8
 // codes in [-2, 2] (column-major (out, in), as in QuantizedTensor), X are int8 activation codes
@@ -10,14 +11,14 @@
 // float rounding. |acc| <= 2 * 128 * in, so float(acc) is exact for in < 2^16 (larger in is
 // refused).
 //
-// Paths. plain: portable loops (auto-vectorized); avx2: vpmaddubsw + vpmaddwd (exact: a pair of
-// u8 x s8 products is at most 2 * 255 * 2 = 1020, far from int16 saturation); avx512_vnni:
-// vpdpbusd (u8 x s8 -> s32, needs AVX512 F/BW/VL/VNNI/VBMI). Both x86 paths multiply unsigned
-// by signed bytes, so the kernels feed activations as u = x + 128 (x XOR 0x80) and subtract
-// 128 * rowSum(W), precomputed by prepareBitWeights:  sum_k W x = sum_k W u - 128 sum_k W.
-// The path is chosen at run time (__builtin_cpu_supports), so any build runs on any x86-64 CPU.
-// Work is split over tokens in fixed chunks (parallelFor); integer sums make every path's result
-// independent of the thread count.
+// Paths. plain: portable loops (auto-vectorized); avx2: vpmaddubsw, int16 sums of 32 of its pairs,
+// then vpmaddwd (exact: a pair of u8 x s8 products is at most 2 * 255 * 2 = 1020, 32 of them
+// 32640 < 2^15); avx512_vnni: vpdpbusd (u8 x s8 -> s32, needs AVX512 F/BW/VL/VNNI/VBMI). Both x86
+// paths multiply unsigned by signed bytes, so the kernels feed activations as u = x + 128 (x XOR
+// 0x80) and subtract 128 * rowSum(W), precomputed by prepareBitWeights:  sum_k W x = sum_k W u -
+// 128 sum_k W. The path is chosen at run time (__builtin_cpu_supports), so any build runs on any
+// x86-64 CPU. Work is split over tokens in fixed chunks (parallelFor); integer sums make every
+// path's result independent of the thread count.
 #pragma once
 
 #include <cstdint>
@@ -103,6 +104,17 @@ void quantizeAndBitGemm(const PreparedBitWeights& w, const float* x, int64_t n, 
 // chunks. Bytes > 242 (invalid, see packing.h) give unspecified values but never fault.
 void packedGemvReference(const PackedTernaryMatrix& w, const float* x, float* y);
 void packedGemv(const PackedTernaryMatrix& w, const float* x, float* y,
+                BitKernelPath path = BitKernelPath::Auto);
+
+// Packed ternary GEMM for inference (prefill): y (w.rows, n) = W x for x (w.cols, n) float,
+// column-major, a token per column; each column is quantized and scaled exactly as packedGemv
+// does, so column t of y equals packedGemv(w, x(:, t)) bit for bit. The weights stay packed
+// (1.6 bits per weight); each chunk of 64 rows is decoded into an int8 panel in the GEMM layout
+// above (a thread-local buffer) with its inputs in the AVX2 GEMV's digit order (x is permuted
+// to match), and the avx2 / avx512_vnni GEMM tiles run it over all n tokens, so the decoding is
+// paid once per n tokens. Rows are split over threads in fixed chunks. The plain path, and any
+// path for n = 1 (where a panel costs more than it saves), run packedGemv per column.
+void packedGemm(const PackedTernaryMatrix& w, const float* x, int64_t n, float* y,
                 BitKernelPath path = BitKernelPath::Auto);
 
 }  // namespace h158

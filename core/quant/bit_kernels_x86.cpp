@@ -1,6 +1,7 @@
 // x86 SIMD kernels behind bit_kernels.h: the int8 x ternary GEMM micro-kernels (AVX-512 VNNI,
-// AVX2) and the packed-trit GEMV decoders. Each function carries its own target attribute, so
-// this file builds without -march=native; bit_kernels.cpp calls them only on a capable CPU.
+// AVX2), the packed-trit GEMV decoders and the packed GEMM's trit-to-panel decoder. Each function
+// carries its own target attribute, so this file builds without -march=native; bit_kernels.cpp
+// calls them only on a capable CPU.
 #include "core/quant/bit_kernels_x86.h"
 
 #include <algorithm>
@@ -112,17 +113,24 @@ H158_TARGET_AVX512 H158_NO_TREE_PRE void tileAvx512(TileArgs a) {
 }
 
 // The same with 256-bit vectors and no VNNI: one group of 16 outputs (two ymm halves) x NT <= 4
-// tokens; vpmaddubsw forms u8 x s8 pair sums in int16 (|.| <= 1020, exact), vpmaddwd by 1
-// widens them to int32 pairs.
+// tokens; vpmaddubsw forms u8 x s8 pair sums in int16 (|.| <= 2 * 255 * 2 = 1020, exact), which
+// are added in int16 for up to kInt16Steps input groups (32 * 1020 = 32640 < 2^15, exact) before
+// vpmaddwd by 1 widens them into the int32 sums: one multiply per 32 products instead of two.
 struct Acc2 {
     __m256i v0, v1;
 };
 
-H158_TARGET_AVX2 inline void dot2(Acc2& acc, const uint8_t* x, __m256i w0, __m256i w1,
-                                  __m256i ones) {
+constexpr int64_t kInt16Steps = 32;
+
+H158_TARGET_AVX2 inline void dot2(Acc2& acc, const uint8_t* x, __m256i w0, __m256i w1) {
     const __m256i xv = _mm256_set1_epi32(load4(x));
-    acc.v0 = _mm256_add_epi32(acc.v0, _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w0), ones));
-    acc.v1 = _mm256_add_epi32(acc.v1, _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w1), ones));
+    acc.v0 = _mm256_add_epi16(acc.v0, _mm256_maddubs_epi16(xv, w0));
+    acc.v1 = _mm256_add_epi16(acc.v1, _mm256_maddubs_epi16(xv, w1));
+}
+
+H158_TARGET_AVX2 inline void widen2(Acc2& acc, const Acc2& s, __m256i ones) {
+    acc.v0 = _mm256_add_epi32(acc.v0, _mm256_madd_epi16(s.v0, ones));
+    acc.v1 = _mm256_add_epi32(acc.v1, _mm256_madd_epi16(s.v1, ones));
 }
 
 H158_TARGET_AVX2 inline void store2(const Acc2& acc, const TileArgs& a, int t) {
@@ -146,20 +154,40 @@ H158_TARGET_AVX2 inline void store2(const Acc2& acc, const TileArgs& a, int t) {
     }
 }
 
+// One stretch of at most kInt16Steps input groups into int16 sums s[0 .. NT). Not inlined: on
+// its own GCC keeps the pointers and the 8 sums in registers (inlined into tileAvx2 it spilled
+// the activation pointer and copied every sum once per step, about 2x slower).
 template <int NT>
-H158_TARGET_AVX2 H158_NO_TREE_PRE void tileAvx2(TileArgs a) {
-    const __m256i z = _mm256_setzero_si256(), ones = _mm256_set1_epi16(1);
-    Acc2 r0{z, z}, r1 = r0, r2 = r0, r3 = r0;
-    const int8_t* wp = a.w;
-    const uint8_t* xp = a.x;
-    const int64_t ldx = a.ldx;
-    for (int64_t g = 0; g < a.kGroups; ++g, wp += 64, xp += 4) {
+__attribute__((noinline)) H158_TARGET_AVX2 void stretchAvx2(const int8_t* wp, const uint8_t* xp,
+                                                            int64_t ldx, int64_t steps, Acc2* s) {
+    const __m256i z = _mm256_setzero_si256();
+    Acc2 s0{z, z}, s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t g = 0; g < steps; ++g, wp += 64, xp += 4) {
         const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(wp));
         const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(wp + 32));
-        dot2(r0, xp, w0, w1, ones);
-        if constexpr (NT > 1) dot2(r1, xp + ldx, w0, w1, ones);
-        if constexpr (NT > 2) dot2(r2, xp + 2 * ldx, w0, w1, ones);
-        if constexpr (NT > 3) dot2(r3, xp + 3 * ldx, w0, w1, ones);
+        dot2(s0, xp, w0, w1);
+        if constexpr (NT > 1) dot2(s1, xp + ldx, w0, w1);
+        if constexpr (NT > 2) dot2(s2, xp + 2 * ldx, w0, w1);
+        if constexpr (NT > 3) dot2(s3, xp + 3 * ldx, w0, w1);
+    }
+    s[0] = s0;
+    if constexpr (NT > 1) s[1] = s1;
+    if constexpr (NT > 2) s[2] = s2;
+    if constexpr (NT > 3) s[3] = s3;
+}
+
+template <int NT>
+H158_TARGET_AVX2 void tileAvx2(TileArgs a) {
+    const __m256i z = _mm256_setzero_si256(), ones = _mm256_set1_epi16(1);
+    Acc2 r0{z, z}, r1 = r0, r2 = r0, r3 = r0;  // int32 sums
+    for (int64_t g0 = 0; g0 < a.kGroups; g0 += kInt16Steps) {
+        Acc2 s[4];
+        stretchAvx2<NT>(a.w + 64 * g0, a.x + 4 * g0, a.ldx, std::min(kInt16Steps, a.kGroups - g0),
+                        s);
+        widen2(r0, s[0], ones);
+        if constexpr (NT > 1) widen2(r1, s[1], ones);
+        if constexpr (NT > 2) widen2(r2, s[2], ones);
+        if constexpr (NT > 3) widen2(r3, s[3], ones);
     }
     store2(r0, a, 0);
     if constexpr (NT > 1) store2(r1, a, 1);
@@ -180,18 +208,18 @@ const std::array<TileFn, kTileTokensAvx2> kAvx2Tiles = {&tileAvx2<1>, &tileAvx2<
 
 // Walks the chunk: output blocks outside (their weight panel stays in L1), token tiles inside.
 template <typename Pick>
-void runTiles(const PreparedBitWeights& w, const uint8_t* xu, const float* inv, int64_t cnt,
-              float* y, int groupsPerTile, int tokensPerTile, Pick pick) {
+void runTiles(const Int8Panel& w, const uint8_t* xu, const float* inv, int64_t cnt, float* y,
+              int64_t ldy, int groupsPerTile, int tokensPerTile, Pick pick) {
     const int64_t groupStride = w.inPad * 16;
     for (int64_t s0 = 0; s0 < w.groups; s0 += groupsPerTile) {
         TileArgs a;
-        a.w = w.packed.data() + s0 * groupStride;
+        a.w = w.codes + s0 * groupStride;
         a.groupStride = groupStride;
         a.kGroups = w.inPad / 4;
         a.ldx = w.inPad;
-        a.corr = w.rowSum128.data() + 16 * s0;
-        a.scale = w.rowScale.data() + 16 * s0;
-        a.ldy = w.out;
+        a.corr = w.rowSum128 + 16 * s0;
+        a.scale = w.rowScale + 16 * s0;
+        a.ldy = ldy;
         for (int b = 0; b < 4; ++b)
             a.lanes[b] =
                 b < groupsPerTile ? int(std::clamp<int64_t>(w.out - 16 * (s0 + b), 0, 16)) : 0;
@@ -199,7 +227,7 @@ void runTiles(const PreparedBitWeights& w, const uint8_t* xu, const float* inv, 
             const int nt = int(std::min<int64_t>(tokensPerTile, cnt - t));
             a.x = xu + t * w.inPad;
             a.inv = inv + t;
-            a.y = y + t * w.out + 16 * s0;
+            a.y = y + t * ldy + 16 * s0;
             pick(nt)(a);
         }
     }
@@ -299,25 +327,32 @@ struct Avx2Decoder {
           ones(_mm256_set1_epi16(1)) {}
 
     // As the AVX-512 decoder, but q in [0, 26] splits by compares (no vpermb): d4 = [q > 8] +
-    // [q > 17], q - 9 d4 in [0, 8] gives d2, d3. int16 sums of the 5 digit products stay
-    // within 5 * 2 * 2 * 128.
-    H158_TARGET_AVX2 __m256i dot(__m256i acc, __m256i b, const int8_t* x) const {
+    // [q > 17], q - 9 d4 in [0, 8] gives d2, d3.
+    H158_TARGET_AVX2 void digits(__m256i b, __m256i d[5]) const {
         const __m256i qLo = _mm256_mulhi_epu16(_mm256_and_si256(b, lowByte), magic);
         const __m256i qHi = _mm256_mulhi_epu16(_mm256_srli_epi16(b, 8), magic);
         const __m256i q = _mm256_or_si256(qLo, _mm256_slli_epi16(qHi, 8));
         const __m256i r = _mm256_sub_epi8(b, _mm256_mullo_epi16(q, nine));
         const __m256i gt8 = _mm256_cmpgt_epi8(q, eight), gt17 = _mm256_cmpgt_epi8(q, seventeen);
-        const __m256i d4 = _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_add_epi8(gt8, gt17));
         const __m256i r2 = _mm256_sub_epi8(q, _mm256_add_epi8(_mm256_and_si256(gt8, nineBytes),
                                                               _mm256_and_si256(gt17, nineBytes)));
-        __m256i s = _mm256_maddubs_epi16(_mm256_shuffle_epi8(mod3, r), load256(x));
-        s = _mm256_add_epi16(s,
-                             _mm256_maddubs_epi16(_mm256_shuffle_epi8(div3, r), load256(x + 32)));
-        s = _mm256_add_epi16(s,
-                             _mm256_maddubs_epi16(_mm256_shuffle_epi8(mod3, r2), load256(x + 64)));
-        s = _mm256_add_epi16(s,
-                             _mm256_maddubs_epi16(_mm256_shuffle_epi8(div3, r2), load256(x + 96)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(d4, load256(x + 128)));
+        d[0] = _mm256_shuffle_epi8(mod3, r);
+        d[1] = _mm256_shuffle_epi8(div3, r);
+        d[2] = _mm256_shuffle_epi8(mod3, r2);
+        d[3] = _mm256_shuffle_epi8(div3, r2);
+        d[4] = _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_add_epi8(gt8, gt17));
+    }
+
+    // acc += sum_i digit_i(b) . x_i (x: 5 x 32 bytes). int16 sums of the 5 digit products stay
+    // within 5 * 2 * 2 * 128.
+    H158_TARGET_AVX2 __m256i dot(__m256i acc, __m256i b, const int8_t* x) const {
+        __m256i d[5];
+        digits(b, d);
+        __m256i s = _mm256_maddubs_epi16(d[0], load256(x));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(d[1], load256(x + 32)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(d[2], load256(x + 64)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(d[3], load256(x + 96)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(d[4], load256(x + 128)));
         return _mm256_add_epi32(acc, _mm256_madd_epi16(s, ones));
     }
 };
@@ -356,18 +391,95 @@ H158_TARGET_AVX2 void gemvRowsAvx2(const Avx2Decoder& dec, const uint8_t* rows, 
     for (int r = 0; r < R; ++r) acc[r] = reduceAdd(sum[r]);
 }
 
+// Transposes 8 x 8 32-bit words: row j of the result holds word j of each input, in order.
+H158_TARGET_AVX2 void transpose8x32(__m256i v[8]) {
+    __m256i t[8], u[8];
+    for (int k = 0; k < 4; ++k) {
+        t[2 * k] = _mm256_unpacklo_epi32(v[2 * k], v[2 * k + 1]);
+        t[2 * k + 1] = _mm256_unpackhi_epi32(v[2 * k], v[2 * k + 1]);
+    }
+    for (int k = 0; k < 2; ++k) {  // u[4k + m]: word m (and m + 4) of rows 4k .. 4k + 3
+        u[4 * k] = _mm256_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
+        u[4 * k + 1] = _mm256_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
+        u[4 * k + 2] = _mm256_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
+        u[4 * k + 3] = _mm256_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
+    }
+    for (int m = 0; m < 4; ++m) {
+        v[m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x20);
+        v[m + 4] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x31);
+    }
+}
+
 }  // namespace
 
-H158_TARGET_AVX512 void bitGemmChunkAvx512(const PreparedBitWeights& w, const uint8_t* xu,
-                                           const float* inv, int64_t cnt, float* y) {
-    runTiles(w, xu, inv, cnt, y, kTileGroupsAvx512, kTileTokensAvx512,
+H158_TARGET_AVX512 void bitGemmChunkAvx512(const Int8Panel& w, const uint8_t* xu, const float* inv,
+                                           int64_t cnt, float* y, int64_t ldy) {
+    runTiles(w, xu, inv, cnt, y, ldy, kTileGroupsAvx512, kTileTokensAvx512,
              [](int nt) { return kAvx512Tiles[size_t(nt - 1)]; });
 }
 
-H158_TARGET_AVX2 void bitGemmChunkAvx2(const PreparedBitWeights& w, const uint8_t* xu,
-                                       const float* inv, int64_t cnt, float* y) {
-    runTiles(w, xu, inv, cnt, y, 1, kTileTokensAvx2,
+H158_TARGET_AVX2 void bitGemmChunkAvx2(const Int8Panel& w, const uint8_t* xu, const float* inv,
+                                       int64_t cnt, float* y, int64_t ldy) {
+    runTiles(w, xu, inv, cnt, y, ldy, 1, kTileTokensAvx2,
              [](int nt) { return kAvx2Tiles[size_t(nt - 1)]; });
+}
+
+// Per 8 rows and 32-byte block: decode each row's 5 digit vectors (as trits d - 1) into a
+// row-major scratch of 8 x 160 bytes, then transpose 4-byte words so that each panel line
+// (kGroup g, 8 rows x 4 codes) is one 32-byte store. Row sums come from vpsadbw on the digits.
+H158_TARGET_AVX2 void decodePackedPanelAvx2(const PackedTernaryMatrix& w, int64_t r0, int64_t count,
+                                            int64_t inPad, int8_t* codes, int32_t* rowSum128) {
+    const Avx2Decoder dec;
+    const int64_t stride = w.rowStride, blocks = inPad / 160, groupStride = inPad * 16;
+    const __m256i one = _mm256_set1_epi8(1), zero = _mm256_setzero_si256();
+    alignas(32) int8_t scratch[8][160];
+    for (int64_t h = 0; h < kPanelRows / 8; ++h) {  // 8 rows: half a group of 16
+        int8_t* dst = codes + (h / 2) * groupStride + (h % 2) * 32;
+        const int64_t rows = std::clamp<int64_t>(count - 8 * h, 0, 8);
+        __m256i digitSum[8];
+        for (int j = 0; j < 8; ++j) digitSum[j] = zero;
+        for (int64_t c = 0; c < blocks; ++c) {
+            for (int64_t j = 0; j < 8; ++j) {
+                if (j >= rows) {
+                    for (int i = 0; i < 5; ++i)
+                        _mm256_store_si256(reinterpret_cast<__m256i*>(scratch[j] + 32 * i), zero);
+                    continue;
+                }
+                const uint8_t* src = w.bytes.data() + (r0 + 8 * h + j) * stride + 32 * c;
+                __m256i b;
+                if (32 * (c + 1) <= stride) {
+                    b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src));
+                } else {  // byte 121 = five zero trits past the row
+                    alignas(32) uint8_t buf[32];
+                    std::memset(buf, 121, sizeof(buf));
+                    std::memcpy(buf, src, size_t(stride - 32 * c));
+                    b = _mm256_load_si256(reinterpret_cast<const __m256i*>(buf));
+                }
+                __m256i d[5];
+                dec.digits(b, d);
+                for (int i = 0; i < 5; ++i) {
+                    digitSum[j] = _mm256_add_epi64(digitSum[j], _mm256_sad_epu8(d[i], zero));
+                    _mm256_store_si256(reinterpret_cast<__m256i*>(scratch[j] + 32 * i),
+                                       _mm256_sub_epi8(d[i], one));
+                }
+            }
+            for (int i = 0; i < 5; ++i) {
+                __m256i v[8];
+                for (int j = 0; j < 8; ++j)
+                    v[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(scratch[j] + 32 * i));
+                transpose8x32(v);
+                const int64_t g = c * 40 + i * 8;  // first kGroup of these 32 inputs
+                for (int m = 0; m < 8; ++m)
+                    _mm256_store_si256(reinterpret_cast<__m256i*>(dst + (g + m) * 64), v[m]);
+            }
+        }
+        for (int64_t j = 0; j < 8; ++j) {
+            alignas(32) int64_t part[4];
+            _mm256_store_si256(reinterpret_cast<__m256i*>(part), digitSum[j]);
+            const int64_t sum = j < rows ? part[0] + part[1] + part[2] + part[3] - inPad : 0;
+            rowSum128[8 * h + j] = int32_t(128 * sum);
+        }
+    }
 }
 
 H158_TARGET_AVX512 void packedGemvRowsAvx512(const PackedTernaryMatrix& w, const int8_t* xperm,
@@ -392,8 +504,10 @@ H158_TARGET_AVX2 void packedGemvRowsAvx2(const PackedTernaryMatrix& w, const int
 
 #else  // not x86: bit_kernels.cpp never selects these paths
 
-void bitGemmChunkAvx512(const PreparedBitWeights&, const uint8_t*, const float*, int64_t, float*) {}
-void bitGemmChunkAvx2(const PreparedBitWeights&, const uint8_t*, const float*, int64_t, float*) {}
+void bitGemmChunkAvx512(const Int8Panel&, const uint8_t*, const float*, int64_t, float*, int64_t) {}
+void bitGemmChunkAvx2(const Int8Panel&, const uint8_t*, const float*, int64_t, float*, int64_t) {}
+void decodePackedPanelAvx2(const PackedTernaryMatrix&, int64_t, int64_t, int64_t, int8_t*,
+                           int32_t*) {}
 void packedGemvRowsAvx512(const PackedTernaryMatrix&, const int8_t*, int64_t, int64_t, int32_t*) {}
 void packedGemvRowsAvx2(const PackedTernaryMatrix&, const int8_t*, int64_t, int64_t, int32_t*) {}
 

@@ -8,12 +8,32 @@
 
 namespace h158::detail {
 
-// GEMM on one chunk of cnt tokens. xu: (w.inPad, cnt) activations as u8 (x + 128), padded rows
-// hold 128; inv: (cnt); y: (w.out, cnt) column-major, overwritten.
-void bitGemmChunkAvx512(const PreparedBitWeights& w, const uint8_t* xu, const float* inv,
-                        int64_t cnt, float* y);
-void bitGemmChunkAvx2(const PreparedBitWeights& w, const uint8_t* xu, const float* inv, int64_t cnt,
-                      float* y);
+// An int8 weight panel in the layout of PreparedBitWeights::packed: `groups` = ceil(out / 16)
+// groups of 16 outputs, stored as (groups rounded up to 4, inPad/4, 16, 4) codes, with
+// 128 * rowSum and rowScale (groups rounded up to 4) * 16 long; zero past out.
+struct Int8Panel {
+    const int8_t* codes = nullptr;
+    const int32_t* rowSum128 = nullptr;
+    const float* rowScale = nullptr;
+    int64_t out = 0, inPad = 0, groups = 0;
+};
+
+// GEMM of a panel with cnt tokens. xu: (w.inPad, cnt) activations as u8 (x + 128), padded rows
+// hold 128; inv: (cnt); y(o, t) at y[t * ldy + o] for o < w.out, overwritten.
+void bitGemmChunkAvx512(const Int8Panel& w, const uint8_t* xu, const float* inv, int64_t cnt,
+                        float* y, int64_t ldy);
+void bitGemmChunkAvx2(const Int8Panel& w, const uint8_t* xu, const float* inv, int64_t cnt,
+                      float* y, int64_t ldy);
+
+// Decodes rows [r0, r0 + count) (count <= kPanelRows) of a packed ternary matrix into an
+// Int8Panel of kPanelRows outputs (4 groups; rows past count are zero) whose inputs are in the
+// digit order of the AVX2 GEMV (blocks of 32 packed bytes, digit i of byte j at 32 i + j, so
+// inPad = 160 * ceil(rowStride / 32)). codes: (4, inPad/4, 16, 4); rowSum128: (kPanelRows).
+// Bytes past rowStride decode as trit 0; positions past cols hold whatever digit the byte
+// carries, which the caller cancels by feeding x = 0 there (u = 128: W u - 128 W = 0).
+constexpr int64_t kPanelRows = 64;
+void decodePackedPanelAvx2(const PackedTernaryMatrix& w, int64_t r0, int64_t count, int64_t inPad,
+                           int8_t* codes, int32_t* rowSum128);
 
 // Packed GEMV, rows [r0, r1): acc(r) = sum_j sum_i digit_i(byte(r, j)) * xperm (int32, the
 // -sum x correction is applied by the caller). xperm holds `chunks` blocks of 5 x W bytes

@@ -182,6 +182,7 @@ SensitivityTable Trainer::Impl::measureSensitivity(int64_t batches, bool full, b
     QuantState q;
     q.activationsInt8 = quant.activationsInt8;
     q.kernel = quant.kernel;
+    q.int8Backward = quant.int8Backward;
     q.tensors.resize(size_t(L.count()));
     std::vector<QuantLevels> now(size_t(L.count()), QuantLevels::None);
     const auto set = [&](int i, QuantLevels l) {

@@ -55,6 +55,7 @@ Trainer::Impl::Impl(const Config& c)
     granularity = parseQuantGranularity(cfg.quant.granularity);
     quant.activationsInt8 = cfg.quant.activations == "int8";
     quant.kernel = cfg.quant.kernel;
+    quant.int8Backward = cfg.quant.backward == "int8";
     quant.tensors.resize(size_t(L.count()));
     rowCluster.resize(size_t(L.count()));
     paramK = granularity == QuantGranularity::Cluster ? int(cfg.cluster.param_k) : 1;

@@ -202,9 +202,10 @@ namespace {
 template <typename T>
 void linearBackwardFused(T* dinp, T* dweight, const T* dout, const T* inp, const T* weight,
                          int64_t N, int64_t C, int64_t OC, const T* rmsInp, const T* rmsRstd,
-                         const T* geluInp) {
+                         const T* geluInp,
+                         const std::function<void(T*, const T*, int64_t)>* dxProduct = nullptr) {
     thread_local AlignedVector<T> wtStore;  // (C, OC) = Wᵀ, grown once
-    if (dinp) {
+    if (dinp && !dxProduct) {
         if (wtStore.size() < size_t(C * OC)) wtStore.resize(size_t(C * OC));
         MapMat<T> Wt(wtStore.data(), C, OC);
         CMapMat<T> W(weight, OC, C);
@@ -225,7 +226,9 @@ void linearBackwardFused(T* dinp, T* dweight, const T* dout, const T* inp, const
         }
         const int64_t c0 = (task - wTasks) * kGemmChunk, nc = std::min(N, c0 + kGemmChunk) - c0;
         T* dx = dinp + c0 * C;
-        {
+        if (dxProduct) {
+            (*dxProduct)(dx, dout + c0 * OC, nc);  // profiles its own parts
+        } else {
             const ProfilePart part(StepPart::GemmDx);
             gemm<T>(C, nc, OC, T(1), wt, C, dout + c0 * OC, OC, false, dx, C, false);
         }
@@ -326,6 +329,13 @@ template <typename T>
 void bitLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq, const T* rstd,
                        const T* weightQ, int64_t N, int64_t C, int64_t OC, const T* geluInp) {
     linearBackwardFused(dinp, dweight, dout, xq, weightQ, N, C, OC, inp, rstd, geluInp);
+}
+
+void bitLinearBackwardWith(const BitDxProduct& dxProduct, float* dinp, float* dweight,
+                           const float* dout, const float* inp, const float* xq, const float* rstd,
+                           int64_t N, int64_t C, int64_t OC, const float* geluInp) {
+    linearBackwardFused<float>(dinp, dweight, dout, xq, nullptr, N, C, OC, inp, rstd, geluInp,
+                               &dxProduct);
 }
 
 // ---- softmax cross-entropy ---------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "core/base/types.h"
 
@@ -89,6 +90,15 @@ template <typename T>
 void bitLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq, const T* rstd,
                        const T* weightQ, int64_t N, int64_t C, int64_t OC,
                        const T* geluInp = nullptr);
+// The input-gradient product of one chunk of nc token columns, dx (C, nc) = W~ᵀ dy, with dy
+// (OC, nc) column-major: another arithmetic for bitLinearBackward's dX (the integer kernel of
+// quant.backward=int8, gpt_model.cpp). Called from inside a parallel task.
+using BitDxProduct = std::function<void(float* dx, const float* dy, int64_t nc)>;
+// bitLinearBackward with dX = dxProduct(dY) chunk by chunk (then the RMSNorm and GELU backward
+// as there); dW as there, in fp32.
+void bitLinearBackwardWith(const BitDxProduct& dxProduct, float* dinp, float* dweight,
+                           const float* dout, const float* inp, const float* xq, const float* rstd,
+                           int64_t N, int64_t C, int64_t OC, const float* geluInp = nullptr);
 
 // ---- causal multi-head self-attention -----------------------------------------------------
 // qkv (3C, N): rows [0, C) queries, [C, 2C) keys, [2C, 3C) values; head h uses rows

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "core/base/errors.h"
+#include "core/quant/activation_quantizer.h"
 #include "core/quant/bit_kernels.h"
 #include "core/config/config.h"
 #include "core/data/dataset.h"
@@ -58,6 +59,11 @@ struct GptModel::IntKernel {
     std::vector<PreparedBitWeights> prepared;  // by layout index (quantized tensors only)
     std::vector<int8_t> codes;                 // (4C, N) int8 activation codes
     std::vector<float> invScale;               // (N)
+    // quant.backward=int8: the codes transposed, W~ = code * rowScale as (in, out) codes with
+    // scale 1 (dY is scaled by rowScale before it is quantized), by layout index; rebuilt when
+    // the forward's `prepared` was (generation counts).
+    std::vector<PreparedBitWeights> preparedT;
+    std::vector<uint64_t> generation, generationT;
 };
 
 GptInit parseGptInit(const std::string& s) {
@@ -228,8 +234,10 @@ void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp,
     if constexpr (std::is_same_v<T, float>) {
         if (useIntKernel(q, idx)) {
             IntKernel& K = *m_int;
-            if (K.prepared.size() != size_t(m_layout.count()))
+            if (K.prepared.size() != size_t(m_layout.count())) {
                 K.prepared.resize(size_t(m_layout.count()));
+                K.generation.assign(size_t(m_layout.count()), 0);
+            }
             PreparedBitWeights& P = K.prepared[size_t(idx)];
             const QuantizedTensor& qt = q->tensors[size_t(idx)];
             // Repack only when the codes or scales changed (evaluation reuses one quantization).
@@ -239,6 +247,7 @@ void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp,
             if (!same) {
                 const ProfilePart part(StepPart::WeightQuant);
                 prepareBitWeights(qt, P);
+                ++K.generation[size_t(idx)];
             }
             const BitKernelPath path = bitPath(q);
             int8_t* codes = K.codes.data();
@@ -271,10 +280,54 @@ void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp,
 }
 
 template <typename T>
-void GptModel::blockLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq,
-                                   const T* rstd, const T* weight, int64_t N, int64_t C, int64_t OC,
+void GptModel::blockLinearBackward(int idx, const QuantState* q, T* dinp, T* dweight,
+                                   const T* dout, const T* inp, const T* xq, const T* rstd,
+                                   const T* weight, int64_t N, int64_t C, int64_t OC,
                                    const T* geluInp) {
     const ProfileRegion region(StepPart::GemmDx);
+    if constexpr (std::is_same_v<T, float>) {
+        if (q && q->int8Backward && useIntKernel(q, idx) && m_int &&
+            size_t(idx) < m_int->prepared.size()) {
+            IntKernel& K = *m_int;
+            if (K.preparedT.size() != K.prepared.size()) {
+                K.preparedT.resize(K.prepared.size());
+                K.generationT.assign(K.prepared.size(), 0);
+            }
+            const QuantizedTensor& qt = q->tensors[size_t(idx)];
+            PreparedBitWeights& PT = K.preparedT[size_t(idx)];
+            if (K.generationT[size_t(idx)] != K.generation[size_t(idx)] || PT.out != C ||
+                PT.in != OC) {
+                // The forward prepared these codes in this step: transpose them once.
+                const ProfilePart part(StepPart::WeightQuant);
+                thread_local std::vector<int8_t> codesT;
+                codesT.resize(size_t(C * OC));
+                for (int64_t k = 0; k < C; ++k)
+                    for (int64_t o = 0; o < OC; ++o)
+                        codesT[size_t(o * C + k)] = qt.codes[size_t(k * OC + o)];
+                const std::vector<float> ones(size_t(C), 1.0f);
+                prepareBitWeights(codesT.data(), ones.data(), C, OC, PT);
+                K.generationT[size_t(idx)] = K.generation[size_t(idx)];
+            }
+            const BitKernelPath path = bitPath(q);
+            const float* rowScale = qt.rowScale.data();
+            // dX = W~ᵀ dY = codeᵀ (rowScale ⊙ dY): per token, s ⊙ dy quantized to int8 absmax
+            // (quantizeActivations), then the integer GEMM on the transposed codes.
+            const BitDxProduct dx = [&](float* out, const float* dy, int64_t nc) {
+                thread_local std::vector<int8_t> codes;
+                thread_local std::vector<float> inv;
+                codes.resize(size_t(OC * nc));
+                inv.resize(size_t(nc));
+                {
+                    const ProfilePart part(StepPart::GradQuant);
+                    quantizeScaledColumns(dy, rowScale, OC, nc, codes.data(), inv.data());
+                }
+                const ProfilePart part(StepPart::GemmDx);
+                bitGemm(PT, codes.data(), inv.data(), nc, out, path);
+            };
+            bitLinearBackwardWith(dx, dinp, dweight, dout, inp, xq, rstd, N, C, OC, geluInp);
+            return;
+        }
+    }
     if (m_bit)
         bitLinearBackward(dinp, dweight, dout, inp, xq, rstd, weight, N, C, OC, geluInp);
     else
@@ -419,9 +472,9 @@ LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* g
         auto& L = A.layers[size_t(l)];
         const T* xin = l == 0 ? A.res0.data() : A.layers[size_t(l - 1)].res2.data();
         // res2 = res1 + out(gelu(fc(ln2(res1)))); dfc = d(fc output), GELU's backward fused
-        blockLinearBackward(A.dfc.data(), G(bp.out), A.dres.data(), L.gelu.data(), L.xq4.data(),
+        blockLinearBackward(bp.out, q, A.dfc.data(), G(bp.out), A.dres.data(), L.gelu.data(), L.xq4.data(),
                             L.r4.data(), P(bp.out), N, 4 * C, C, L.fc.data());
-        blockLinearBackward(A.dln.data(), G(bp.fc), A.dfc.data(), L.ln2.data(), L.xq3.data(),
+        blockLinearBackward(bp.fc, q, A.dln.data(), G(bp.fc), A.dfc.data(), L.ln2.data(), L.xq3.data(),
                             L.r3.data(), P(bp.fc), N, C, 4 * C, (const T*)nullptr);
         {
             const ProfileRegion region(StepPart::Norm);
@@ -430,14 +483,14 @@ LossInfo GptModel::run(const T* w, const QuantState* q, const Batch& batch, T* g
                               C);
         }
         // res1 = xin + proj(attn(qkv(ln1(xin))))
-        blockLinearBackward(A.datty.data(), G(bp.proj), A.dres.data(), L.atty.data(), L.xq2.data(),
+        blockLinearBackward(bp.proj, q, A.datty.data(), G(bp.proj), A.dres.data(), L.atty.data(), L.xq2.data(),
                             L.r2.data(), P(bp.proj), N, C, C, (const T*)nullptr);
         {
             const ProfileRegion region(StepPart::Attention);
             attentionBackward(A.dqkv.data(), A.datty.data(), L.qkv.data(), L.att.data(), B, Tlen,
                               C, H);
         }
-        blockLinearBackward(A.dln.data(), G(bp.qkv), A.dqkv.data(), L.ln1.data(), L.xq1.data(),
+        blockLinearBackward(bp.qkv, q, A.dln.data(), G(bp.qkv), A.dqkv.data(), L.ln1.data(), L.xq1.data(),
                             L.r1.data(), P(bp.qkv), N, C, 3 * C, (const T*)nullptr);
         {
             const ProfileRegion region(StepPart::Norm);

@@ -120,7 +120,8 @@ class GptModel : public Model {
                             const QuantState* q, int64_t N, int64_t C, int64_t OC,
                             const T* residual, T* geluOut);
     template <typename T>
-    void blockLinearBackward(T* dinp, T* dweight, const T* dout, const T* inp, const T* xq,
+    void blockLinearBackward(int idx, const QuantState* q, T* dinp, T* dweight, const T* dout,
+                             const T* inp, const T* xq,
                              const T* rstd, const T* weight, int64_t N, int64_t C, int64_t OC,
                              const T* geluInp);
     // Whether layout tensor idx multiplies by the integer kernel: int8 activations, a kernel
