@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "core/base/errors.h"
+#include "core/base/vector_math.h"
 #include "core/quant/bit_kernels.h"
 #include "core/config/config.h"
 #include "core/model/gpt/gpt_layers.h"
@@ -241,10 +242,18 @@ std::string GptInference::linearKernel() const {
     return s;
 }
 
+// y = W x. Without AVX2 at compile time (the portable build) vectorMath()'s GEMV at the CPU's
+// width instead of Eigen's SSE2 one (sums in another order: logits differ in their last bits).
+void GptInference::product(const MatF& w, const float* x, float* y) {
+    if constexpr (kDispatchVectorMath)
+        vectorMath().gemv(y, w.data(), w.rows(), w.cols(), w.rows(), x);
+    else
+        MapVec<float>(y, w.rows()).noalias() = w * CMapVec<float>(x, w.cols());
+}
+
 void GptInference::linear(const Linear& l, const float* x, float* y) {
-    MapVec<float> Y(y, l.out);
     if (l.mode == Linear::Mode::Fp32) {
-        Y.noalias() = l.w * CMapVec<float>(x, l.in);
+        product(l.w, x, y);
         return;
     }
     float rstd = 0;
@@ -252,7 +261,7 @@ void GptInference::linear(const Linear& l, const float* x, float* y) {
         // x~ = the RMSNorm, int8-quantized when the model's activations are: the training
         // forward's own step (bitLinearForward), then its float product.
         bitActQuantForward<float>(m_xn.data(), &rstd, nullptr, nullptr, x, m_int8Acts, 1, l.in);
-        Y.noalias() = l.w * CMapVec<float>(m_xn.data(), l.in);
+        product(l.w, m_xn.data(), y);
         return;
     }
     rmsnormForward<float>(m_xn.data(), &rstd, x, 1, l.in);  // BitLinear's parameter-free RMSNorm
@@ -286,7 +295,10 @@ std::span<const float> GptInference::append(int32_t token) {
             auto s = m_scores.head(p + 1);
             s.noalias() =
                 scale * (b.k.block(h * hd, 0, hd, p + 1).transpose() * m_qkv.segment(h * hd, hd));
-            s = (s.array() - s.maxCoeff()).exp();
+            if constexpr (kDispatchVectorMath)  // the same exp at the CPU's vector width
+                vectorMath().expShifted(s.data(), s.data(), s.maxCoeff(), p + 1);
+            else
+                s = (s.array() - s.maxCoeff()).exp();
             s /= s.sum();
             m_att.segment(h * hd, hd).noalias() = b.v.block(h * hd, 0, hd, p + 1) * s;
         }
@@ -302,7 +314,7 @@ std::span<const float> GptInference::append(int32_t token) {
     }
     layernormForward<float>(m_ln.data(), &mean, &rstd, m_x.data(), m_lnfW.data(), m_lnfB.data(), 1,
                             C);
-    m_logits.noalias() = m_head * m_ln;
+    product(m_head, m_ln.data(), m_logits.data());
     ++m_pos;
     return {m_logits.data(), size_t(m_logits.size())};
 }

@@ -74,6 +74,7 @@ class GptInference {
     // bit: the block linears are BitLinear (any quantized model, whatever this tensor's kind).
     static Linear linearFrom(const H158Tensor& t, bool bit, bool int8Acts);
     void linear(const Linear& l, const float* x, float* y);
+    static void product(const MatF& w, const float* x, float* y);  // y = w x
 
     GptShape m_shape;
     bool m_bit = false;       // block linears are BitLinear

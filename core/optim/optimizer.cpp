@@ -9,6 +9,7 @@
 
 #include "core/base/errors.h"
 #include "core/base/parallel.h"
+#include "core/base/vector_clones.h"
 
 namespace h158 {
 
@@ -17,7 +18,12 @@ namespace {
 // Elements per inner pass: small enough that a chunk's moments stay in L1 between the passes.
 constexpr int64_t kChunk = 1024;
 
+// The chunk functions are cloned for AVX-512, AVX2 and plain x86-64 (H158_VECTOR_CLONES), so a
+// portable build runs their loops at the CPU's width. Element-wise without contraction, so every
+// clone computes the same bits.
+
 // v ← μ v + g;  Δ = −η v − (ηλs) θ
+H158_VECTOR_CLONES
 void sgdChunk(int64_t n, const float* __restrict p, const float* __restrict g, float* __restrict v,
               float* __restrict d, float mu, float lr, float decay) {
     for (int64_t i = 0; i < n; ++i) {
@@ -49,6 +55,7 @@ void sqrtInPlace(float* x, int64_t n) {
 }
 
 // Three passes over one chunk: moments, square roots, step.
+H158_VECTOR_CLONES
 void adamChunk(int64_t n, const float* __restrict p, const float* __restrict g, float* __restrict m,
                float* __restrict v, float* __restrict root, float* __restrict d,
                const AdamCoeffs& c) {

@@ -8,11 +8,13 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "core/model/gpt/gpt_layers.h"
 #include "core/base/parallel.h"
 #include "core/base/sgemm.h"
+#include "core/base/vector_math.h"
 
 namespace h158 {
 namespace {
@@ -54,7 +56,10 @@ void attentionForward(T* out, T* att, const T* qkv, int64_t B, int64_t Tlen, int
                     false);
             for (int64_t q = q0; q < q1; ++q) {
                 auto p = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(P + q * Tlen, q + 1);
-                p = (p - p.maxCoeff()).exp();
+                if constexpr (kDispatchVectorMath && std::is_same_v<T, float>)  // same exp, wider
+                    vectorMath().expShifted(p.data(), p.data(), p.maxCoeff(), q + 1);
+                else
+                    p = (p - p.maxCoeff()).exp();
                 p *= T(1) / p.sum();
                 std::fill(P + q * Tlen + q + 1, P + q * Tlen + q1, T(0));  // the causal mask
             }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 #include <unsupported/Eigen/SpecialFunctions>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "core/base/profile.h"
 #include "core/base/sgemm.h"
 #include "core/base/vector_clones.h"
+#include "core/base/vector_math.h"
 #include "core/quant/activation_quantizer.h"
 
 namespace h158 {
@@ -69,6 +71,14 @@ template <typename T>
 void layernormForward(T* out, T* mean, T* rstd, const T* inp, const T* weight, const T* bias,
                       int64_t N, int64_t C) {
     // out, inp (C, N); mean, rstd (N); weight, bias (C)
+    if constexpr (kDispatchVectorMath && std::is_same_v<T, float>) {  // vector_math.h
+        const VectorMathKernels& vm = vectorMath();
+        parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
+            vm.layernormForward(out + c0 * C, mean + c0, rstd + c0, inp + c0 * C, weight, bias,
+                                c1 - c0, C);
+        });
+        return;
+    }
     const T eps = T(1e-5);
     CMapArr<T> w(weight, C), b(bias, C);
     parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
@@ -102,6 +112,11 @@ void layernormBackward(T* dinp, T* dweight, T* dbias, const T* dout, const T* in
             pb(part + (c0 / kColChunk) * 2 * C + C, C);
         pw.setZero();
         pb.setZero();
+        if constexpr (kDispatchVectorMath && std::is_same_v<T, float>) {  // vector_math.h
+            vectorMath().layernormBackward(dinp + c0 * C, pw.data(), pb.data(), dout + c0 * C,
+                                           inp + c0 * C, weight, mean + c0, rstd + c0, c1 - c0, C);
+            return;
+        }
         for (int64_t j = c0; j < c1; ++j) {
             CMapArr<T> x(inp + j * C, C), dy(dout + j * C, C);
             const T m = mean[j], r = rstd[j];
@@ -127,6 +142,10 @@ template <typename T>
 void rmsnormForward(T* out, T* rstd, const T* inp, int64_t N, int64_t C) {
     // out, inp (C, N); rstd (N)
     parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
+        if constexpr (kDispatchVectorMath && std::is_same_v<T, float>) {  // vector_math.h
+            vectorMath().rmsnormForward(out + c0 * C, rstd + c0, inp + c0 * C, c1 - c0, C);
+            return;
+        }
         for (int64_t j = c0; j < c1; ++j) {
             CMapArr<T> x(inp + j * C, C);
             const T r = T(1) / std::sqrt(x.square().sum() / T(C) + T(1e-6));
@@ -141,6 +160,11 @@ void rmsnormForward(T* out, T* rstd, const T* inp, int64_t N, int64_t C) {
 template <typename T>
 void rmsnormBackward(T* dinp, const T* dout, const T* inp, const T* rstd, int64_t N, int64_t C) {
     parallelFor(N, kColChunk, [&](int64_t c0, int64_t c1) {
+        if constexpr (kDispatchVectorMath && std::is_same_v<T, float>) {  // vector_math.h
+            vectorMath().rmsnormBackward(dinp + c0 * C, dout + c0 * C, inp + c0 * C, rstd + c0,
+                                         c1 - c0, C);
+            return;
+        }
         for (int64_t j = c0; j < c1; ++j) {
             CMapArr<T> x(inp + j * C, C), dn(dout + j * C, C);
             const T r = rstd[j];
@@ -152,8 +176,16 @@ void rmsnormBackward(T* dinp, const T* dout, const T* inp, const T* rstd, int64_
 
 // ---- GELU --------------------------------------------------------------------------------------
 
+// In a build without AVX2 the float GELU runs vectorMath()'s kernels: the same operations as the
+// Eigen expressions below, at the CPU's vector width (vector_math.h).
 template <typename T>
 void geluForward(T* out, const T* inp, int64_t n) {
+    if constexpr (kDispatchVectorMath && std::is_same_v<T, float>) {
+        const VectorMathKernels& vm = vectorMath();
+        parallelFor(n, kColChunk * 1024,
+                    [&](int64_t i0, int64_t i1) { vm.gelu(out + i0, inp + i0, i1 - i0); });
+        return;
+    }
     const T invSqrt2 = T(1) / std::numbers::sqrt2_v<T>;
     parallelFor(n, kColChunk * 1024, [&](int64_t i0, int64_t i1) {
         CMapArr<T> x(inp + i0, i1 - i0);
@@ -164,6 +196,13 @@ void geluForward(T* out, const T* inp, int64_t n) {
 // d/dx [x Φ(x)] = Φ(x) + x φ(x), φ(x) = exp(-x²/2) / sqrt(2π).
 template <typename T>
 void geluBackward(T* dinp, const T* dout, const T* inp, int64_t n) {
+    if constexpr (kDispatchVectorMath && std::is_same_v<T, float>) {
+        const VectorMathKernels& vm = vectorMath();
+        parallelFor(n, kColChunk * 1024, [&](int64_t i0, int64_t i1) {
+            vm.geluBackward(dinp + i0, dout + i0, inp + i0, i1 - i0);
+        });
+        return;
+    }
     const T invSqrt2 = T(1) / std::numbers::sqrt2_v<T>;
     const T invSqrt2Pi = std::numbers::inv_sqrtpi_v<T> * invSqrt2;
     parallelFor(n, kColChunk * 1024, [&](int64_t i0, int64_t i1) {
@@ -262,6 +301,24 @@ namespace {
 template <typename T>
 __attribute__((always_inline)) inline T actQuantColumnImpl(T* q, int8_t* codes, float* invScale, const T* inp, bool int8Acts,
                             int64_t C) {
+    if constexpr (kDispatchVectorMath && std::is_same_v<T, float>) {
+        // The same steps as plain loops, which each clone vectorizes at its width (Eigen's would
+        // stay SSE2 in every clone); the sum of squares in sumFixedOrder (vector_math.h).
+        const float r =
+            1.0f /
+            std::sqrt(sumFixedOrder(C, [&](int64_t i) { return inp[i] * inp[i]; }) / float(C) +
+                      1e-6f);
+        for (int64_t i = 0; i < C; ++i) q[i] = inp[i] * r;
+        if (!int8Acts) return r;
+        const float s = int8AbsmaxCodes(q, C, q);
+        if (codes) {
+            for (int64_t i = 0; i < C; ++i) codes[i] = int8_t(q[i]);
+            *invScale = 1.0f / s;
+        }
+        const float inv = 1.0f / s;
+        for (int64_t i = 0; i < C; ++i) q[i] *= inv;
+        return r;
+    }
     CMapArr<T> x(inp, C);
     MapArr<T> qa(q, C);
     const T r = T(1) / std::sqrt(x.square().sum() / T(C) + T(1e-6));
@@ -351,7 +408,10 @@ double crossEntropyForward(T* losses, T* probs, const T* logits, const int32_t* 
             Eigen::Index arg = 0;
             const T m = z.maxCoeff(&arg);
             const T zt = z[targets[j]] - m;  // read before p (which may alias z) is written
-            p = (z - m).exp();
+            if constexpr (kDispatchVectorMath && std::is_same_v<T, float>)
+                vectorMath().expShifted(p.data(), z.data(), m, V);  // (z - m).exp(), wider
+            else
+                p = (z - m).exp();
             const T sum = p.sum();
             p /= sum;
             // -log p_t = log Σ exp(z - m) - (z_t - m), accurate even when p_t underflows
