@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Where a GPT training step goes, fp32 against ternary, gpt-s and gpt-m, beside the PyTorch
-reference: `hybrid158-cli bench gpt --profile` for each (preset, mode), and the reference
+reference: `hybrid158-cli bench gpt --profile` for each (preset, mode: fp32, ternary, and ternary
+with quant.backward=int8), and the reference
 (shared/peers/torch_tinygpt.py, the same shapes and work) when python3-torch is installed, in
 alternating rounds on the same machine. Prints a Markdown table of milliseconds per step and share
 per part (median over the rounds), the steps' tokens/s, the ternary/fp32 and hybrid158/PyTorch
@@ -24,12 +25,15 @@ SHAPES = {  # the reference's arguments for each preset's shape and batch
     "gpt-m": ["--layers", "6", "--dmodel", "256", "--heads", "8", "--ctx", "256", "--batch", "8"],
 }
 PRESETS = ("gpt-s", "gpt-m")
-MODES = ("fp32", "ternary")
+MODES = ("fp32", "ternary", "ternary-int8bwd")  # the last: bench gpt --backward int8
+REF_MODE = {"fp32": "fp32", "ternary": "ternary", "ternary-int8bwd": "ternary"}
 
 
 def run_cli(cli, preset, mode, steps, path, threads):
-    out = subprocess.run([cli, "bench", "gpt", "--preset", preset, "--mode", mode, "--steps",
-                          str(steps), "--path", path, "--threads", str(threads), "--profile"],
+    extra = ["--backward", "int8"] if mode == "ternary-int8bwd" else []
+    out = subprocess.run([cli, "bench", "gpt", "--preset", preset, "--mode", REF_MODE[mode],
+                          "--steps", str(steps), "--path", path, "--threads", str(threads),
+                          "--profile", *extra],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -78,7 +82,7 @@ def main():
                 line = f"round {r + 1} {p} {m}: {res['tokens_per_s']:.0f} tok/s"
                 if raw:
                     raw.write(json.dumps({"round": r + 1, "impl": "hybrid158", "r": res}) + "\n")
-                if reference:
+                if reference and m != "ternary-int8bwd":  # the reference has no int8 backward
                     rr = run_reference(a.peers, p, m, steps[p], a.threads)
                     ref[(p, m)].append(rr)
                     line += f", PyTorch {rr['tokens_per_s']:.0f} tok/s"
@@ -119,13 +123,17 @@ def main():
           " | ".join(f"**{med_total[k]:.1f} ms**" for k in cols) + " |")
     print("| tokens/s | " + " | ".join(f"{med_tok[k]:,.0f}" for k in cols) + " |")
     if reference:
-        rtok = {k: statistics.median(x["tokens_per_s"] for x in ref[k]) for k in cols}
-        print("| PyTorch tokens/s | " + " | ".join(f"{rtok[k]:,.0f}" for k in cols) + " |")
+        rtok = {k: statistics.median(x["tokens_per_s"] for x in ref[(k[0], REF_MODE[k[1]])])
+                for k in cols}
+        print("| PyTorch tokens/s (its fp32 or ternary) | " +
+              " | ".join(f"{rtok[k]:,.0f}" for k in cols) + " |")
         print("| hybrid158 / PyTorch | " + " | ".join(f"{med_tok[k] / rtok[k]:.2f}" for k in cols)
               + " |")
     print()
     for p in PRESETS:
-        f, t = (p, "fp32"), (p, "ternary")
+        f, t, i = (p, "fp32"), (p, "ternary"), (p, "ternary-int8bwd")
+        print(f"{p}: ternary with int8 backward / fp32 step = "
+              f"{med_total[f] / med_total[i]:.2f}x")
         fwd_int8 = med_part(t, "gemm_int8")
         # What the ternary step would take with free forward products: the profile's bound on
         # what a faster int8 kernel alone could give.

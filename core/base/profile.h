@@ -11,7 +11,9 @@
 // When a region ends, its own wall time goes to the parts recorded inside it, in proportion to
 // their summed thread time (two threads busy 10 ms on GEMM and 5 ms on GELU during a 7.5 ms
 // region credit 5 ms to GEMM and 2.5 ms to GELU); with no part recorded it goes to the region's
-// own part. So the parts add up to the wall time of the outermost region exactly.
+// own part. So the parts add up to the wall time of the outermost region exactly. (Serial work
+// beside parallel tasks in one region would be under-counted by that split: it gets a region of
+// its own, as the weights' repacking does.)
 #pragma once
 
 #include <array>

@@ -233,7 +233,7 @@ void linearForward(T* out, const T* inp, const T* weight, int64_t N, int64_t C, 
 }
 
 // y = W x:  dx = Wᵀ dy (per column chunk, with Wᵀ transposed once into a scratch),
-// dW += dy xᵀ (per chunk of kGemmChunk rows of W, the sum over all N tokens inside one GEMM).
+// dW += dy xᵀ (per chunk of kDwRowChunk rows of W, the sum over all N tokens inside one GEMM).
 // Both kinds of task go into one parallelFor, the long dW tasks first so the dx chunks fill in
 // around them. Each dx chunk then runs, while in cache, the backward of what produced x:
 // RMSNorm (BitLinear: rmsInp, rmsRstd) and/or GELU (x = gelu(geluInp)).
@@ -254,12 +254,17 @@ void linearBackwardFused(T* dinp, T* dweight, const T* dout, const T* inp, const
         });
     }
     const T* wt = wtStore.data();
-    const int64_t wTasks = (OC + kGemmChunk - 1) / kGemmChunk;
+    // dW in chunks of 64 rows: with 256 a 128-row weight (attention out, MLP down at d 128) was one
+    // task, which one thread ran while the other finished every dX chunk and waited. Each element
+    // of dW still sums its N products in the same order (sgemm's result depends only on k), so
+    // the chunking changes no bit.
+    constexpr int64_t kDwRowChunk = 64;
+    const int64_t wTasks = (OC + kDwRowChunk - 1) / kDwRowChunk;
     const int64_t xTasks = dinp ? (N + kGemmChunk - 1) / kGemmChunk : 0;
     parallelFor(wTasks + xTasks, 1, [&](int64_t task, int64_t) {
         if (task < wTasks) {
             const ProfilePart part(StepPart::GemmDw);
-            const int64_t r0 = task * kGemmChunk, nr = std::min(OC, r0 + kGemmChunk) - r0;
+            const int64_t r0 = task * kDwRowChunk, nr = std::min(OC, r0 + kDwRowChunk) - r0;
             gemm<T>(nr, C, N, T(1), dout + r0, OC, inp, C, true, dweight + r0, OC, true);
             return;
         }

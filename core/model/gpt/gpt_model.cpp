@@ -245,7 +245,7 @@ void GptModel::blockLinearForward(int idx, T* out, T* xq, T* rstd, const T* inp,
                 P.codes == qt.codes && P.out == qt.rows &&
                 std::equal(qt.rowScale.begin(), qt.rowScale.end(), P.rowScale.begin());
             if (!same) {
-                const ProfilePart part(StepPart::WeightQuant);
+                const ProfileRegion serial(StepPart::WeightQuant);
                 prepareBitWeights(qt, P);
                 ++K.generation[size_t(idx)];
             }
@@ -298,7 +298,7 @@ void GptModel::blockLinearBackward(int idx, const QuantState* q, T* dinp, T* dwe
             if (K.generationT[size_t(idx)] != K.generation[size_t(idx)] || PT.out != C ||
                 PT.in != OC) {
                 // The forward prepared these codes in this step: transpose them once.
-                const ProfilePart part(StepPart::WeightQuant);
+                const ProfileRegion serial(StepPart::WeightQuant);
                 thread_local std::vector<int8_t> codesT;
                 codesT.resize(size_t(C * OC));
                 for (int64_t k = 0; k < C; ++k)
