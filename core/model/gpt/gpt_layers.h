@@ -23,7 +23,7 @@
 namespace h158 {
 
 // Chunk widths (in columns) used to split work; part of the determinism contract above.
-inline constexpr int64_t kGemmChunk = 256;  // columns per GEMM chunk, rows per dW chunk
+inline constexpr int64_t kGemmChunk = 256;  // columns per GEMM chunk (dW: 64-row chunks)
 inline constexpr int64_t kColChunk = 64;    // columns per elementwise / per-token chunk
 
 // ---- embedding: out(:, b*T+t) = wte(:, tokens[b*T+t]) + wpe(:, t) ---------------------------
